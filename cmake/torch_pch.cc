@@ -1,0 +1,1 @@
+// Compiles the LibTorch precompiled header once; other targets reuse it.

@@ -1,0 +1,34 @@
+#include <iostream>
+
+#include "command.h"
+#include "spiral/core/errors.h"
+#include "spiral/core/logging.h"
+
+namespace spiral::app {
+namespace {
+
+// A subcommand this version does not implement yet: it parses its options, says so and exits 2.
+Command not_built(std::string name, std::string summary) {
+  Command command{name, std::move(summary), {}, nullptr};
+  command.run = [name](const Config&, CommandContext&) {
+    std::cerr << "spiral " << name << ": not implemented in this version of spiral\n";
+    return kUserErrorExitCode;
+  };
+  return command;
+}
+
+}  // namespace
+
+std::vector<Command> all_commands() {
+  return {
+      train_command(),
+      not_built("reconstruct", "Reconstruct held-out images with a trained agent."),
+      not_built("sample", "Paint unconditional samples with a trained agent."),
+      not_built("render", "Render a recorded program (painter or MuJoCo scene) to PNG."),
+      not_built("bench", "Measure environments, inference, learning and allreduce."),
+      not_built("inspect", "Summarise a run directory: config, metrics, checkpoints."),
+      not_built("data", "Inspect datasets and generate MuJoCo scene datasets."),
+  };
+}
+
+}  // namespace spiral::app

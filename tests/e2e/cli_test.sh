@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `spiral` command line: help, version, errors, configuration round trip.
+set -uo pipefail
+spiral=${SPIRAL_BINARY:?set by CTest}
+source_dir=${SPIRAL_SOURCE_DIR:?set by CTest}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+passes=0
+
+check() {  # check NAME CONDITION...: record a pass or print the failure
+  local name=$1
+  shift
+  if "$@"; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL: $name"
+    failures=$((failures + 1))
+  fi
+}
+run() {  # run ARGS...: sets $out, $err, $code
+  "$spiral" "$@" >"$work/.out" 2>"$work/.err"
+  code=$?
+  out=$(cat "$work/.out")
+  err=$(cat "$work/.err")
+}
+lines() { printf '%s' "$1" | grep -c ''; }
+
+run --help
+check "--help exits 0" test "$code" -eq 0
+for command in train reconstruct sample render bench inspect data; do
+  check "--help lists $command" grep -q "^  $command " <<<"$out"
+done
+
+run --version
+check "--version exits 0" test "$code" -eq 0
+check "--version names spiral and commit" grep -Eq '^spiral [0-9]+\.[0-9]+\.[0-9]+ \(commit ' <<<"$out"
+check "--version names LibTorch and CUDA" grep -Eq '^LibTorch [0-9]+\.[0-9]+.*, CUDA ' <<<"$out"
+check "--version names NCCL" grep -q '^NCCL ' <<<"$out"
+check "--version names the MPI library" grep -Eq '^MPI .*(Open MPI|MPICH)' <<<"$out"
+
+run train --help
+check "train --help exits 0" test "$code" -eq 0
+check "train --help shows defaults and units" \
+  grep -q -- '--batch INT.*Episodes per policy update \[episodes\] (default: 64' <<<"$out"
+
+run train --batchsize 8
+check "unknown option exits 2" test "$code" -eq 2
+check "unknown option: one line naming it" test "$(lines "$err")" -eq 1
+check "unknown option: names the option" grep -q -- "'--batchsize'" <<<"$err"
+
+run train --batch 0
+check "out of range exits 2" test "$code" -eq 2
+check "out of range: one clear line" test "$err" = \
+  "spiral train: error: --batch: expected an integer in [1, 65536], got '0'"
+
+run train --config "$work/absent.cfg"
+check "missing config file exits 2" test "$code" -eq 2
+check "missing config file: one line naming it" test "$(lines "$err")" -eq 1
+
+run frobnicate
+check "unknown command exits 2" test "$code" -eq 2
+check "unknown command is named" grep -q "unknown command 'frobnicate'" <<<"$err"
+
+run inspect
+check "unimplemented command exits 2" test "$code" -eq 2
+check "unimplemented command says so" grep -q "not implemented" <<<"$err"
+
+leftovers=$(find "$work" -mindepth 1 ! -name '.out' ! -name '.err' | wc -l)
+check "failed commands wrote nothing" test "$leftovers" -eq 0
+
+run train --batch 8 --policy-lr 3e-05 --mode async --print-config
+check "print-config exits 0" test "$code" -eq 0
+printf '%s\n' "$out" >first.cfg
+run train --config first.cfg --print-config
+printf '%s\n' "$out" >second.cfg
+check "written config reads back identically" cmp -s first.cfg second.cfg
+check "written config keeps overrides" grep -qx 'batch = 8' second.cfg
+check "written config keeps real values" grep -qx 'policy-lr = 3e-05' second.cfg
+run train --config first.cfg --batch 9 --print-config
+check "command line beats the config file" grep -qx 'batch = 9' <<<"$out"
+
+run train --config "$source_dir/inputs/quickstart.cfg" --print-config
+check "quickstart.cfg is a valid input file" test "$code" -eq 0
+
+# Rank 0 alone prints the resolved configuration at start.
+mpirun -np 2 --oversubscribe "$spiral" train --batch 8 >mpi.out 2>mpi.err
+check "train under mpirun prints the config once" test "$(grep -cx 'batch = 8' mpi.out)" -eq 1
+check "train log lines carry elapsed time, rank and role" \
+  grep -Eq '^\[ *[0-9]+\.[0-9]{3}s r0 main\] I spiral train on 2 rank' mpi.out
+
+echo "$passes passed, $failures failed"
+((failures == 0))

@@ -1,0 +1,207 @@
+// Tests of the core module: configuration parsing, validation, INI round trip, logging.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "spiral/core/config.h"
+#include "spiral/core/errors.h"
+#include "spiral/core/logging.h"
+
+namespace spiral {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<OptionGroup> test_groups() {
+  return {{"run",
+           {int_option("batch", 64, 1, 4096, "episodes", "Episodes per update"),
+            real_option("lr", 1e-4, 0, 1, "", "Learning rate"),
+            bool_option("conditional", true, "Condition on a target"),
+            choice_option("mode", "sync", {"sync", "async"}, "Mode"),
+            text_option("name", "quickstart", "Run name")}},
+          {"files", {input_file_option("targets", "", "A file of targets")}}};
+}
+
+ParsedCommandLine parse(const std::vector<std::string>& args) {
+  return parse_command_line("train", test_groups(), args);
+}
+
+// The message of the UserError that `args` raise ("" when they raise none).
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    parse(args);
+  } catch (const UserError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("spiral_core_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  fs::path dir_;
+};
+
+TEST(Config, DefaultsApplyWhenNothingIsGiven) {
+  const Config config = parse({}).config;
+  EXPECT_EQ(config.get_int("batch"), 64);
+  EXPECT_DOUBLE_EQ(config.get_real("lr"), 1e-4);
+  EXPECT_TRUE(config.get_bool("conditional"));
+  EXPECT_EQ(config.get_text("mode"), "sync");
+  EXPECT_EQ(config.get_text("targets"), "");
+}
+
+TEST(Config, CommandLineValuesAreTyped) {
+  const Config config =
+      parse({"--batch", "8", "--lr=0.5", "--conditional=no", "--mode", "async"}).config;
+  EXPECT_EQ(config.get_int("batch"), 8);
+  EXPECT_DOUBLE_EQ(config.get_real("lr"), 0.5);
+  EXPECT_FALSE(config.get_bool("conditional"));
+  EXPECT_EQ(config.get_text("mode"), "async");
+}
+
+TEST(Config, BareBooleanFlagMeansTrue) {
+  EXPECT_TRUE(parse({"--conditional"}).config.get_bool("conditional"));
+}
+
+TEST(Config, HelpAndPrintConfigAreReported) {
+  EXPECT_TRUE(parse({"--help"}).help);
+  EXPECT_TRUE(parse({"--print-config"}).print_config);
+  EXPECT_FALSE(parse({}).print_config);
+}
+
+TEST(Config, BadValuesNameTheOptionAndTheExpectation) {
+  EXPECT_EQ(error_of({"--batch", "abc"}), "--batch: expected an integer in [1, 4096], got 'abc'");
+  EXPECT_EQ(error_of({"--batch", "0"}), "--batch: expected an integer in [1, 4096], got '0'");
+  EXPECT_EQ(error_of({"--batch", "12x"}), "--batch: expected an integer in [1, 4096], got '12x'");
+  EXPECT_EQ(error_of({"--lr", "2"}), "--lr: expected a number in [0, 1], got '2'");
+  EXPECT_EQ(error_of({"--lr", "nan"}), "--lr: expected a number in [0, 1], got 'nan'");
+  EXPECT_EQ(error_of({"--mode", "fast"}), "--mode: expected one of sync, async, got 'fast'");
+  EXPECT_EQ(error_of({"--conditional=maybe"}),
+            "--conditional: expected true or false, got 'maybe'");
+  EXPECT_EQ(error_of({"--name", "a#b"}),
+            "--name: expected text on one line without '#', got 'a#b'");
+}
+
+TEST(Config, UnknownAndRepeatedOptionsAreRefused) {
+  EXPECT_EQ(error_of({"--batchsize", "8"}),
+            "unknown option '--batchsize' (spiral train --help lists the options)");
+  EXPECT_EQ(error_of({"--batch", "8", "--batch", "9"}), "option '--batch' is given more than once");
+  EXPECT_EQ(error_of({"stray"}), "unexpected argument 'stray': options are written --name value");
+}
+
+TEST_F(TempDir, MissingInputFileIsRefused) {
+  EXPECT_EQ(error_of({"--targets", (dir_ / "none.h5").string()}),
+            "--targets: expected an existing file, got '" + (dir_ / "none.h5").string() +
+                "' (no such file)");
+  const std::string present = write("present.h5", "x");
+  EXPECT_EQ(parse({"--targets", present}).config.get_text("targets"), present);
+}
+
+TEST_F(TempDir, ConfigFileSetsValuesAndCommandLineWins) {
+  const std::string file = write("run.cfg", "# a comment\nbatch = 16\nmode = async\nlr=0.25\n");
+  const Config config = parse({"--config", file, "--batch", "32"}).config;
+  EXPECT_EQ(config.get_int("batch"), 32);  // the command line wins
+  EXPECT_EQ(config.get_text("mode"), "async");
+  EXPECT_DOUBLE_EQ(config.get_real("lr"), 0.25);
+}
+
+TEST_F(TempDir, ConfigFileMistakesNameTheFile) {
+  const std::string unknown = write("unknown.cfg", "batch = 16\nspeed = 3\n");
+  EXPECT_EQ(error_of({"--config", unknown}),
+            unknown + ": unknown option 'speed' (spiral train --help lists the options)");
+  const std::string bad = write("bad.cfg", "batch = many\n");
+  EXPECT_EQ(error_of({"--config", bad}),
+            bad + ": batch: expected an integer in [1, 4096], got 'many'");
+  EXPECT_EQ(error_of({"--config", (dir_ / "missing.cfg").string()}),
+            "--config: cannot read input file '" + (dir_ / "missing.cfg").string() + "'");
+}
+
+TEST_F(TempDir, WrittenIniReproducesTheConfiguration) {
+  const Config first = parse({"--batch", "7", "--lr", "0.1", "--conditional=false", "--mode",
+                              "async", "--name", "my run"})
+                           .config;
+  const std::string ini = first.to_ini("test");
+  const Config second = parse({"--config", write("round.cfg", ini)}).config;
+  EXPECT_EQ(second.to_ini("test"), ini);
+  EXPECT_EQ(second.get_int("batch"), 7);
+  EXPECT_DOUBLE_EQ(second.get_real("lr"), 0.1);
+  EXPECT_FALSE(second.get_bool("conditional"));
+  EXPECT_EQ(second.get_text("name"), "my run");
+  EXPECT_NE(ini.find("# Episodes per update [episodes]\nbatch = 7\n"), std::string::npos);
+}
+
+TEST(Config, RealValuesRoundTripExactly) {
+  const Config config = parse({"--lr", "0.1"}).config;
+  EXPECT_EQ(config.get_real("lr"), 0.1);
+  EXPECT_NE(config.to_ini("").find("lr = 0.1\n"), std::string::npos);
+}
+
+TEST(Config, ReadingWithTheWrongTypeIsABug) {
+  const Config config = parse({}).config;
+  EXPECT_THROW(config.get_int("lr"), std::logic_error);
+  EXPECT_THROW(config.get_int("absent"), std::logic_error);
+}
+
+TEST(Config, UnboundedIntegersAreCheckedAndShownAsSuch) {
+  const std::vector<OptionGroup> groups = {
+      {"g", {int_option("frames", 10, 1, INT64_MAX, "frames", "Budget")}}};
+  EXPECT_EQ(parse_command_line("train", groups, {"--frames", "9223372036854775807"})
+                .config.get_int("frames"),
+            INT64_MAX);
+  EXPECT_NE(format_help("train", "", groups).find("(default: 10; >= 1)"), std::string::npos);
+  EXPECT_THROW(parse_command_line("train", groups, {"--frames", "9223372036854775808"}), UserError);
+}
+
+TEST(Config, HelpListsEveryOptionWithDefaultAndUnit) {
+  const std::string help = format_help("train", "Train.", test_groups());
+  for (const auto& group : test_groups()) {
+    for (const auto& spec : group.options) {
+      EXPECT_NE(help.find("--" + spec.name + " "), std::string::npos) << spec.name;
+    }
+  }
+  EXPECT_NE(help.find("Episodes per update [episodes] (default: 64; in [1, 4096])"),
+            std::string::npos)
+      << help;
+}
+
+TEST(Logging, PrefixHasElapsedTimeRankAndRole) {
+  set_log_identity(3, "learner");
+  const std::string prefix = log_prefix(LogLevel::kWarning);
+  EXPECT_EQ(prefix.front(), '[');
+  EXPECT_NE(prefix.find("s r3 learner] W "), std::string::npos) << prefix;
+  set_log_identity(0, "main");
+}
+
+TEST(Logging, LevelFiltersLines) {
+  set_log_level(LogLevel::kWarning);
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  log_info("hidden ", 1);
+  log_warning("shown ", 2);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  set_log_level(LogLevel::kInfo);
+  EXPECT_EQ(out, "");
+  EXPECT_NE(err.find("] W shown 2\n"), std::string::npos) << err;
+}
+
+TEST(Logging, ParsesLevelsAndRefusesOthers) {
+  EXPECT_EQ(parse_log_level("debug"), LogLevel::kDebug);
+  EXPECT_EQ(parse_log_level("error"), LogLevel::kError);
+  EXPECT_THROW(parse_log_level("verbose"), UserError);
+}
+
+}  // namespace
+}  // namespace spiral
