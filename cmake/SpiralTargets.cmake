@@ -11,12 +11,14 @@ if(SPIRAL_SANITIZE)
   target_link_options(spiral_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
-# The LibTorch precompiled header, built once and reused by every target that includes torch.
-add_library(spiral_torch_pch OBJECT ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cc)
+# The LibTorch precompiled header (<torch/torch.h>), built once, only when a target reuses it.
+# Loading it still costs about 12 s per translation unit here, so targets that need only small
+# LibTorch headers (<torch/version.h>, <ATen/Parallel.h>) link `torch` without it.
+add_library(spiral_torch_pch OBJECT EXCLUDE_FROM_ALL ${PROJECT_SOURCE_DIR}/cmake/torch_pch.cc)
 target_link_libraries(spiral_torch_pch PUBLIC spiral_flags torch)
 target_precompile_headers(spiral_torch_pch PRIVATE <torch/torch.h>)
 
-# spiral_use_torch(TARGET): link LibTorch and reuse the precompiled LibTorch header.
+# spiral_use_torch(TARGET): link LibTorch and reuse the precompiled <torch/torch.h>.
 function(spiral_use_torch target)
   target_link_libraries(${target} PUBLIC torch)
   target_precompile_headers(${target} REUSE_FROM spiral_torch_pch)

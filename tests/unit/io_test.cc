@@ -188,9 +188,9 @@ TEST_F(IoTest, FixedArraysRoundTripWithShape) {
   {
     File file = File::create(path);
     Group root = file.root();
-    write_array(root, "weights/w", {2, 3, 4}, values);
-    write_array(root, "count", {}, std::vector<int64_t>{42});
-    EXPECT_THROW(write_array(root, "bad", {5}, values), std::invalid_argument);
+    root.write_array("weights/w", {2, 3, 4}, values);
+    root.write_array("count", {}, std::vector<int64_t>{42});
+    EXPECT_THROW(root.write_array("bad", {5}, values), std::invalid_argument);
   }
   File file = File::open(path);
   Array<double> array = read_array<double>(file.root(), "weights/w");
@@ -396,6 +396,29 @@ with h5py.File(sys.argv[1], 'r') as f:
             "spiral ✓\n"
             "123456789012 int64\n"
             "nats\n");
+}
+
+TEST_F(IoTest, H5pyReadsRowsWhileOurWriterIsOpen) {
+  const std::string python = python_with_h5py();
+  if (python.empty()) GTEST_SKIP() << "no python3 with h5py (python3 -c 'import h5py' failed)";
+  const std::string path = temp("live.h5");
+  File writer = File::create(path);
+  Dataset series = writer.root().create_dataset<int64_t>("frames", {});
+  writer.start_swmr_write();
+  const std::string script = temp("live.py");
+  std::ofstream(script) << R"(import sys, h5py
+with h5py.File(sys.argv[1], 'r', libver='latest', swmr=True) as f:
+    print(' '.join(str(int(v)) for v in f['frames'][()]))
+)";
+  const std::string command = python + " " + script + " " + path + " 2>&1";
+  for (int64_t round = 1; round <= 2; ++round) {
+    series.append(std::vector<int64_t>{round * 10, round * 10 + 1});
+    series.flush();
+    int status = 0;
+    const std::string output = run_command(command, &status);
+    ASSERT_EQ(status, 0) << output;
+    EXPECT_EQ(output, round == 1 ? "10 11\n" : "10 11 20 21\n");
+  }
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -241,13 +241,6 @@ struct Array {
   std::vector<T> data;  // row-major
 };
 
-// Writes a fixed-size dataset; data.size() must equal the product of `shape`.
-template <typename T>
-Dataset write_array(Group& group, const std::string& name, const std::vector<size_t>& shape,
-                    const std::vector<T>& data) {
-  return group.write_array(name, shape, data);
-}
-
 // Reads a whole dataset with its shape (UserError if missing or of another element type).
 template <typename T>
 Array<T> read_array(const Group& group, const std::string& name) {
