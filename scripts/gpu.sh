@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The GPU build helper (see ../shared/device/README.md).
+#   bash scripts/gpu.sh prepare   here: fetch the Debian packages the GPU machine lacks into .gpu/
+#   bash scripts/gpu.sh check     there: build against PyTorch's CUDA LibTorch, print the version
+#                                 report, run the test suite; results go to $OUT (default .gpu/out)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+kit=${SPIRAL_DEVICE_KIT:-../shared/device}
+
+case "${1:-}" in
+  prepare)
+    grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo /.gpu/ >>.git/info/exclude
+    mkdir -p .gpu
+    cp "$kit/gpu-env.sh" .gpu/
+    bash "$kit/fetch-debs.sh" .gpu/debs
+    ;;
+  check)
+    out=${OUT:-.gpu/out}
+    build=${SPIRAL_GPU_BUILD_DIR:-/tmp/spiral-gpu-build}
+    mkdir -p "$out"
+    # shellcheck disable=SC1091
+    source .gpu/gpu-env.sh .gpu/debs
+    start=$(date +%s)
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$out/configure.log" 2>&1
+    cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1
+    echo "build: $(($(date +%s) - start)) s" | tee "$out/summary.txt"
+    "$build/spiral" --version | tee -a "$out/summary.txt"
+    ctest --test-dir "$build" -j "$(nproc)" --output-on-failure >"$out/ctest.log" 2>&1 || true
+    tail -n 4 "$out/ctest.log" | tee -a "$out/summary.txt"
+    ;;
+  *)
+    echo "usage: bash scripts/gpu.sh prepare|check" >&2
+    exit 2
+    ;;
+esac
