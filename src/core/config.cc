@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -24,16 +25,11 @@ constexpr char kPrintConfigOption[] = "print-config";
 // Integer limits from here up (INT64_MAX as a double) read as "no upper limit".
 constexpr double kUnboundedInt = 9.2e18;
 
+// The shortest text that reads back to the same double ("40", "0.1", "3e-05").
 std::string format_real(double value) {
-  std::ostringstream out;
-  out << std::setprecision(std::numeric_limits<double>::max_digits10) << value;
-  // Prefer the shortest text that reads back to the same double.
-  for (int digits = 1; digits <= std::numeric_limits<double>::max_digits10; ++digits) {
-    std::ostringstream shorter;
-    shorter << std::setprecision(digits) << value;
-    if (std::strtod(shorter.str().c_str(), nullptr) == value) return shorter.str();
-  }
-  return out.str();
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, result.ptr);
 }
 
 std::string range_text(const OptionSpec& spec) {

@@ -142,10 +142,20 @@ TEST_F(TempDir, WrittenIniReproducesTheConfiguration) {
   EXPECT_NE(ini.find("# Episodes per update [episodes]\nbatch = 7\n"), std::string::npos);
 }
 
-TEST(Config, RealValuesRoundTripExactly) {
-  const Config config = parse({"--lr", "0.1"}).config;
-  EXPECT_EQ(config.get_real("lr"), 0.1);
-  EXPECT_NE(config.to_ini("").find("lr = 0.1\n"), std::string::npos);
+TEST(Config, RealValuesAreWrittenShortAndReadBackExactly) {
+  for (const auto& [given, written] :
+       std::vector<std::pair<std::string, std::string>>{{"0.1", "0.1"},
+                                                        {"1", "1"},
+                                                        {"0.5e0", "0.5"},
+                                                        {"3e-05", "3e-05"},
+                                                        {"0.123456789", "0.123456789"}}) {
+    const Config config = parse({"--lr", given}).config;
+    EXPECT_EQ(config.get_real("lr"), std::stod(given));
+    EXPECT_NE(config.to_ini("").find("\nlr = " + written + "\n"), std::string::npos) << given;
+  }
+  const std::vector<OptionGroup> groups = {{"g", {real_option("clip", 40, 0, 1e9, "", "Clip")}}};
+  EXPECT_NE(parse_command_line("train", groups, {}).config.to_ini("").find("clip = 40\n"),
+            std::string::npos);
 }
 
 TEST(Config, ReadingWithTheWrongTypeIsABug) {
