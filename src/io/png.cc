@@ -132,20 +132,10 @@ int color_type_for(int channels) {
   }
 }
 
-void check_image(const Image& image, const char* what) {
-  if (image.channels < 1 || image.channels > 4 || image.height <= 0 || image.width <= 0 ||
-      image.pixels.size() != static_cast<size_t>(image.height) * image.width * image.channels) {
-    throw std::invalid_argument(std::string(what) + ": image of " + std::to_string(image.height) +
-                                "x" + std::to_string(image.width) + "x" +
-                                std::to_string(image.channels) + " with " +
-                                std::to_string(image.pixels.size()) + " bytes of pixels");
-  }
-}
-
 }  // namespace
 
 void write_png(const std::string& path, const Image& image) {
-  check_image(image, path.c_str());
+  check_image(image, path);
   PngErrorState state;
   PngWriteStructs structs(&state);
   if (!structs.valid()) throw std::runtime_error(path + ": cannot initialise libpng");
@@ -218,47 +208,6 @@ Image read_png(const std::string& path) {
     throw UserError(path + ": corrupt PNG (" + state.message + ")");
   }
   return image;
-}
-
-Image tile_grid(const std::vector<Image>& images, int columns, uint8_t separator) {
-  if (images.empty()) throw std::invalid_argument("tile_grid: no images");
-  if (columns < 1) {
-    throw std::invalid_argument("tile_grid: " + std::to_string(columns) + " columns");
-  }
-  const Image& first = images.front();
-  check_image(first, "tile_grid");
-  for (size_t i = 1; i < images.size(); ++i) {
-    const Image& image = images[i];
-    check_image(image, "tile_grid");
-    if (image.height != first.height || image.width != first.width ||
-        image.channels != first.channels) {
-      throw std::invalid_argument("tile_grid: image " + std::to_string(i) + " is " +
-                                  std::to_string(image.height) + "x" + std::to_string(image.width) +
-                                  "x" + std::to_string(image.channels) + ", image 0 is " +
-                                  std::to_string(first.height) + "x" + std::to_string(first.width) +
-                                  "x" + std::to_string(first.channels));
-    }
-  }
-  const int count = static_cast<int>(images.size());
-  const int grid_columns = std::min(columns, count);
-  const int grid_rows = (count + grid_columns - 1) / grid_columns;
-  Image grid;
-  grid.channels = first.channels;
-  grid.height = grid_rows * first.height + grid_rows - 1;
-  grid.width = grid_columns * first.width + grid_columns - 1;
-  grid.pixels.assign(static_cast<size_t>(grid.height) * grid.width * grid.channels, separator);
-  const size_t tile_row_bytes = static_cast<size_t>(first.width) * first.channels;
-  for (int i = 0; i < count; ++i) {
-    const int top = (i / grid_columns) * (first.height + 1);
-    const int left = (i % grid_columns) * (first.width + 1);
-    for (int y = 0; y < first.height; ++y) {
-      const uint8_t* source = images[i].pixels.data() + y * tile_row_bytes;
-      uint8_t* target =
-          grid.pixels.data() + (static_cast<size_t>(top + y) * grid.width + left) * grid.channels;
-      std::copy(source, source + tile_row_bytes, target);
-    }
-  }
-  return grid;
 }
 
 }  // namespace spiral::io

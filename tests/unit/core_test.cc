@@ -7,6 +7,7 @@
 
 #include "spiral/core/config.h"
 #include "spiral/core/errors.h"
+#include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 
 namespace spiral {
@@ -211,6 +212,74 @@ TEST(Logging, ParsesLevelsAndRefusesOthers) {
   EXPECT_EQ(parse_log_level("debug"), LogLevel::kDebug);
   EXPECT_EQ(parse_log_level("error"), LogLevel::kError);
   EXPECT_THROW(parse_log_level("verbose"), UserError);
+}
+
+TEST(Image, TileGridPlacesImagesWithSeparators) {
+  // Five 2x3 RGB tiles in rows of 2: 3 rows, 2 columns; cell (2, 1) is empty.
+  std::vector<Image> tiles;
+  for (int i = 0; i < 5; ++i) {
+    Image tile{2, 3, 3, std::vector<uint8_t>(18)};
+    for (size_t k = 0; k < tile.pixels.size(); ++k)
+      tile.pixels[k] = static_cast<uint8_t>(i * 20 + k);
+    tiles.push_back(tile);
+  }
+  const Image grid = tile_grid(tiles, 2, 7);
+  ASSERT_EQ(grid.height, 3 * 2 + 2);
+  ASSERT_EQ(grid.width, 2 * 3 + 1);
+  ASSERT_EQ(grid.channels, 3);
+  for (int i = 0; i < 5; ++i) {
+    const int top = (i / 2) * 3, left = (i % 2) * 4;
+    for (int y = 0; y < 2; ++y) {
+      for (int x = 0; x < 3; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          ASSERT_EQ(grid.at(top + y, left + x, c), tiles[i].at(y, x, c))
+              << "tile " << i << " y " << y << " x " << x << " c " << c;
+        }
+      }
+    }
+  }
+  for (int y = 0; y < grid.height; ++y) EXPECT_EQ(grid.at(y, 3, 1), 7) << "column 3, row " << y;
+  for (int x = 0; x < grid.width; ++x) {
+    EXPECT_EQ(grid.at(2, x, 0), 7) << "row 2, column " << x;
+    EXPECT_EQ(grid.at(5, x, 2), 7) << "row 5, column " << x;
+  }
+  EXPECT_EQ(grid.at(7, 6, 0), 7);  // the empty cell
+  EXPECT_EQ(grid.at(6, 4, 2), 7);
+
+  const Image single = tile_grid({tiles[0]}, 4);
+  EXPECT_EQ(single.pixels, tiles[0].pixels);  // no outer border
+}
+
+TEST(Image, TileGridRejectsMismatchedImages) {
+  const Image a{2, 2, 1, std::vector<uint8_t>(4)};
+  EXPECT_THROW(tile_grid({a, Image{2, 3, 1, std::vector<uint8_t>(6)}}, 2), std::invalid_argument);
+  EXPECT_THROW(tile_grid({a, Image{2, 2, 3, std::vector<uint8_t>(12)}}, 2), std::invalid_argument);
+  EXPECT_THROW(tile_grid({}, 2), std::invalid_argument);
+  EXPECT_THROW(tile_grid({a}, 0), std::invalid_argument);
+}
+
+TEST(Image, ResizeAreaAveragesBlocksExactly) {
+  // A 4x4 gray ramp shrunk to 2x2: each output is the mean of one 2x2 block.
+  Image image{4, 4, 1, {}};
+  for (int i = 0; i < 16; ++i) image.pixels.push_back(static_cast<uint8_t>(i * 10));
+  const Image small = resize_area(image, 2, 2);
+  EXPECT_EQ(small.pixels, (std::vector<uint8_t>{25, 45, 105, 125}));
+}
+
+TEST(Image, ResizeAreaKeepsChannelsAndMeanForNonIntegerFactors) {
+  Image image{3, 3, 3, {}};
+  for (int i = 0; i < 27; ++i) image.pixels.push_back(static_cast<uint8_t>(i % 3 == 0 ? 200 : 50));
+  const Image small = resize_area(image, 2, 2);  // 1.5 x 1.5 cells
+  ASSERT_EQ(small.channels, 3);
+  for (int y = 0; y < 2; ++y) {
+    for (int x = 0; x < 2; ++x) {
+      EXPECT_EQ(small.at(y, x, 0), 200);
+      EXPECT_EQ(small.at(y, x, 1), 50);
+    }
+  }
+  const Image big = resize_area(Image{1, 2, 1, {0, 255}}, 2, 4);  // enlarging repeats pixels
+  EXPECT_EQ(big.pixels, (std::vector<uint8_t>{0, 0, 255, 255, 0, 0, 255, 255}));
+  EXPECT_THROW(resize_area(image, 0, 2), std::invalid_argument);
 }
 
 }  // namespace

@@ -534,49 +534,5 @@ TEST_F(IoTest, BrokenPngsAreUserErrors) {
   expect_throw_with<UserError>([&] { read_png(corrupt); }, {corrupt, "corrupt"});
 }
 
-TEST_F(IoTest, TileGridPlacesImagesWithSeparators) {
-  // Five 2x3 RGB tiles in rows of 2: 3 rows, 2 columns; cell (2, 1) is empty.
-  std::vector<Image> tiles;
-  for (int i = 0; i < 5; ++i) {
-    Image tile{2, 3, 3, std::vector<uint8_t>(18)};
-    for (size_t k = 0; k < tile.pixels.size(); ++k)
-      tile.pixels[k] = static_cast<uint8_t>(i * 20 + k);
-    tiles.push_back(tile);
-  }
-  const Image grid = tile_grid(tiles, 2, 7);
-  ASSERT_EQ(grid.height, 3 * 2 + 2);
-  ASSERT_EQ(grid.width, 2 * 3 + 1);
-  ASSERT_EQ(grid.channels, 3);
-  for (int i = 0; i < 5; ++i) {
-    const int top = (i / 2) * 3, left = (i % 2) * 4;
-    for (int y = 0; y < 2; ++y) {
-      for (int x = 0; x < 3; ++x) {
-        for (int c = 0; c < 3; ++c) {
-          ASSERT_EQ(grid.at(top + y, left + x, c), tiles[i].at(y, x, c))
-              << "tile " << i << " y " << y << " x " << x << " c " << c;
-        }
-      }
-    }
-  }
-  for (int y = 0; y < grid.height; ++y) EXPECT_EQ(grid.at(y, 3, 1), 7) << "column 3, row " << y;
-  for (int x = 0; x < grid.width; ++x) {
-    EXPECT_EQ(grid.at(2, x, 0), 7) << "row 2, column " << x;
-    EXPECT_EQ(grid.at(5, x, 2), 7) << "row 5, column " << x;
-  }
-  EXPECT_EQ(grid.at(7, 6, 0), 7);  // the empty cell
-  EXPECT_EQ(grid.at(6, 4, 2), 7);
-
-  const Image single = tile_grid({tiles[0]}, 4);
-  EXPECT_EQ(single.pixels, tiles[0].pixels);  // no outer border
-}
-
-TEST_F(IoTest, TileGridRejectsMismatchedImages) {
-  const Image a = make_image(2, 2, 1, 0);
-  EXPECT_THROW(tile_grid({a, make_image(2, 3, 1, 0)}, 2), std::invalid_argument);
-  EXPECT_THROW(tile_grid({a, make_image(2, 2, 3, 0)}, 2), std::invalid_argument);
-  EXPECT_THROW(tile_grid({}, 2), std::invalid_argument);
-  EXPECT_THROW(tile_grid({a}, 0), std::invalid_argument);
-}
-
 }  // namespace
 }  // namespace spiral::io
