@@ -33,6 +33,9 @@ target_compile_definitions(spiral_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
 find_package(Boost 1.74 QUIET COMPONENTS program_options)
 spiral_require(Boost_FOUND "Boost.Program_options" "libboost-program-options-dev")
 
+find_package(nlohmann_json 3 QUIET)
+spiral_require(nlohmann_json_FOUND "nlohmann JSON" "nlohmann-json3-dev")
+
 # MuJoCo 2.2: Debian's CMake config needs qhull's config to be present.
 find_package(Qhull QUIET)
 spiral_require(Qhull_FOUND "qhull (needed by MuJoCo's CMake config)" "libqhull-dev")

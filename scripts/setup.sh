@@ -10,6 +10,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin            # MPI (C API) and mpirun
   libhdf5-dev                           # HDF5 C library
   libboost-program-options-dev          # command line and INI input files
+  nlohmann-json3-dev                    # JSON (programs)
   libmujoco-dev libqhull-dev            # MuJoCo 2.2 (its CMake config needs qhull)
   libmypaint-dev libglib2.0-dev mypaint-brushes   # libmypaint (pkg-config needs glib), brushes
   libegl-dev libgl-dev libegl-mesa0 libosmesa6-dev   # off-screen OpenGL: EGL (Mesa) and OSMesa

@@ -23,6 +23,9 @@ struct Command {
   std::function<int(const Config&, CommandContext&)> run;
 };
 
+// A subcommand this version does not implement yet: it parses its options, says so, exits 2.
+Command not_built(std::string name, std::string summary);
+
 // Every subcommand, in the order `spiral --help` lists them.
 std::vector<Command> all_commands();
 
@@ -34,6 +37,9 @@ void apply_common_options(const Config& config);
 
 // The `spiral train` command.
 Command train_command();
+
+// The `spiral data` command.
+Command data_command();
 
 // The version report of `spiral --version`.
 std::string version_report();

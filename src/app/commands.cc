@@ -5,7 +5,6 @@
 #include "spiral/core/logging.h"
 
 namespace spiral::app {
-namespace {
 
 // A subcommand this version does not implement yet: it parses its options, says so and exits 2.
 Command not_built(std::string name, std::string summary) {
@@ -17,8 +16,6 @@ Command not_built(std::string name, std::string summary) {
   return command;
 }
 
-}  // namespace
-
 std::vector<Command> all_commands() {
   return {
       train_command(),
@@ -27,7 +24,7 @@ std::vector<Command> all_commands() {
       not_built("render", "Render a recorded program (painter or MuJoCo scene) to PNG."),
       not_built("bench", "Measure environments, inference, learning and allreduce."),
       not_built("inspect", "Summarise a run directory: config, metrics, checkpoints."),
-      not_built("data", "Inspect datasets and generate MuJoCo scene datasets."),
+      data_command(),
   };
 }
 
