@@ -21,7 +21,15 @@ struct Command {
   std::string summary;
   std::vector<OptionGroup> option_groups;  // besides the common options every command has
   std::function<int(const Config&, CommandContext&)> run;
+  // A command with actions (`spiral data info ...`) takes the action's name as its first word;
+  // each action has its own options and entry point, and the command's own are unused.
+  std::vector<Command> actions;
 };
+
+// Parses `args` for `command` (or, for a command with actions, for the action named by the
+// first word) and runs it; returns the exit code. `words` is "spiral <name>" for messages.
+int dispatch(const Command& command, const std::string& words, const std::vector<std::string>& args,
+             CommandContext& context);
 
 // A subcommand this version does not implement yet: it parses its options, says so, exits 2.
 Command not_built(std::string name, std::string summary);

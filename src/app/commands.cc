@@ -8,7 +8,7 @@ namespace spiral::app {
 
 // A subcommand this version does not implement yet: it parses its options, says so and exits 2.
 Command not_built(std::string name, std::string summary) {
-  Command command{name, std::move(summary), {}, nullptr};
+  Command command{name, std::move(summary), {}, nullptr, {}};
   command.run = [name](const Config&, CommandContext&) {
     std::cerr << "spiral " << name << ": not implemented in this version of spiral\n";
     return kUserErrorExitCode;

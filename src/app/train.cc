@@ -69,8 +69,11 @@ int run_train(const Config& config, CommandContext& context) {
 }  // namespace
 
 Command train_command() {
-  return {"train", "Train a SPIRAL agent (painter or MuJoCo scenes) on one or many MPI ranks.",
-          train_options(), run_train};
+  return {"train",
+          "Train a SPIRAL agent (painter or MuJoCo scenes) on one or many MPI ranks.",
+          train_options(),
+          run_train,
+          {}};
 }
 
 }  // namespace spiral::app

@@ -161,6 +161,8 @@ void run_boost(const std::string& command, const std::string& source, Step step)
     if (source.empty() && name.rfind("-", 0) != 0) name = "--" + name;
     throw UserError((source.empty() ? "" : source + ": ") + "unknown option '" + name + "'" +
                     listing);
+  } catch (const po::too_many_positional_options_error&) {
+    throw UserError("too many bare words: options are written --name value" + listing);
   } catch (const po::multiple_occurrences& error) {
     throw UserError((source.empty() ? "" : source + ": ") + "option '" + error.get_option_name() +
                     "' is given more than once");
@@ -207,6 +209,11 @@ OptionSpec choice_option(std::string name, std::string value, std::vector<std::s
 
 OptionSpec input_file_option(std::string name, std::string value, std::string help) {
   return {std::move(name), OptionType::kInputFile, std::move(value), "", std::move(help), 1, 0, {}};
+}
+
+OptionSpec positional(OptionSpec spec) {
+  spec.positional = true;
+  return spec;
 }
 
 Config::Config(std::vector<OptionGroup> groups, std::map<std::string, std::string> values)
@@ -270,10 +277,23 @@ ParsedCommandLine parse_command_line(const std::string& command,
       kHelpOption, "help")(kPrintConfigOption, "print the configuration");
 
   po::variables_map cli;
+  po::positional_options_description bare_words;  // the positional option, if any; else none
+  for (const auto& group : groups) {
+    for (const auto& spec : group.options) {
+      if (spec.positional) bare_words.add(spec.name.c_str(), 1);
+    }
+  }
   run_boost(command, "", [&] {
-    const po::parsed_options options = po::command_line_parser(args).options(cli_options).run();
-    for (const auto& word : po::collect_unrecognized(options.options, po::include_positional)) {
-      throw UserError("unexpected argument '" + word + "': options are written --name value");
+    po::command_line_parser parser(args);
+    parser.options(cli_options);
+    if (bare_words.max_total_count() > 0) parser.positional(bare_words);
+    const po::parsed_options options = parser.run();
+    for (const auto& option : options.options) {
+      const bool stray_word = option.position_key >= 0 && option.string_key.empty();
+      if ((option.unregistered || stray_word) && !option.original_tokens.empty()) {
+        throw UserError("unexpected argument '" + option.original_tokens.front() +
+                        "': options are written --name value");
+      }
     }
     po::store(options, cli);
   });
@@ -322,7 +342,8 @@ std::string format_help(const std::string& command, const std::string& summary,
   for (const auto& group : groups) {
     out << "\n" << group.title << ":\n";
     for (const auto& spec : group.options) {
-      std::string left = "  --" + spec.name + " " + type_hint(spec);
+      std::string left = "  " + std::string(spec.positional ? "[--" : "--") + spec.name +
+                         (spec.positional ? "] " : " ") + type_hint(spec);
       out << left;
       if (left.size() < 34) {
         out << std::string(34 - left.size(), ' ');

@@ -102,6 +102,16 @@ TEST(Config, UnknownAndRepeatedOptionsAreRefused) {
   EXPECT_EQ(error_of({"stray"}), "unexpected argument 'stray': options are written --name value");
 }
 
+TEST(Config, PositionalOptionTakesTheBareWord) {
+  const std::vector<OptionGroup> groups = {
+      {"g", {positional(text_option("spec", "", "Dataset")), int_option("n", 1, 1, 9, "", "N")}}};
+  EXPECT_EQ(parse_command_line("data", groups, {"mnist:x", "--n", "3"}).config.get_text("spec"),
+            "mnist:x");
+  EXPECT_EQ(parse_command_line("data", groups, {"--spec", "y"}).config.get_text("spec"), "y");
+  EXPECT_THROW(parse_command_line("data", groups, {"a", "b"}), UserError);
+  EXPECT_NE(format_help("data", "", groups).find("[--spec] TEXT"), std::string::npos);
+}
+
 TEST_F(TempDir, MissingInputFileIsRefused) {
   EXPECT_EQ(error_of({"--targets", (dir_ / "none.h5").string()}),
             "--targets: expected an existing file, got '" + (dir_ / "none.h5").string() +

@@ -21,6 +21,7 @@ struct OptionSpec {
   std::string help;
   double min = 0, max = 0;           // inclusive range for kInt and kReal (ignored when min > max)
   std::vector<std::string> choices;  // allowed values for kChoice
+  bool positional = false;           // also given as the first bare word: `spiral inspect RUN`
 };
 
 // A titled group of options, as shown in --help and in the written INI file.
@@ -40,6 +41,8 @@ OptionSpec choice_option(std::string name, std::string value, std::vector<std::s
                          std::string help);
 // A file that must exist when the value is not empty.
 OptionSpec input_file_option(std::string name, std::string value, std::string help);
+// `spec`, also accepted as the command's first bare word (at most one per command).
+OptionSpec positional(OptionSpec spec);
 
 // The resolved, validated values of every option of a command.
 class Config {
