@@ -8,6 +8,7 @@ function(spiral_require found what packages)
   endif()
 endfunction()
 
+find_package(Threads REQUIRED)
 find_package(PkgConfig QUIET)
 spiral_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
 

@@ -46,6 +46,12 @@ void apply_common_options(const Config& config);
 // The `spiral train` command.
 Command train_command();
 
+// The `spiral render` command.
+Command render_command();
+
+// The `spiral bench` command.
+Command bench_command();
+
 // The `spiral data` command.
 Command data_command();
 

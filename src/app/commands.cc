@@ -21,8 +21,8 @@ std::vector<Command> all_commands() {
       train_command(),
       not_built("reconstruct", "Reconstruct held-out images with a trained agent."),
       not_built("sample", "Paint unconditional samples with a trained agent."),
-      not_built("render", "Render a recorded program (painter or MuJoCo scene) to PNG."),
-      not_built("bench", "Measure environments, inference, learning and allreduce."),
+      render_command(),
+      bench_command(),
       not_built("inspect", "Summarise a run directory: config, metrics, checkpoints."),
       data_command(),
   };

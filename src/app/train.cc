@@ -4,6 +4,8 @@
 #include "spiral/core/errors.h"
 #include "spiral/core/logging.h"
 #include "spiral/dist/mpi.h"
+#include "spiral/render/options.h"
+#include "spiral/render/program.h"
 
 namespace spiral::app {
 namespace {
@@ -24,15 +26,7 @@ std::vector<OptionGroup> train_options() {
            int_option("render-threads", 0, 0, 1024, "threads",
                       "Threads stepping environments per rank (0: as --threads)"),
        }},
-      {"environment",
-       {
-           choice_option("env", "painter", {"painter", "mujoco"}, "Renderer the agent drives"),
-           int_option("canvas", 64, 64, 1024, "px", "Canvas side (a multiple of 64)"),
-           int_option("grid", 32, 2, 256, "cells", "Side of the grid of stroke locations"),
-           int_option("episode-length", 19, 1, 10000, "steps", "Commands per episode"),
-           choice_option("color", "gray", {"gray", "rgb"}, "Canvas colour model"),
-           text_option("brush", "classic/dry_brush", "libmypaint brush, by name"),
-       }},
+      render::environment_options(),
       {"data",
        {
            text_option("dataset", "mnist:inputs/data/mnist",
@@ -55,11 +49,13 @@ std::vector<OptionGroup> train_options() {
 }
 
 int run_train(const Config& config, CommandContext& context) {
+  const render::EnvironmentSettings environment = render::environment_settings(config);
   dist::MpiRuntime mpi(context.argc, context.argv);
   const dist::Communicator world = mpi.world();
   set_log_identity(world.rank(), "main");
   if (world.rank() == 0) {
-    log_info("spiral train on ", world.size(), " rank(s); resolved configuration:");
+    log_info("spiral train on ", world.size(), " rank(s); actions ",
+             render::action_spec_for(environment).describe(), "; resolved configuration:");
     std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
   }
   log_error("spiral train: training is not built in this version yet");

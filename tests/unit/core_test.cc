@@ -4,11 +4,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include "spiral/core/config.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
+#include "spiral/core/thread_pool.h"
 
 namespace spiral {
 namespace {
@@ -290,6 +293,52 @@ TEST(Image, ResizeAreaKeepsChannelsAndMeanForNonIntegerFactors) {
   const Image big = resize_area(Image{1, 2, 1, {0, 255}}, 2, 4);  // enlarging repeats pixels
   EXPECT_EQ(big.pixels, (std::vector<uint8_t>{0, 0, 255, 255, 0, 0, 255, 255}));
   EXPECT_THROW(resize_area(image, 0, 2), std::invalid_argument);
+}
+
+TEST(ThreadPool, EachWorkerRunsTheTaskOnceOnItsOwnThread) {
+  ThreadPool pool(3);
+  std::vector<std::thread::id> first(3), second(3);
+  pool.run_on_each([&](int t) { first[t] = std::this_thread::get_id(); });
+  pool.run_on_each([&](int t) { second[t] = std::this_thread::get_id(); });
+  EXPECT_EQ(first, second);  // worker t is always the same thread
+  EXPECT_NE(first[0], first[1]);
+  EXPECT_NE(first[1], first[2]);
+  EXPECT_NE(first[0], std::this_thread::get_id());
+}
+
+TEST(ThreadPool, WorkersRunTogether) {
+  ThreadPool pool(4);
+  std::mutex mutex;
+  std::condition_variable all_arrived;
+  int arrived = 0;
+  std::vector<int> saw(4);
+  pool.run_on_each([&](int t) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ++arrived;
+    all_arrived.notify_all();
+    // Serial workers would never see all four here and would time out.
+    all_arrived.wait_for(lock, std::chrono::seconds(10), [&] { return arrived == 4; });
+    saw[t] = arrived;
+  });
+  EXPECT_EQ(saw, (std::vector<int>{4, 4, 4, 4}));
+}
+
+TEST(ThreadPool, RethrowsATaskErrorAfterAllFinish) {
+  ThreadPool pool(3);
+  std::vector<int> finished(3);
+  EXPECT_THROW(pool.run_on_each([&](int t) {
+    finished[t] = 1;
+    if (t == 1) throw std::runtime_error("task failed");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(finished, (std::vector<int>{1, 1, 1}));
+  int calls = 0;
+  std::mutex mutex;
+  pool.run_on_each([&](int) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++calls;
+  });
+  EXPECT_EQ(calls, 3);  // the pool still works
 }
 
 }  // namespace

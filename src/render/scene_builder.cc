@@ -1,0 +1,68 @@
+// SceneBuilder: the scene environment's episode logic on top of a SceneRenderer.
+#include <stdexcept>
+
+#include "spiral/render/scene.h"
+
+namespace spiral::render {
+
+SceneBuilder::SceneBuilder(const SceneSettings& settings)
+    : settings_(settings), spec_(scene_action_spec(settings)), renderer_(settings) {
+  renderer_.render({}, &empty_);
+  objects_.reserve(settings_.max_objects);
+  reset(0);
+}
+
+const Observation& SceneBuilder::reset(uint64_t /*seed*/) {
+  objects_.clear();
+  image_ = empty_;
+  observation_.step = 0;
+  observation_.done = false;
+  observation_.mask.assign(spec_.size(), 0);
+  observe();
+  return observation_;
+}
+
+const Observation& SceneBuilder::step(const Command& command) {
+  if (observation_.done) throw std::logic_error("SceneBuilder::step after the episode is done");
+  spec_.check(command);
+  observation_.mask = mask(command);
+  const int mode = command[0];
+  bool changed = false;
+  if (mode == kSceneModify && !objects_.empty()) {
+    objects_.back() = scene_object(command);
+    changed = true;
+  } else if (mode != kSceneSkip && static_cast<int>(objects_.size()) < settings_.max_objects) {
+    objects_.push_back(scene_object(command));
+    changed = true;
+  }
+  if (changed) {
+    renderer_.render(objects_, &image_);
+    observe();
+  }
+  observation_.step += 1;
+  observation_.done = observation_.step >= settings_.episode_length;
+  return observation_;
+}
+
+PartMask SceneBuilder::mask(const Command& command) const {
+  PartMask result(spec_.size(), 1);
+  const int mode = command.empty() ? kSceneSkip : command[0];
+  const bool ignored_add =
+      mode == kSceneAdd && static_cast<int>(objects_.size()) >= settings_.max_objects;
+  if (mode == kSceneSkip || ignored_add) {
+    for (size_t i = 1; i < result.size(); ++i) result[i] = 0;
+  }
+  return result;
+}
+
+void SceneBuilder::observe() {
+  observation_.height = image_.height;
+  observation_.width = image_.width;
+  observation_.channels = image_.channels;
+  observation_.canvas.resize(image_.pixels.size());
+  for (size_t i = 0; i < image_.pixels.size(); ++i) {
+    observation_.canvas[i] = image_.pixels[i] * (1.0f / 255.0f);
+  }
+}
+
+}  // namespace spiral::render
