@@ -91,3 +91,7 @@ find_program(SPIRAL_CLANG_FORMAT NAMES clang-format clang-format-14)
 message(STATUS "LibTorch ${SPIRAL_TORCH_VERSION}, MPI ${MPI_C_VERSION} (${SPIRAL_MPIEXEC}), "
                "HDF5 ${HDF5_VERSION}, Boost ${Boost_VERSION}, MuJoCo ${mujoco_VERSION}, "
                "libmypaint ${MYPAINT_VERSION}, brushes ${SPIRAL_BRUSHES_DIR}")
+
+# libzip: the data module reads Omniglot's zips in place.
+pkg_check_modules(LIBZIP QUIET IMPORTED_TARGET libzip)
+spiral_require(LIBZIP_FOUND "libzip (pkg-config libzip)" "libzip-dev")

@@ -17,6 +17,8 @@ PACKAGES=(
   libpng-dev libjpeg-dev zlib1g-dev     # images
   libgtest-dev googletest               # GoogleTest
   python3 python3-h5py python3-numpy    # tests read our HDF5 files with h5py
+  libzip-dev                            # Omniglot zips read in place
+  clang libclang-rt-14-dev              # fuzz tests: clang++ and libFuzzer (tests/fuzz)
 )
 
 missing=()
