@@ -1,31 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `spiral` command line: help, version, errors, configuration round trip.
-set -uo pipefail
-spiral=${SPIRAL_BINARY:?set by CTest}
-source_dir=${SPIRAL_SOURCE_DIR:?set by CTest}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passes=0
-
-check() {  # check NAME CONDITION...: record a pass or print the failure
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $name"
-    failures=$((failures + 1))
-  fi
-}
-run() {  # run ARGS...: sets $out, $err, $code
-  "$spiral" "$@" >"$work/.out" 2>"$work/.err"
-  code=$?
-  out=$(cat "$work/.out")
-  err=$(cat "$work/.err")
-}
-lines() { printf '%s' "$1" | grep -c ''; }
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 run --help
 check "--help exits 0" test "$code" -eq 0
@@ -90,5 +65,4 @@ check "train under mpirun prints the config once" test "$(grep -cx 'batch = 8' m
 check "train log lines carry elapsed time, rank and role" \
   grep -Eq '^\[ *[0-9]+\.[0-9]{3}s r0 main\] I spiral train on 2 rank' mpi.out
 
-echo "$passes passed, $failures failed"
-((failures == 0))
+finish

@@ -1,31 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of `spiral data`: info on the shipped sets, bad input, scene generation.
-set -uo pipefail
-spiral=${SPIRAL_BINARY:?set by CTest}
-source_dir=${SPIRAL_SOURCE_DIR:?set by CTest}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passes=0
-
-check() {  # check NAME CONDITION...: record a pass or print the failure
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: $name"
-    failures=$((failures + 1))
-  fi
-}
-run() {  # run ARGS...: sets $out, $err, $code
-  "$spiral" "$@" >"$work/.out" 2>"$work/.err"
-  code=$?
-  out=$(cat "$work/.out")
-  err=$(cat "$work/.err")
-}
-lines() { printf '%s' "$1" | grep -c ''; }
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 run data --help
 check "data --help exits 0" test "$code" -eq 0
@@ -93,5 +68,4 @@ check "generate-scenes into a missing folder wrote nothing" test ! -e "$work/abs
 run data frobnicate
 check "unknown action exits 2" test "$code" -eq 2
 
-echo "$passes passed, $failures failed"
-((failures == 0))
+finish

@@ -1,17 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of `spiral render` and `spiral bench env`.
-set -uo pipefail
-spiral=${SPIRAL_BINARY:?set by CTest}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
 png_size() {  # png_size FILE: "WIDTHxHEIGHT" from the PNG header
   local bytes
   bytes=$(od -An -tu1 -j16 -N8 "$1" | tr -s ' ')
@@ -67,5 +57,4 @@ check "bench env reports the ratio" grep -Eq '^  ratio +[0-9.]+ x' bench.txt
 check "bench env reports scene renders/s" grep -Eq '^  renders +[0-9]+ renders/s' bench.txt
 check "bench env writes the CSV" test "$(grep -c '' bench.csv)" -eq 5
 
-echo "$passes passed, $failures failed"
-((failures == 0))
+finish
