@@ -1,0 +1,146 @@
+// The SPIRAL policy network: a conv + LSTM agent with an autoregressive action decoder.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "spiral/render/action_spec.h"
+
+namespace spiral::model {
+
+// Sizes of the policy network; the defaults are SPIRAL.md's published sizes (64 x 64 gray canvas).
+struct PolicyConfig {
+  int canvas = 64;                  // height = width of the observation; a multiple of 8
+  int channels = 1;                 // image channels C (1 gray, 3 RGB)
+  bool conditional = false;         // adds the target image (C more input channels)
+  int noise_dim = -1;               // -1: 10 when unconditional, 0 when conditional
+  int torso_width = 32;             // channels of every torso conv and residual block
+  int residual_blocks = 8;          // residual blocks in the torso
+  int lstm_size = 256;              // Linear and LSTM width; a multiple of 16 (decoder reshape)
+  int embedding_size = 16;          // per-part embedding of a sampled value
+  int decoder_residual_blocks = 0;  // residual blocks in each location head (unpublished)
+
+  // The noise size after resolving -1.
+  int resolved_noise_dim() const;
+  // Throws UserError naming the first bad field.
+  void check() const;
+};
+
+// True for parts sampled as a 2-D location: named end, control or position, with a size that is a
+// perfect square >= 16 (the side is the grid). Every other part gets a linear (scalar) head.
+bool is_location_part(const render::ActionPart& part);
+
+// The parts that matter once the first part's value is known (same rule as the environments):
+// painter (first part "flag"): value 0 (jump) -> only flag and end; scene (first part "mode"):
+// value 2 (skip) -> only mode; everything else -> all parts. [B] int64 -> [B, P] float of 0/1.
+torch::Tensor command_mask(const render::ActionSpec& spec, const torch::Tensor& first_values);
+// The same rule for one command's first value, as a PartMask.
+render::PartMask command_mask(const render::ActionSpec& spec, int first_value);
+
+// A seeded CPU generator for act(); sampling draws its uniforms on the CPU, so the same seed gives
+// the same commands on CPU and CUDA (up to float rounding of the probabilities).
+at::Generator make_generator(uint64_t seed);
+
+// The LSTM state carried between steps: h and c, each [B, lstm_size].
+struct PolicyState {
+  torch::Tensor h;
+  torch::Tensor c;
+};
+
+// One step's (or, from evaluate_unroll, a whole unroll's [T, B, ...]) inputs.
+struct PolicyInput {
+  torch::Tensor canvas;         // [B, C, H, W] float in [0, 1]
+  torch::Tensor target;         // [B, C, H, W] float; undefined for unconditional policies
+  torch::Tensor prev_commands;  // [B, P] int64, the previous command (any in-range value if none)
+  torch::Tensor prev_masks;     // [B, P] float, its mask (all 0 at the start of an episode)
+  torch::Tensor noise;          // [B, noise_dim] float, fixed per episode; undefined if noise_dim 0
+};
+
+// What the policy produced or recomputed for a batch of steps.
+struct PolicyStep {
+  torch::Tensor commands;  // [B, P] int64
+  torch::Tensor masks;     // [B, P] float: the parts that matter, per command_mask()
+  torch::Tensor log_prob;  // [B]: sum of log pi over the parts that matter
+  torch::Tensor entropy;   // [B]: sum of the entropies of the parts that matter
+  torch::Tensor value;     // [B]: V(s)
+  PolicyState state;       // the LSTM state after this step
+};
+
+// Pre-activation residual block: x + conv1x1(relu(conv3x3(relu(x)))).
+struct ResidualBlockImpl : torch::nn::Module {
+  explicit ResidualBlockImpl(int channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv3_{nullptr};
+  torch::nn::Conv2d conv1_{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+// Logits of a location part from z: reshape to [lstm/16, 4, 4] -> conv 3x3 -> residual blocks ->
+// ReLU -> k x [ConvTranspose 4x4 stride 2, ReLU] with k = floor(log2(grid / 4)) -> bilinear resize
+// to grid x grid when 4 * 2^k != grid -> conv 3x3 to 1 channel -> flatten (grid * grid logits).
+struct LocationHeadImpl : torch::nn::Module {
+  LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid);
+  torch::Tensor forward(const torch::Tensor& z);
+
+  int grid_;
+  torch::nn::Conv2d conv_in_{nullptr};
+  torch::nn::Sequential blocks_;
+  torch::nn::Sequential upsample_;
+  torch::nn::Conv2d conv_out_{nullptr};
+};
+TORCH_MODULE(LocationHead);
+
+// The policy. Batches may live on any device; the module must be on the same one.
+class PolicyImpl : public torch::nn::Module {
+ public:
+  PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spec);
+
+  // A zero LSTM state for `batch` episodes on the module's device.
+  PolicyState initial_state(int64_t batch) const;
+  // Samples one command per row (argmax per part when greedy). `generator` (a CPU generator, see
+  // make_generator) may be null: the global generator is used. Runs under the caller's grad mode.
+  PolicyStep act(const PolicyInput& input, const PolicyState& state, at::Generator* generator,
+                 bool greedy = false);
+  // Recomputes log_prob, entropy and value of given commands [B, P] (teacher forcing).
+  PolicyStep evaluate(const PolicyInput& input, const PolicyState& state,
+                      const torch::Tensor& commands);
+  // evaluate() over an unroll: every input and `commands` carry a leading time axis [T, B, ...];
+  // the state starts at `state` and is never reset inside the unroll. Outputs are [T, B, ...];
+  // the returned state is the one after the last step.
+  PolicyStep evaluate_unroll(const PolicyInput& inputs, const PolicyState& state,
+                             const torch::Tensor& commands);
+
+  const PolicyConfig& config() const { return config_; }
+  const render::ActionSpec& spec() const { return spec_; }
+  // Input channels of the first conv: C (+ C target) + 2 coordinate planes.
+  int input_channels() const;
+
+ private:
+  // Conv torso up to the Linear, for N = rows of the input: [N, lstm_size].
+  torch::Tensor torso(const PolicyInput& input);
+  // Autoregressive decoder from z [N, lstm]: samples when `given` is undefined.
+  PolicyStep decode(torch::Tensor z, const torch::Tensor& given, at::Generator* generator,
+                    bool greedy);
+  torch::Device device() const;
+
+  PolicyConfig config_;
+  render::ActionSpec spec_;
+  int noise_dim_;
+  int flat_size_;
+  torch::nn::Conv2d conv_in_{nullptr};
+  std::vector<torch::nn::Embedding> embeddings_;
+  torch::nn::Sequential action_mlp_{nullptr};
+  torch::nn::Sequential noise_mlp_{nullptr};
+  torch::nn::Sequential torso_;
+  torch::nn::Linear fc_{nullptr};
+  torch::nn::LSTMCell lstm_{nullptr};
+  torch::nn::Linear value_{nullptr};
+  std::vector<torch::nn::AnyModule> heads_;
+  std::vector<torch::nn::Linear> updates_;  // one per part but the last
+};
+TORCH_MODULE(Policy);
+
+}  // namespace spiral::model

@@ -1,0 +1,318 @@
+#include "spiral/model/policy.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <string>
+
+#include "spiral/core/errors.h"
+#include "spiral/render/scene.h"
+
+namespace spiral::model {
+namespace {
+
+namespace nn = torch::nn;
+
+void require(bool ok, const std::string& field, int value, const std::string& expected) {
+  if (!ok) {
+    throw UserError("policy setting '" + field + "' is " + std::to_string(value) + ", expected " +
+                    expected);
+  }
+}
+
+nn::Sequential mlp(int in, int hidden, int mid, int out) {
+  return nn::Sequential(nn::Linear(in, hidden), nn::ReLU(), nn::Linear(hidden, mid), nn::ReLU(),
+                        nn::Linear(mid, out));
+}
+
+// Inverse-CDF sampling of one value per row of probs [N, K], with uniforms drawn on the CPU.
+torch::Tensor sample(const torch::Tensor& probs, at::Generator* generator) {
+  const auto cpu = torch::TensorOptions().dtype(torch::kFloat32);
+  torch::Tensor u = generator != nullptr ? torch::rand({probs.size(0), 1}, *generator, cpu)
+                                         : torch::rand({probs.size(0), 1}, cpu);
+  u = u.to(probs.device());
+  const torch::Tensor cdf = probs.detach().to(torch::kFloat32).cumsum(1);
+  return (cdf <= u).sum(1).clamp_max(probs.size(1) - 1).to(torch::kInt64);
+}
+
+}  // namespace
+
+int PolicyConfig::resolved_noise_dim() const {
+  if (noise_dim >= 0) return noise_dim;
+  return conditional ? 0 : 10;
+}
+
+void PolicyConfig::check() const {
+  require(canvas >= 8 && canvas % 8 == 0, "canvas", canvas, "a multiple of 8");
+  require(channels >= 1, "channels", channels, "at least 1");
+  require(noise_dim >= -1, "noise_dim", noise_dim, "-1 (auto) or >= 0");
+  require(torso_width >= 1, "torso_width", torso_width, "at least 1");
+  require(residual_blocks >= 0, "residual_blocks", residual_blocks, ">= 0");
+  require(lstm_size >= 16 && lstm_size % 16 == 0, "lstm_size", lstm_size, "a multiple of 16");
+  require(embedding_size >= 1, "embedding_size", embedding_size, "at least 1");
+  require(decoder_residual_blocks >= 0, "decoder_residual_blocks", decoder_residual_blocks, ">= 0");
+}
+
+bool is_location_part(const render::ActionPart& part) {
+  if (part.name != "end" && part.name != "control" && part.name != "position") return false;
+  const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
+  return part.size >= 16 && side * side == part.size;
+}
+
+torch::Tensor command_mask(const render::ActionSpec& spec, const torch::Tensor& first_values) {
+  const int64_t parts = static_cast<int64_t>(spec.size());
+  auto options = torch::TensorOptions().dtype(torch::kFloat32).device(first_values.device());
+  torch::Tensor mask = torch::ones({first_values.size(0), parts}, options);
+  if (parts == 0) return mask;
+  const std::string& first = spec.parts()[0].name;
+  torch::Tensor reduced;  // rows whose command keeps only a few parts
+  std::vector<int> kept;
+  if (first == "flag") {
+    reduced = first_values == 0;
+    kept = {0, spec.index("end")};
+  } else if (first == "mode") {
+    reduced = first_values == render::kSceneSkip;
+    kept = {0};
+  } else {
+    return mask;
+  }
+  torch::Tensor column_kept = torch::zeros({parts}, options);
+  for (int index : kept) {
+    if (index >= 0) column_kept[index] = 1;
+  }
+  const torch::Tensor r = reduced.to(torch::kFloat32).unsqueeze(1);
+  return mask * (1 - r) + column_kept.unsqueeze(0) * r;
+}
+
+render::PartMask command_mask(const render::ActionSpec& spec, int first_value) {
+  const torch::Tensor mask = command_mask(spec, torch::full({1}, first_value, torch::kInt64));
+  render::PartMask result(spec.size());
+  for (size_t i = 0; i < spec.size(); ++i) {
+    result[i] = mask[0][static_cast<int64_t>(i)].item<float>() > 0.5f ? 1 : 0;
+  }
+  return result;
+}
+
+at::Generator make_generator(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+
+ResidualBlockImpl::ResidualBlockImpl(int channels)
+    : conv3_(register_module("conv3",
+                             nn::Conv2d(nn::Conv2dOptions(channels, channels, 3).padding(1)))),
+      conv1_(register_module("conv1", nn::Conv2d(nn::Conv2dOptions(channels, channels, 1)))) {}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
+  return x + conv1_(torch::relu(conv3_(torch::relu(x))));
+}
+
+LocationHeadImpl::LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid)
+    : grid_(grid) {
+  conv_in_ = register_module("conv_in",
+                             nn::Conv2d(nn::Conv2dOptions(lstm_size / 16, width, 3).padding(1)));
+  for (int i = 0; i < residual_blocks; ++i) blocks_->push_back(ResidualBlock(width));
+  register_module("blocks", blocks_);
+  for (int side = 4; side * 2 <= grid; side *= 2) {
+    upsample_->push_back(
+        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(width, width, 4).stride(2).padding(1)));
+    upsample_->push_back(nn::ReLU());
+  }
+  register_module("upsample", upsample_);
+  conv_out_ = register_module("conv_out", nn::Conv2d(nn::Conv2dOptions(width, 1, 3).padding(1)));
+}
+
+torch::Tensor LocationHeadImpl::forward(const torch::Tensor& z) {
+  torch::Tensor x = conv_in_(z.reshape({z.size(0), -1, 4, 4}));
+  if (!blocks_->is_empty()) x = blocks_->forward(x);
+  x = torch::relu(x);
+  if (!upsample_->is_empty()) x = upsample_->forward(x);
+  if (x.size(2) != grid_) {
+    namespace F = torch::nn::functional;
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{grid_, grid_})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  }
+  return conv_out_(x).flatten(1);
+}
+
+PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spec)
+    : config_(config), spec_(spec) {
+  config_.check();
+  if (spec_.size() == 0) throw UserError("policy: the action spec has no parts");
+  noise_dim_ = config_.resolved_noise_dim();
+  const int w = config_.torso_width;
+  const int e = config_.embedding_size;
+  const int l = config_.lstm_size;
+  conv_in_ =
+      register_module("conv_in", nn::Conv2d(nn::Conv2dOptions(input_channels(), w, 5).padding(2)));
+  const int parts = static_cast<int>(spec_.size());
+  for (int i = 0; i < parts; ++i) {
+    embeddings_.push_back(
+        register_module("embedding" + std::to_string(i), nn::Embedding(spec_.parts()[i].size, e)));
+  }
+  action_mlp_ = register_module("action_mlp", mlp(parts * e, 64, 32, w));
+  if (noise_dim_ > 0) noise_mlp_ = register_module("noise_mlp", mlp(noise_dim_, 64, 32, w));
+  for (int i = 0; i < 3; ++i) {
+    torso_->push_back(nn::Conv2d(nn::Conv2dOptions(w, w, 4).stride(2).padding(1)));
+    torso_->push_back(nn::ReLU());
+  }
+  torso_->push_back(nn::Conv2d(nn::Conv2dOptions(w, w, 3).padding(1)));
+  for (int i = 0; i < config_.residual_blocks; ++i) torso_->push_back(ResidualBlock(w));
+  torso_->push_back(nn::ReLU());
+  register_module("torso", torso_);
+  flat_size_ = w * (config_.canvas / 8) * (config_.canvas / 8);
+  fc_ = register_module("fc", nn::Linear(flat_size_, l));
+  lstm_ = register_module("lstm", nn::LSTMCell(l, l));
+  value_ = register_module("value", nn::Linear(l, 1));
+  for (int i = 0; i < parts; ++i) {
+    const render::ActionPart& part = spec_.parts()[i];
+    nn::AnyModule head;
+    if (is_location_part(part)) {
+      const int grid = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
+      head = nn::AnyModule(LocationHead(l, w, config_.decoder_residual_blocks, grid));
+    } else {
+      head = nn::AnyModule(nn::Linear(l, part.size));
+    }
+    register_module("head" + std::to_string(i), head.ptr());
+    heads_.push_back(std::move(head));
+    if (i + 1 < parts) {
+      updates_.push_back(register_module("update" + std::to_string(i), nn::Linear(l + e, l)));
+    }
+  }
+}
+
+int PolicyImpl::input_channels() const {
+  return config_.channels * (config_.conditional ? 2 : 1) + 2;
+}
+
+torch::Device PolicyImpl::device() const { return value_->weight.device(); }
+
+PolicyState PolicyImpl::initial_state(int64_t batch) const {
+  auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device());
+  return {torch::zeros({batch, config_.lstm_size}, options),
+          torch::zeros({batch, config_.lstm_size}, options)};
+}
+
+torch::Tensor PolicyImpl::torso(const PolicyInput& input) {
+  const torch::Tensor& canvas = input.canvas;
+  TORCH_CHECK(canvas.dim() == 4 && canvas.size(1) == config_.channels &&
+                  canvas.size(2) == config_.canvas && canvas.size(3) == config_.canvas,
+              "policy: canvas must be [B, ", config_.channels, ", ", config_.canvas, ", ",
+              config_.canvas, "], got ", canvas.sizes());
+  TORCH_CHECK(config_.conditional == input.target.defined(),
+              "policy: a target is needed exactly when the policy is conditional");
+  TORCH_CHECK(noise_dim_ == 0 || input.noise.defined(), "policy: noise input missing");
+  const int64_t n = canvas.size(0);
+  const int64_t side = config_.canvas;
+  auto options = canvas.options();
+  const torch::Tensor line = torch::linspace(-1, 1, side, options);
+  const torch::Tensor xs = line.view({1, 1, 1, side}).expand({n, 1, side, side});
+  const torch::Tensor ys = line.view({1, 1, side, 1}).expand({n, 1, side, side});
+  std::vector<torch::Tensor> planes = {canvas};
+  if (config_.conditional) planes.push_back(input.target.to(options.dtype()));
+  planes.push_back(xs);
+  planes.push_back(ys);
+  torch::Tensor x = conv_in_(torch::cat(planes, 1));
+
+  std::vector<torch::Tensor> embedded;
+  const torch::Tensor masks = input.prev_masks.to(options.dtype());
+  for (size_t i = 0; i < embeddings_.size(); ++i) {
+    const int64_t k = static_cast<int64_t>(i);
+    embedded.push_back(embeddings_[i](input.prev_commands.select(1, k)) *
+                       masks.select(1, k).unsqueeze(1));
+  }
+  torch::Tensor condition = action_mlp_->forward(torch::cat(embedded, 1));
+  if (noise_dim_ > 0) condition = condition + noise_mlp_->forward(input.noise.to(options.dtype()));
+  x = torch::relu(x + condition.unsqueeze(2).unsqueeze(3));
+  x = torso_->forward(x);
+  return torch::relu(fc_(x.reshape({n, flat_size_})));
+}
+
+PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& given, at::Generator* generator,
+                              bool greedy) {
+  const int64_t parts = static_cast<int64_t>(spec_.size());
+  std::vector<torch::Tensor> values;
+  std::vector<torch::Tensor> log_probs;
+  std::vector<torch::Tensor> entropies;
+  torch::Tensor masks;
+  for (int64_t i = 0; i < parts; ++i) {
+    const torch::Tensor logits = heads_[i].forward<torch::Tensor>(z);
+    const torch::Tensor log_p = torch::log_softmax(logits, 1);
+    torch::Tensor value;
+    if (given.defined()) {
+      value = given.select(1, i).to(torch::kInt64);
+    } else if (greedy) {
+      value = logits.argmax(1);
+    } else {
+      value = sample(log_p.exp(), generator);
+    }
+    if (i == 0) masks = command_mask(spec_, value);
+    log_probs.push_back(log_p.gather(1, value.unsqueeze(1)).squeeze(1));
+    entropies.push_back(-(log_p.exp() * log_p).sum(1));
+    values.push_back(value);
+    if (i + 1 < parts) {
+      const torch::Tensor embedded = embeddings_[i](value);
+      z = torch::relu(z + updates_[i](torch::cat({z, embedded}, 1)));
+    }
+  }
+  PolicyStep step;
+  step.commands = torch::stack(values, 1);
+  step.masks = masks;
+  step.log_prob = (torch::stack(log_probs, 1) * masks).sum(1);
+  step.entropy = (torch::stack(entropies, 1) * masks).sum(1);
+  return step;
+}
+
+PolicyStep PolicyImpl::act(const PolicyInput& input, const PolicyState& state,
+                           at::Generator* generator, bool greedy) {
+  const torch::Tensor features = torso(input);
+  auto [h, c] = lstm_(features, std::make_tuple(state.h, state.c));
+  PolicyStep step = decode(h, torch::Tensor(), generator, greedy);
+  step.value = value_(h).squeeze(1);
+  step.state = {h, c};
+  return step;
+}
+
+PolicyStep PolicyImpl::evaluate(const PolicyInput& input, const PolicyState& state,
+                                const torch::Tensor& commands) {
+  const torch::Tensor features = torso(input);
+  auto [h, c] = lstm_(features, std::make_tuple(state.h, state.c));
+  PolicyStep step = decode(h, commands, nullptr, false);
+  step.value = value_(h).squeeze(1);
+  step.state = {h, c};
+  return step;
+}
+
+PolicyStep PolicyImpl::evaluate_unroll(const PolicyInput& inputs, const PolicyState& state,
+                                       const torch::Tensor& commands) {
+  const int64_t t_len = inputs.canvas.size(0);
+  const int64_t batch = inputs.canvas.size(1);
+  auto merge = [](const torch::Tensor& x) {
+    return x.defined() ? x.flatten(0, 1) : torch::Tensor();
+  };
+  PolicyInput flat{merge(inputs.canvas), merge(inputs.target), merge(inputs.prev_commands),
+                   merge(inputs.prev_masks), merge(inputs.noise)};
+  const torch::Tensor features = torso(flat).view({t_len, batch, -1});
+  torch::Tensor h = state.h;
+  torch::Tensor c = state.c;
+  std::vector<torch::Tensor> hs;
+  for (int64_t t = 0; t < t_len; ++t) {
+    std::tie(h, c) = lstm_(features[t], std::make_tuple(h, c));
+    hs.push_back(h);
+  }
+  const torch::Tensor z = torch::stack(hs, 0).flatten(0, 1);
+  PolicyStep step = decode(z, merge(commands), nullptr, false);
+  auto split = [&](const torch::Tensor& x) {
+    std::vector<int64_t> shape = {t_len, batch};
+    for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));
+    return x.reshape(shape);
+  };
+  step.commands = split(step.commands);
+  step.masks = split(step.masks);
+  step.log_prob = split(step.log_prob);
+  step.entropy = split(step.entropy);
+  step.value = split(value_(z).squeeze(1));
+  step.state = {h, c};
+  return step;
+}
+
+}  // namespace spiral::model
