@@ -1,0 +1,55 @@
+// The A2C policy loss, discounted returns, gradient clipping and Adam set-up helpers.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+namespace spiral::learn {
+
+// Weights of the A2C loss. Every term sums over time and averages over the batch.
+struct A2CConfig {
+  double discount = 1.0;       // gamma in [0, 1]; SPIRAL is undiscounted (1)
+  double entropy_cost = 0.01;  // weight of the entropy bonus (paper's PBT range 2e-3 .. 1e-1)
+  double value_cost = 0.5;     // weight of the squared value error
+
+  // Throws UserError naming the first bad field.
+  void check() const;
+};
+
+// The A2C loss and its parts (all scalar tensors; only `total` and the parts carry gradients).
+struct A2CLoss {
+  torch::Tensor total;           // policy + value_cost * value - entropy_cost * entropy
+  torch::Tensor policy;          // -sum_t log pi(a_t) * A_t, batch mean; A_t = (R_t - V_t) detached
+  torch::Tensor value;           // sum_t (R_t - V_t)^2, batch mean (before value_cost)
+  torch::Tensor entropy;         // sum_t H_t, batch mean (before entropy_cost)
+  torch::Tensor mean_return;     // mean of R_t over [T, B] (detached)
+  torch::Tensor mean_advantage;  // mean of R_t - V_t over [T, B] (detached)
+};
+
+// R_t = r_t + discount * R_{t+1}, computed backwards from R_T = bootstrap ([B], 0 when undefined).
+// rewards [T, B] -> returns [T, B] (no gradient flows through the returns).
+torch::Tensor discounted_returns(const torch::Tensor& rewards, double discount,
+                                 const torch::Tensor& bootstrap = torch::Tensor());
+
+// The A2C loss of one unroll: log_prob, entropy, value and rewards are all [T, B] (as returned by
+// Policy::evaluate_unroll); `bootstrap` [B] is V after the last step (undefined: episode ended).
+A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
+                 const torch::Tensor& value, const torch::Tensor& rewards,
+                 const A2CConfig& config = A2CConfig(),
+                 const torch::Tensor& bootstrap = torch::Tensor());
+
+// Scales the gradients of `params` so that their joint L2 norm is at most `max_norm` (0 = no
+// clipping) and returns the norm before clipping. Parameters without a gradient are skipped.
+double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm);
+
+// Adam options for the policy: lr as given (paper's PBT range 1e-5 .. 3e-4), betas (0.9, 0.999).
+torch::optim::AdamOptions policy_adam_options(double lr);
+// Adam options for the discriminator: lr 1e-4, betas (0.5, 0.999) (the paper's).
+torch::optim::AdamOptions discriminator_adam_options(double lr = 1e-4);
+// An Adam optimizer over `params` with `options`.
+std::unique_ptr<torch::optim::Adam> make_adam(const std::vector<torch::Tensor>& params,
+                                              const torch::optim::AdamOptions& options);
+
+}  // namespace spiral::learn

@@ -1,0 +1,118 @@
+// The A2C loss, discounted returns, gradient clipping and Adam helpers.
+#include "spiral/learn/a2c.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "spiral/core/errors.h"
+
+namespace spiral::learn {
+namespace {
+
+void require_shape(const torch::Tensor& t, const torch::Tensor& like, const char* name) {
+  if (!t.defined() || t.sizes() != like.sizes()) {
+    throw std::invalid_argument(std::string("a2c_loss: ") + name +
+                                " must have the shape [T, B] of rewards");
+  }
+}
+
+}  // namespace
+
+void A2CConfig::check() const {
+  if (!(discount >= 0.0 && discount <= 1.0)) {
+    throw UserError("a2c discount must be in [0, 1], got " + std::to_string(discount));
+  }
+  if (!(entropy_cost >= 0.0)) {
+    throw UserError("a2c entropy_cost must be >= 0, got " + std::to_string(entropy_cost));
+  }
+  if (!(value_cost >= 0.0)) {
+    throw UserError("a2c value_cost must be >= 0, got " + std::to_string(value_cost));
+  }
+}
+
+torch::Tensor discounted_returns(const torch::Tensor& rewards, double discount,
+                                 const torch::Tensor& bootstrap) {
+  if (!rewards.defined() || rewards.dim() != 2) {
+    throw std::invalid_argument("discounted_returns: rewards must be [T, B]");
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor r = rewards.detach();
+  const int64_t steps = r.size(0);
+  torch::Tensor next = bootstrap.defined() ? bootstrap.detach().to(r.options()).reshape({r.size(1)})
+                                           : torch::zeros({r.size(1)}, r.options());
+  std::vector<torch::Tensor> out(static_cast<size_t>(steps));
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    next = r[t] + discount * next;
+    out[static_cast<size_t>(t)] = next;
+  }
+  if (steps == 0) return torch::zeros_like(r);
+  return torch::stack(out);
+}
+
+A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
+                 const torch::Tensor& value, const torch::Tensor& rewards, const A2CConfig& config,
+                 const torch::Tensor& bootstrap) {
+  config.check();
+  if (!rewards.defined() || rewards.dim() != 2) {
+    throw std::invalid_argument("a2c_loss: rewards must be [T, B]");
+  }
+  require_shape(log_prob, rewards, "log_prob");
+  require_shape(entropy, rewards, "entropy");
+  require_shape(value, rewards, "value");
+  const torch::Tensor returns =
+      discounted_returns(rewards.to(value.options()), config.discount, bootstrap);
+  const torch::Tensor error = returns - value;  // gradient flows into V only
+  const torch::Tensor advantage = error.detach();
+  A2CLoss loss;
+  loss.policy = -(log_prob * advantage).sum(0).mean();
+  loss.value = error.pow(2).sum(0).mean();
+  loss.entropy = entropy.sum(0).mean();
+  loss.total = loss.policy + config.value_cost * loss.value - config.entropy_cost * loss.entropy;
+  loss.mean_return = returns.mean();
+  loss.mean_advantage = advantage.mean();
+  return loss;
+}
+
+double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
+  if (max_norm < 0.0) throw UserError("gradient clipping max_norm must be >= 0");
+  std::vector<torch::Tensor> grads;
+  for (const torch::Tensor& p : params) {
+    if (p.defined() && p.grad().defined()) grads.push_back(p.grad());
+  }
+  if (grads.empty()) return 0.0;
+  torch::NoGradGuard no_grad;
+  const torch::Device device = grads.front().device();
+  std::vector<torch::Tensor> squares;
+  squares.reserve(grads.size());
+  for (const torch::Tensor& g : grads) {
+    squares.push_back(g.detach().to(torch::kFloat64).pow(2).sum().to(device));
+  }
+  const double norm = std::sqrt(torch::stack(squares).sum().item<double>());
+  if (max_norm > 0.0 && std::isfinite(norm) && norm > max_norm) {
+    const double scale = max_norm / (norm + 1e-6);
+    for (torch::Tensor& g : grads) g.mul_(scale);
+  }
+  return norm;
+}
+
+torch::optim::AdamOptions policy_adam_options(double lr) {
+  if (!(lr > 0.0)) throw UserError("policy learning rate must be > 0, got " + std::to_string(lr));
+  return torch::optim::AdamOptions(lr).betas(std::make_tuple(0.9, 0.999)).eps(1e-8);
+}
+
+torch::optim::AdamOptions discriminator_adam_options(double lr) {
+  if (!(lr > 0.0)) {
+    throw UserError("discriminator learning rate must be > 0, got " + std::to_string(lr));
+  }
+  return torch::optim::AdamOptions(lr).betas(std::make_tuple(0.5, 0.999)).eps(1e-8);
+}
+
+std::unique_ptr<torch::optim::Adam> make_adam(const std::vector<torch::Tensor>& params,
+                                              const torch::optim::AdamOptions& options) {
+  return std::make_unique<torch::optim::Adam>(params, options);
+}
+
+}  // namespace spiral::learn

@@ -1,0 +1,254 @@
+// Discriminator losses (WGAN-GP, non-saturating), D input pairs and the render replay.
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "spiral/core/errors.h"
+#include "spiral/learn/discriminator_loss.h"
+
+namespace spiral::learn {
+namespace {
+
+// Uniform [0, 1) floats of `size` drawn on the CPU (with `generator` when not null).
+torch::Tensor cpu_uniform(at::IntArrayRef size, at::Generator* generator) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+  return generator != nullptr ? torch::rand(size, *generator, options) : torch::rand(size, options);
+}
+
+// Integers in [0, high) of `size` drawn on the CPU (with `generator` when not null).
+torch::Tensor cpu_randint(int64_t high, at::IntArrayRef size, at::Generator* generator) {
+  const auto options = torch::TensorOptions().dtype(torch::kInt64);
+  return generator != nullptr ? torch::randint(high, size, *generator, options)
+                              : torch::randint(high, size, options);
+}
+
+void require_image_batch(const torch::Tensor& t, const char* what) {
+  if (!t.defined() || t.dim() != 4) {
+    throw std::invalid_argument(std::string(what) + " must be [B, C, H, W]");
+  }
+}
+
+}  // namespace
+
+void DiscriminatorLossConfig::check() const {
+  if (!(gradient_penalty >= 0.0)) {
+    throw UserError("discriminator gradient_penalty must be >= 0, got " +
+                    std::to_string(gradient_penalty));
+  }
+  if (!(offset_weight >= 0.0)) {
+    throw UserError("discriminator offset_weight must be >= 0, got " +
+                    std::to_string(offset_weight));
+  }
+}
+
+torch::Tensor complement_masks(const torch::Tensor& like, at::Generator* generator) {
+  require_image_batch(like, "complement_masks: like");
+  const int64_t b = like.size(0), h = like.size(2), w = like.size(3);
+  const auto options = like.options().dtype(torch::kInt64);
+  const torch::Tensor half = cpu_randint(4, {b}, generator).to(like.device()).view({b, 1, 1, 1});
+  const torch::Tensor rows = torch::arange(h, options).view({1, 1, h, 1});
+  const torch::Tensor cols = torch::arange(w, options).view({1, 1, 1, w});
+  const torch::Tensor mask = (half.eq(0) & cols.lt(w / 2)) | (half.eq(1) & cols.ge(w / 2)) |
+                             (half.eq(2) & rows.lt(h / 2)) | (half.eq(3) & rows.ge(h / 2));
+  return mask.to(like.scalar_type());
+}
+
+DiscriminatorPairs make_discriminator_pairs(const torch::Tensor& real, const torch::Tensor& fake,
+                                            bool conditional, bool complement,
+                                            at::Generator* generator, const torch::Tensor& masks) {
+  require_image_batch(real, "discriminator real");
+  require_image_batch(fake, "discriminator fake");
+  if (real.sizes() != fake.sizes()) {
+    throw std::invalid_argument("discriminator real and fake batches must have the same shape");
+  }
+  if (complement && !conditional) {
+    throw UserError("the complement discriminator needs a conditional discriminator");
+  }
+  DiscriminatorPairs pairs;
+  if (!conditional) {
+    pairs.real_image = real;
+    pairs.fake_image = fake;
+    return pairs;
+  }
+  if (!complement) {
+    pairs.real_image = real;
+    pairs.real_condition = real;
+    pairs.fake_image = fake;
+    pairs.fake_condition = real;
+    return pairs;
+  }
+  const torch::Tensor m = masks.defined() ? masks.to(real.device(), real.scalar_type())
+                                          : complement_masks(real, generator);
+  const torch::Tensor condition = (1 - m) * real;
+  pairs.real_image = m * real;
+  pairs.real_condition = condition;
+  pairs.fake_image = m * fake;
+  pairs.fake_condition = condition;
+  return pairs;
+}
+
+Critic as_critic(model::Discriminator discriminator) {
+  return [discriminator](const torch::Tensor& image, const torch::Tensor& condition) mutable {
+    return discriminator->forward(image, condition);
+  };
+}
+
+torch::Tensor gradient_penalty(const Critic& critic, const DiscriminatorPairs& pairs,
+                               at::Generator* generator) {
+  const torch::Tensor& real = pairs.real_image;
+  const int64_t b = real.size(0);
+  const torch::Tensor alpha =
+      cpu_uniform({b, 1, 1, 1}, generator).to(real.device(), real.scalar_type());
+  const torch::Tensor x = (alpha * real.detach() + (1 - alpha) * pairs.fake_image.detach())
+                              .detach()
+                              .requires_grad_(true);
+  const torch::Tensor condition =
+      pairs.real_condition.defined() ? pairs.real_condition.detach() : torch::Tensor();
+  const torch::Tensor out = critic(x, condition);
+  const torch::Tensor grad = torch::autograd::grad({out.sum()}, {x}, {}, /*retain_graph=*/true,
+                                                   /*create_graph=*/true)[0];
+  const torch::Tensor norm = (grad.flatten(1).pow(2).sum(1) + 1e-12).sqrt();
+  return (norm - 1).pow(2).mean();
+}
+
+DiscriminatorLoss discriminator_loss(model::Discriminator& discriminator,
+                                     const DiscriminatorLossConfig& config,
+                                     const torch::Tensor& real, const torch::Tensor& fake,
+                                     at::Generator* generator) {
+  return discriminator_loss(as_critic(discriminator), discriminator->config().conditional, config,
+                            real, fake, generator);
+}
+
+DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
+                                     const DiscriminatorLossConfig& config,
+                                     const torch::Tensor& real, const torch::Tensor& fake,
+                                     at::Generator* generator) {
+  config.check();
+  const DiscriminatorPairs pairs = make_discriminator_pairs(
+      real.detach(), fake.detach(), conditional, config.complement, generator);
+  const int64_t b = real.size(0);
+  // One forward over real and fake (spectral norm's power iteration then runs once per step).
+  const torch::Tensor images = torch::cat({pairs.real_image, pairs.fake_image});
+  const torch::Tensor conditions =
+      conditional ? torch::cat({pairs.real_condition, pairs.fake_condition}) : torch::Tensor();
+  const torch::Tensor scores = critic(images, conditions);
+  const torch::Tensor real_scores = scores.narrow(0, 0, b);
+  const torch::Tensor fake_scores = scores.narrow(0, b, b);
+  DiscriminatorLoss loss;
+  const torch::Tensor zero = torch::zeros({}, scores.options());
+  loss.gradient_penalty = zero;
+  loss.offset = zero;
+  if (config.loss == GanLoss::kWasserstein) {
+    loss.total = fake_scores.mean() - real_scores.mean();
+    if (config.gradient_penalty > 0.0) {
+      const torch::Tensor gp = gradient_penalty(critic, pairs, generator);
+      loss.total = loss.total + config.gradient_penalty * gp;
+      loss.gradient_penalty = gp.detach();
+    }
+    if (config.offset_weight > 0.0) {
+      const torch::Tensor offset = scores.mean().pow(2);
+      loss.total = loss.total + config.offset_weight * offset;
+      loss.offset = offset.detach();
+    }
+  } else {
+    loss.total = torch::softplus(-real_scores).mean() + torch::softplus(fake_scores).mean();
+  }
+  loss.real_score = real_scores.mean().detach();
+  loss.fake_score = fake_scores.mean().detach();
+  return loss;
+}
+
+RenderReplay::RenderReplay(int capacity) : capacity_(capacity) {
+  if (capacity < 1) {
+    throw UserError("render replay capacity must be >= 1 batch, got " + std::to_string(capacity));
+  }
+}
+
+void RenderReplay::add(const torch::Tensor& renders, const torch::Tensor& targets) {
+  if (!renders.defined() || renders.dim() < 1 || renders.size(0) < 1) {
+    throw std::invalid_argument("RenderReplay::add: renders must be a non-empty batch");
+  }
+  if (targets.defined() && targets.size(0) != renders.size(0)) {
+    throw std::invalid_argument("RenderReplay::add: targets and renders differ in rows");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!renders_.empty()) {
+    if (renders_.front().sizes().slice(1) != renders.sizes().slice(1)) {
+      throw std::invalid_argument("RenderReplay::add: renders change shape between batches");
+    }
+    if (targets_.front().defined() != targets.defined()) {
+      throw std::invalid_argument("RenderReplay::add: every batch needs targets, or none");
+    }
+  }
+  torch::Tensor r = renders.detach();
+  torch::Tensor t = targets.defined() ? targets.detach() : torch::Tensor();
+  if (renders_.size() < static_cast<size_t>(capacity_)) {
+    renders_.push_back(std::move(r));
+    targets_.push_back(std::move(t));
+  } else {
+    renders_[next_] = std::move(r);
+    targets_[next_] = std::move(t);
+    next_ = (next_ + 1) % renders_.size();
+  }
+}
+
+ReplaySample RenderReplay::sample(int64_t n, at::Generator* generator) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (renders_.empty()) throw std::logic_error("RenderReplay::sample: the replay is empty");
+  if (n < 0) throw std::invalid_argument("RenderReplay::sample: n must be >= 0");
+  int64_t total = 0;
+  for (const torch::Tensor& r : renders_) total += r.size(0);
+  const torch::Tensor index = cpu_randint(total, {n}, generator);
+  // The newest batch sits just before next_ in the ring; samples go to its device.
+  const size_t newest = (next_ + renders_.size() - 1) % renders_.size();
+  const torch::Device device = renders_[newest].device();
+  const bool with_targets = targets_.front().defined();
+  std::vector<torch::Tensor> renders, targets, positions;
+  int64_t offset = 0;
+  for (size_t i = 0; i < renders_.size(); ++i) {
+    const int64_t rows = renders_[i].size(0);
+    const torch::Tensor inside = index.ge(offset).logical_and(index.lt(offset + rows));
+    const torch::Tensor where = inside.nonzero().view({-1});
+    if (where.numel() > 0) {
+      const torch::Tensor local = (index.index_select(0, where) - offset).to(renders_[i].device());
+      renders.push_back(renders_[i].index_select(0, local).to(device));
+      if (with_targets) {
+        targets.push_back(targets_[i].index_select(0, local.to(targets_[i].device())).to(device));
+      }
+      positions.push_back(where);
+    }
+    offset += rows;
+  }
+  ReplaySample sample;
+  if (positions.empty()) {
+    std::vector<int64_t> shape = renders_[newest].sizes().vec();
+    shape[0] = 0;
+    sample.renders = torch::empty(shape, renders_[newest].options());
+    if (with_targets) {
+      std::vector<int64_t> tshape = targets_[newest].sizes().vec();
+      tshape[0] = 0;
+      sample.targets = torch::empty(tshape, targets_[newest].options().device(device));
+    }
+    return sample;
+  }
+  // Back to the order of the draws.
+  const torch::Tensor order = torch::argsort(torch::cat(positions)).to(device);
+  sample.renders = torch::cat(renders).index_select(0, order);
+  if (with_targets) sample.targets = torch::cat(targets).index_select(0, order);
+  return sample;
+}
+
+int RenderReplay::batches() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int>(renders_.size());
+}
+
+int64_t RenderReplay::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t total = 0;
+  for (const torch::Tensor& r : renders_) total += r.size(0);
+  return total;
+}
+
+}  // namespace spiral::learn

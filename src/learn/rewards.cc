@@ -1,0 +1,127 @@
+// Per-step rewards: discriminator (final or per-step differences), negative L2, MNIST penalties.
+#include "spiral/learn/rewards.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "spiral/core/errors.h"
+
+namespace spiral::learn {
+namespace {
+
+// D scores of images [N, C, H, W] (with targets [N, C, H, W] for a conditional D) -> [N].
+torch::Tensor scores(model::Discriminator& d, const torch::Tensor& images,
+                     const torch::Tensor& targets) {
+  if (d->config().conditional) {
+    if (!targets.defined()) {
+      throw std::invalid_argument("compute_rewards: a conditional discriminator needs targets");
+    }
+    return d->forward(images, targets);
+  }
+  return d->forward(images);
+}
+
+}  // namespace
+
+void RewardConfig::check() const {
+  if (!(blank_tolerance >= 0.0)) {
+    throw UserError("reward blank_tolerance must be >= 0, got " + std::to_string(blank_tolerance));
+  }
+  if (!(stroke_penalty >= 0.0)) {
+    throw UserError("reward stroke_penalty must be >= 0 (it is subtracted), got " +
+                    std::to_string(stroke_penalty));
+  }
+  if (!(blank_penalty >= 0.0)) {
+    throw UserError("reward blank_penalty must be >= 0 (it is subtracted), got " +
+                    std::to_string(blank_penalty));
+  }
+}
+
+torch::Tensor stroke_starts(const torch::Tensor& first_values) {
+  if (!first_values.defined() || first_values.dim() != 2) {
+    throw std::invalid_argument("stroke_starts: first_values must be [T, B]");
+  }
+  const torch::Tensor paint = first_values.ne(0);
+  if (first_values.size(0) == 0) return paint.to(torch::kFloat32);
+  // The step before the first counts as a jump.
+  const torch::Tensor before =
+      torch::cat({torch::zeros_like(paint.narrow(0, 0, 1)), paint.narrow(0, 0, paint.size(0) - 1)});
+  return paint.logical_and(before.logical_not()).to(torch::kFloat32);
+}
+
+torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& inputs,
+                              model::Discriminator* discriminator) {
+  config.check();
+  const torch::Tensor& final_renders = inputs.final_renders;
+  if (!final_renders.defined() || final_renders.dim() != 4) {
+    throw std::invalid_argument("compute_rewards: final_renders must be [B, C, H, W]");
+  }
+  const int64_t steps = inputs.steps;
+  if (steps < 1) throw std::invalid_argument("compute_rewards: steps must be >= 1");
+  const int64_t batch = final_renders.size(0);
+  torch::NoGradGuard no_grad;
+  const auto options = final_renders.options().dtype(torch::kFloat32);
+  torch::Tensor rewards = torch::zeros({steps, batch}, options);
+  const torch::Tensor targets =
+      inputs.targets.defined() ? inputs.targets.to(final_renders.device()) : torch::Tensor();
+
+  if (config.discriminator_weight != 0.0) {
+    if (discriminator == nullptr) {
+      throw std::invalid_argument("compute_rewards: the discriminator reward needs a D");
+    }
+    model::Discriminator& d = *discriminator;
+    if (config.discriminator_mode == DiscriminatorReward::kFinal) {
+      rewards[steps - 1].add_(config.discriminator_weight *
+                              scores(d, final_renders, targets).to(torch::kFloat32));
+    } else {
+      const torch::Tensor& step = inputs.step_renders;
+      if (!step.defined() || step.dim() != 5 || step.size(0) != steps + 1 ||
+          step.size(1) != batch) {
+        throw std::invalid_argument(
+            "compute_rewards: per-step D rewards need step_renders [T + 1, B, C, H, W]");
+      }
+      const torch::Tensor flat = step.flatten(0, 1);
+      torch::Tensor flat_targets;
+      if (targets.defined()) {
+        flat_targets = targets.unsqueeze(0).expand(step.sizes()).flatten(0, 1);
+      }
+      const torch::Tensor s =
+          scores(d, flat, flat_targets).to(torch::kFloat32).reshape({steps + 1, batch});
+      rewards.add_(config.discriminator_weight * (s.narrow(0, 1, steps) - s.narrow(0, 0, steps)));
+    }
+  }
+
+  if (config.l2_weight != 0.0) {
+    if (!targets.defined() || targets.sizes() != final_renders.sizes()) {
+      throw std::invalid_argument("compute_rewards: the L2 reward needs targets [B, C, H, W]");
+    }
+    const torch::Tensor sq = (final_renders - targets).to(torch::kFloat32).pow(2).flatten(1);
+    const torch::Tensor l2 = config.l2_form == L2Form::kSum ? sq.sum(1) : sq.mean(1);
+    rewards[steps - 1].sub_(config.l2_weight * l2);
+  }
+
+  if (config.stroke_penalty != 0.0) {
+    const torch::Tensor& first = inputs.first_values;
+    if (!first.defined() || first.dim() != 2 || first.size(0) != steps || first.size(1) != batch) {
+      throw std::invalid_argument("compute_rewards: the stroke penalty needs first_values [T, B]");
+    }
+    rewards.sub_(config.stroke_penalty * stroke_starts(first.to(final_renders.device())));
+  }
+
+  if (config.blank_penalty != 0.0) {
+    torch::Tensor blank = inputs.blank_canvas;
+    if (!blank.defined() && inputs.step_renders.defined()) blank = inputs.step_renders[0];
+    if (!blank.defined()) {
+      throw std::invalid_argument(
+          "compute_rewards: the blank penalty needs blank_canvas or step_renders");
+    }
+    const torch::Tensor diff =
+        (final_renders - blank.to(final_renders.device())).abs().flatten(1).amax(1);
+    const torch::Tensor is_blank = diff.le(config.blank_tolerance).to(torch::kFloat32);
+    rewards[steps - 1].sub_(config.blank_penalty * is_blank);
+  }
+  return rewards;
+}
+
+}  // namespace spiral::learn

@@ -1,0 +1,2 @@
+# Tests of the learn module (included from tests/unit/CMakeLists.txt).
+spiral_test(learn_test SOURCES learn_test.cc DEPS spiral_learn LABELS unit TORCH)

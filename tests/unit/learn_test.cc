@@ -1,0 +1,418 @@
+// Tests of the learn module: A2C loss, rewards, discriminator losses and the render replay.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "spiral/core/errors.h"
+#include "spiral/learn/a2c.h"
+#include "spiral/learn/discriminator_loss.h"
+#include "spiral/learn/rewards.h"
+#include "spiral/model/discriminator.h"
+#include "spiral/model/policy.h"
+
+namespace spiral::learn {
+namespace {
+
+torch::Tensor tensor2d(const std::vector<std::vector<float>>& rows) {
+  std::vector<torch::Tensor> out;
+  for (const auto& r : rows) out.push_back(torch::tensor(r));
+  return torch::stack(out);
+}
+
+model::Discriminator small_discriminator(bool conditional) {
+  model::DiscriminatorConfig config;
+  config.canvas = 16;
+  config.channels = 1;
+  config.conditional = conditional;
+  config.widths = {4};
+  return model::Discriminator(config);
+}
+
+// ---- A2C ----
+
+TEST(Returns, UndiscountedAndDiscounted) {
+  const torch::Tensor rewards = tensor2d({{1, 0}, {2, 0}, {3, 1}});  // [T = 3, B = 2]
+  EXPECT_TRUE(
+      torch::allclose(discounted_returns(rewards, 1.0), tensor2d({{6, 1}, {5, 1}, {3, 1}})));
+  EXPECT_TRUE(torch::allclose(discounted_returns(rewards, 0.9),
+                              tensor2d({{5.23f, 0.81f}, {4.7f, 0.9f}, {3, 1}})));
+  const torch::Tensor bootstrap = torch::tensor({10.0f, 0.0f});
+  EXPECT_TRUE(torch::allclose(discounted_returns(rewards, 0.5, bootstrap),
+                              tensor2d({{4, 0.25f}, {6, 0.5f}, {8, 1}})));
+}
+
+// One A2C step on a two-action softmax policy that took action 0, and a scalar V.
+struct TinyStep {
+  double log_prob_before, log_prob_after, value_after, entropy_before, entropy_after;
+};
+
+TinyStep tiny_a2c_step(float reward, float initial_value, double entropy_cost,
+                       std::vector<float> initial_logits = {0.0f, 0.0f}) {
+  torch::Tensor logits = torch::tensor(initial_logits).requires_grad_(true);
+  torch::Tensor v = torch::tensor({initial_value}).requires_grad_(true);
+  auto entropy_of = [](const torch::Tensor& l) {
+    const torch::Tensor lp = torch::log_softmax(l, 0);
+    return -(lp.exp() * lp).sum();
+  };
+  TinyStep out;
+  out.log_prob_before = torch::log_softmax(logits, 0)[0].item<double>();
+  out.entropy_before = entropy_of(logits).item<double>();
+  const torch::Tensor log_prob = torch::log_softmax(logits, 0)[0].view({1, 1});
+  A2CConfig config;
+  config.entropy_cost = entropy_cost;
+  const A2CLoss loss = a2c_loss(log_prob, entropy_of(logits).view({1, 1}), v.view({1, 1}),
+                                torch::full({1, 1}, reward), config);
+  torch::optim::SGD sgd({logits, v}, torch::optim::SGDOptions(0.1));
+  sgd.zero_grad();
+  loss.total.backward();
+  sgd.step();
+  out.log_prob_after = torch::log_softmax(logits, 0)[0].item<double>();
+  out.value_after = v.item<double>();
+  out.entropy_after = entropy_of(logits).item<double>();
+  return out;
+}
+
+TEST(A2C, PositiveAdvantageRaisesLogProbAndValueMovesToReturn) {
+  const TinyStep up = tiny_a2c_step(1.0f, 0.0f, 0.0);
+  EXPECT_GT(up.log_prob_after, up.log_prob_before);
+  EXPECT_GT(up.value_after, 0.0);
+  EXPECT_LT(up.value_after, 1.0);
+  const TinyStep down = tiny_a2c_step(-1.0f, 0.0f, 0.0);
+  EXPECT_LT(down.log_prob_after, down.log_prob_before);
+  EXPECT_LT(down.value_after, 0.0);
+}
+
+TEST(A2C, EntropyBonusRaisesEntropy) {
+  // Zero advantage (V = R): only the entropy term moves the policy.
+  const TinyStep s = tiny_a2c_step(1.0f, 1.0f, 0.1, {1.0f, -1.0f});
+  EXPECT_GT(s.entropy_after, s.entropy_before);
+  // d total / d H = -entropy_cost / B.
+  const torch::Tensor entropy = torch::ones({3, 2}).requires_grad_(true);
+  A2CConfig config;
+  config.entropy_cost = 0.2;
+  const A2CLoss loss =
+      a2c_loss(torch::zeros({3, 2}), entropy, torch::zeros({3, 2}), torch::zeros({3, 2}), config);
+  loss.total.backward();
+  EXPECT_TRUE(torch::allclose(entropy.grad(), torch::full({3, 2}, -0.1f)));
+  EXPECT_NEAR(loss.entropy.item<double>(), 3.0, 1e-6);
+}
+
+TEST(A2C, LossParts) {
+  const torch::Tensor rewards = tensor2d({{0, 0}, {1, 2}});
+  const torch::Tensor value = tensor2d({{0.5f, 1}, {0, 0}});
+  const torch::Tensor log_prob = tensor2d({{-1, -1}, {-2, -1}});
+  A2CConfig config;
+  config.entropy_cost = 0.0;
+  const A2CLoss loss = a2c_loss(log_prob, torch::zeros({2, 2}), value, rewards, config);
+  // Advantages {{0.5, 1}, {1, 2}}: policy = -mean_b(sum_t lp * A) = -(-2.5 + -3) / 2 = 2.75.
+  EXPECT_NEAR(loss.policy.item<double>(), 2.75, 1e-6);
+  EXPECT_NEAR(loss.value.item<double>(), (1.25 + 5.0) / 2, 1e-6);
+  EXPECT_NEAR(loss.total.item<double>(), 2.75 + 0.5 * 3.125, 1e-6);
+  EXPECT_NEAR(loss.mean_return.item<double>(), 1.5, 1e-6);
+  EXPECT_NEAR(loss.mean_advantage.item<double>(), 1.125, 1e-6);
+  EXPECT_THROW(a2c_loss(log_prob, torch::zeros({2, 3}), value, rewards), std::invalid_argument);
+  config.discount = 1.5;
+  EXPECT_THROW(a2c_loss(log_prob, torch::zeros({2, 2}), value, rewards, config), UserError);
+}
+
+TEST(A2C, ClipGradients) {
+  torch::Tensor a = torch::zeros({1}).requires_grad_(true);
+  torch::Tensor b = torch::zeros({1}).requires_grad_(true);
+  torch::Tensor c = torch::zeros({1}).requires_grad_(true);  // no gradient: skipped
+  (3 * a + 4 * b).sum().backward();
+  EXPECT_NEAR(clip_gradients({a, b, c}, 0.0), 5.0, 1e-6);  // off: unchanged
+  EXPECT_NEAR(a.grad().item<double>(), 3.0, 1e-6);
+  EXPECT_NEAR(clip_gradients({a, b, c}, 1.0), 5.0, 1e-6);
+  const double after = std::hypot(a.grad().item<double>(), b.grad().item<double>());
+  EXPECT_NEAR(after, 1.0, 1e-5);
+  EXPECT_NEAR(a.grad().item<double>() / b.grad().item<double>(), 0.75, 1e-6);
+  EXPECT_NEAR(clip_gradients({a, b}, 10.0), after, 1e-5);  // under the limit: unchanged
+  EXPECT_NEAR(std::hypot(a.grad().item<double>(), b.grad().item<double>()), after, 1e-6);
+}
+
+TEST(A2C, AdamOptions) {
+  const auto d = discriminator_adam_options();
+  EXPECT_DOUBLE_EQ(d.lr(), 1e-4);
+  EXPECT_DOUBLE_EQ(std::get<0>(d.betas()), 0.5);
+  EXPECT_DOUBLE_EQ(std::get<1>(d.betas()), 0.999);
+  const auto p = policy_adam_options(3e-4);
+  EXPECT_DOUBLE_EQ(p.lr(), 3e-4);
+  EXPECT_THROW(policy_adam_options(0.0), UserError);
+  torch::Tensor w = torch::ones({2}).requires_grad_(true);
+  auto adam = make_adam({w}, p);
+  w.sum().backward();
+  adam->step();
+  EXPECT_LT(w[0].item<double>(), 1.0);
+}
+
+// ---- Rewards ----
+
+TEST(Rewards, DiscriminatorAtLastStepOnly) {
+  torch::manual_seed(1);
+  model::Discriminator d = small_discriminator(false);
+  RewardInputs in;
+  in.steps = 4;
+  in.final_renders = torch::rand({3, 1, 16, 16});
+  const torch::Tensor r = compute_rewards(RewardConfig(), in, &d);
+  ASSERT_EQ(r.sizes(), (std::vector<int64_t>{4, 3}));
+  EXPECT_TRUE(torch::equal(r.narrow(0, 0, 3), torch::zeros({3, 3})));
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(r[3], d(in.final_renders)));
+  EXPECT_FALSE(r.requires_grad());
+  EXPECT_THROW(compute_rewards(RewardConfig(), in, nullptr), std::invalid_argument);
+}
+
+TEST(Rewards, ConditionalDiscriminatorGetsTargets) {
+  torch::manual_seed(2);
+  model::Discriminator d = small_discriminator(true);
+  RewardInputs in;
+  in.steps = 2;
+  in.final_renders = torch::rand({2, 1, 16, 16});
+  in.targets = torch::rand({2, 1, 16, 16});
+  const torch::Tensor r = compute_rewards(RewardConfig(), in, &d);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(r[1], d(in.final_renders, in.targets)));
+}
+
+TEST(Rewards, NegativeL2SumOrMean) {
+  RewardInputs in;
+  in.steps = 2;
+  in.final_renders = torch::full({2, 1, 16, 16}, 0.5f);
+  in.targets = torch::zeros({2, 1, 16, 16});
+  in.targets[1].fill_(0.5f);
+  RewardConfig config;
+  config.discriminator_weight = 0.0;
+  config.l2_weight = 1.0;
+  torch::Tensor r = compute_rewards(config, in, nullptr);
+  EXPECT_TRUE(torch::allclose(r, tensor2d({{0, 0}, {-64, 0}})));  // 256 pixels * 0.25
+  config.l2_form = L2Form::kMean;
+  r = compute_rewards(config, in, nullptr);
+  EXPECT_TRUE(torch::allclose(r, tensor2d({{0, 0}, {-0.25f, 0}})));
+}
+
+TEST(Rewards, PerStepDifferencesTelescope) {
+  torch::manual_seed(3);
+  model::Discriminator d = small_discriminator(false);
+  RewardInputs in;
+  in.steps = 5;
+  in.step_renders = torch::rand({6, 2, 1, 16, 16});
+  in.step_renders[0].fill_(1.0f);  // blank canvas
+  in.final_renders = in.step_renders[5];
+  RewardConfig config;
+  config.discriminator_mode = DiscriminatorReward::kPerStep;
+  const torch::Tensor r = compute_rewards(config, in, &d);
+  ASSERT_EQ(r.sizes(), (std::vector<int64_t>{5, 2}));
+  torch::NoGradGuard no_grad;
+  const torch::Tensor expected = d(in.step_renders[5]) - d(in.step_renders[0]);
+  EXPECT_TRUE(torch::allclose(r.sum(0), expected, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(r[0], d(in.step_renders[1]) - d(in.step_renders[0]), 1e-4, 1e-5));
+}
+
+TEST(Rewards, StrokePenaltyCountsStrokes) {
+  // Column 0: paint paint jump paint jump jump -> strokes start at t 0 and 3.
+  // Column 1: jump paint paint jump paint paint -> strokes start at t 1 and 4.
+  const torch::Tensor flags =
+      torch::tensor({1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1}, torch::kInt64).view({6, 2});
+  const torch::Tensor starts = stroke_starts(flags);
+  EXPECT_TRUE(torch::equal(starts, tensor2d({{1, 0}, {0, 1}, {0, 0}, {1, 0}, {0, 1}, {0, 0}})));
+  RewardInputs in;
+  in.steps = 6;
+  in.final_renders = torch::zeros({2, 1, 4, 4});
+  in.first_values = flags;
+  RewardConfig config;
+  config.discriminator_weight = 0.0;
+  config.stroke_penalty = 0.25;
+  const torch::Tensor r = compute_rewards(config, in, nullptr);
+  EXPECT_TRUE(torch::allclose(r, -0.25 * starts));
+  EXPECT_NEAR(r.sum().item<double>(), -1.0, 1e-6);
+}
+
+TEST(Rewards, BlankCanvasPenalty) {
+  RewardInputs in;
+  in.steps = 3;
+  in.final_renders = torch::ones({2, 1, 4, 4});
+  in.final_renders[1][0][2][2] = 0.0f;
+  in.blank_canvas = torch::ones({1, 4, 4});
+  RewardConfig config;
+  config.discriminator_weight = 0.0;
+  config.blank_penalty = 0.5;
+  const torch::Tensor r = compute_rewards(config, in, nullptr);
+  EXPECT_TRUE(torch::allclose(r, tensor2d({{0, 0}, {0, 0}, {-0.5f, 0}})));
+  in.blank_canvas = torch::Tensor();
+  EXPECT_THROW(compute_rewards(config, in, nullptr), std::invalid_argument);
+  config.blank_penalty = -1.0;
+  EXPECT_THROW(compute_rewards(config, in, nullptr), UserError);
+}
+
+// ---- Discriminator losses ----
+
+// A linear critic sum(w * image) with ||w|| = 1: its input gradient has unit norm everywhere.
+Critic linear_critic(const torch::Tensor& w) {
+  return [w](const torch::Tensor& image, const torch::Tensor&) {
+    return (image * w).flatten(1).sum(1);
+  };
+}
+
+TEST(GanLoss, GradientPenaltyZeroForUnitGradient) {
+  at::Generator gen = model::make_generator(7);
+  torch::Tensor w = torch::rand({1, 1, 8, 8});
+  w = w / w.norm();
+  DiscriminatorPairs pairs = make_discriminator_pairs(
+      torch::rand({4, 1, 8, 8}), torch::rand({4, 1, 8, 8}), false, false, &gen);
+  EXPECT_NEAR(gradient_penalty(linear_critic(w), pairs, &gen).item<double>(), 0.0, 1e-8);
+  // Gradient norm 3: penalty (3 - 1)^2 = 4.
+  EXPECT_NEAR(gradient_penalty(linear_critic(3 * w), pairs, &gen).item<double>(), 4.0, 1e-4);
+  // Conditional pairs: the gradient is taken with respect to the image only.
+  pairs = make_discriminator_pairs(torch::rand({4, 1, 8, 8}), torch::rand({4, 1, 8, 8}), true,
+                                   false, &gen);
+  EXPECT_NEAR(gradient_penalty(linear_critic(w), pairs, &gen).item<double>(), 0.0, 1e-8);
+}
+
+TEST(GanLoss, WassersteinPartsAndDoubleBackward) {
+  torch::manual_seed(4);
+  at::Generator gen = model::make_generator(8);
+  model::Discriminator d = small_discriminator(false);
+  const DiscriminatorLoss loss =
+      discriminator_loss(d, DiscriminatorLossConfig(), torch::ones({4, 1, 16, 16}),
+                         torch::zeros({4, 1, 16, 16}), &gen);
+  const double expected = loss.fake_score.item<double>() - loss.real_score.item<double>() +
+                          10.0 * loss.gradient_penalty.item<double>() +
+                          1e-3 * loss.offset.item<double>();
+  EXPECT_NEAR(loss.total.item<double>(), expected, 1e-5);
+  EXPECT_GT(loss.gradient_penalty.item<double>(), 0.0);
+  const double mean = 0.5 * (loss.real_score.item<double>() + loss.fake_score.item<double>());
+  EXPECT_NEAR(loss.offset.item<double>(), mean * mean, 1e-6);
+  // The penalty alone back-propagates into D's weights (double backward).
+  DiscriminatorPairs pairs = make_discriminator_pairs(
+      torch::ones({4, 1, 16, 16}), torch::zeros({4, 1, 16, 16}), false, false, &gen);
+  d->zero_grad();
+  gradient_penalty(as_critic(d), pairs, &gen).backward();
+  double grad_sum = 0.0;
+  for (const torch::Tensor& p : d->parameters()) {
+    if (!p.grad().defined()) continue;  // the output bias does not enter d D / d x
+    ASSERT_TRUE(torch::isfinite(p.grad()).all().item<bool>());
+    grad_sum += p.grad().abs().sum().item<double>();
+  }
+  EXPECT_GT(grad_sum, 0.0);
+}
+
+double train_steps(model::Discriminator& d, const DiscriminatorLossConfig& config, int steps,
+                   double* first, DiscriminatorLoss* last) {
+  at::Generator gen = model::make_generator(9);
+  auto adam = make_adam(d->parameters(), discriminator_adam_options(1e-3));
+  const torch::Tensor real = torch::ones({8, 1, 16, 16});
+  const torch::Tensor fake = torch::zeros({8, 1, 16, 16});
+  double value = 0.0;
+  for (int i = 0; i < steps; ++i) {
+    adam->zero_grad();
+    *last = discriminator_loss(d, config, real, fake, &gen);
+    last->total.backward();
+    adam->step();
+    value = last->total.item<double>();
+    if (i == 0) *first = value;
+  }
+  return value;
+}
+
+TEST(GanLoss, AdamSeparatesRealFromFake) {
+  torch::manual_seed(5);
+  for (GanLoss kind : {GanLoss::kWasserstein, GanLoss::kNonSaturating}) {
+    model::Discriminator d = small_discriminator(false);
+    DiscriminatorLossConfig config;
+    config.loss = kind;
+    double first = 0.0;
+    DiscriminatorLoss last;
+    const double final_loss = train_steps(d, config, 30, &first, &last);
+    EXPECT_LT(final_loss, first) << static_cast<int>(kind);
+    EXPECT_GT(last.real_score.item<double>(), last.fake_score.item<double>());
+  }
+}
+
+TEST(GanLoss, ConditionalAndComplementPairs) {
+  at::Generator gen = model::make_generator(10);
+  const torch::Tensor target = torch::rand({64, 2, 8, 6});
+  const torch::Tensor render = torch::rand({64, 2, 8, 6});
+  DiscriminatorPairs p = make_discriminator_pairs(target, render, true, false, &gen);
+  EXPECT_TRUE(torch::equal(p.real_image, target));
+  EXPECT_TRUE(torch::equal(p.real_condition, target));
+  EXPECT_TRUE(torch::equal(p.fake_image, render));
+  EXPECT_TRUE(torch::equal(p.fake_condition, target));
+  p = make_discriminator_pairs(target, render, false, false, &gen);
+  EXPECT_FALSE(p.real_condition.defined());
+  EXPECT_THROW(make_discriminator_pairs(target, render, false, true, &gen), UserError);
+
+  const torch::Tensor m = complement_masks(target, &gen);
+  ASSERT_EQ(m.sizes(), (std::vector<int64_t>{64, 1, 8, 6}));
+  std::map<int, int> kinds;
+  for (int64_t i = 0; i < 64; ++i) {
+    const torch::Tensor mi = m[i][0];
+    EXPECT_EQ(mi.sum().item<double>(), 24.0);  // half of 8 x 6
+    const torch::Tensor left = torch::zeros({8, 6});
+    left.narrow(1, 0, 3).fill_(1.0f);
+    const torch::Tensor top = torch::zeros({8, 6});
+    top.narrow(0, 0, 4).fill_(1.0f);
+    if (torch::equal(mi, left)) kinds[0]++;
+    if (torch::equal(mi, 1 - left)) kinds[1]++;
+    if (torch::equal(mi, top)) kinds[2]++;
+    if (torch::equal(mi, 1 - top)) kinds[3]++;
+  }
+  EXPECT_EQ(kinds.size(), 4u);
+  int total = 0;
+  for (const auto& [k, n] : kinds) total += n;
+  EXPECT_EQ(total, 64);
+
+  p = make_discriminator_pairs(target, render, true, true, &gen, m);
+  EXPECT_TRUE(torch::equal(p.real_condition, (1 - m) * target));
+  EXPECT_TRUE(torch::equal(p.fake_condition, p.real_condition));
+  EXPECT_TRUE(torch::equal(p.real_image, m * target));
+  EXPECT_TRUE(torch::equal(p.fake_image, m * render));
+}
+
+TEST(GanLoss, ComplementLossRunsOnConditionalD) {
+  at::Generator gen = model::make_generator(11);
+  model::Discriminator d = small_discriminator(true);
+  DiscriminatorLossConfig config;
+  config.complement = true;
+  const DiscriminatorLoss loss =
+      discriminator_loss(d, config, torch::rand({4, 1, 16, 16}), torch::rand({4, 1, 16, 16}), &gen);
+  loss.total.backward();
+  EXPECT_TRUE(std::isfinite(loss.total.item<double>()));
+}
+
+// ---- Render replay ----
+
+TEST(Replay, KeepsLastBatchesAndSamplesUniformly) {
+  RenderReplay replay(3);
+  EXPECT_THROW(replay.sample(1, nullptr), std::logic_error);
+  const std::vector<int64_t> sizes = {1, 2, 3, 1, 2};
+  for (size_t b = 0; b < sizes.size(); ++b) {
+    const torch::Tensor rows = torch::arange(sizes[b], torch::kFloat32) + 10.0f * b;
+    const torch::Tensor renders = rows.view({-1, 1, 1, 1}).expand({-1, 1, 2, 2}).contiguous();
+    replay.add(renders, -renders);
+  }
+  EXPECT_EQ(replay.batches(), 3);
+  EXPECT_EQ(replay.size(), 6);  // batches 2, 3, 4: 3 + 1 + 2 renders
+  at::Generator gen = model::make_generator(12);
+  const int64_t n = 6000;
+  const ReplaySample s = replay.sample(n, &gen);
+  ASSERT_EQ(s.renders.sizes(), (std::vector<int64_t>{n, 1, 2, 2}));
+  EXPECT_TRUE(torch::equal(s.targets, -s.renders));
+  std::map<int, int> counts;
+  const torch::Tensor values = s.renders.select(1, 0).select(1, 0).select(1, 0);
+  for (int64_t i = 0; i < n; ++i) counts[static_cast<int>(values[i].item<float>())]++;
+  const std::vector<int> expected_keys = {20, 21, 22, 30, 40, 41};
+  ASSERT_EQ(counts.size(), expected_keys.size());
+  for (int key : expected_keys) {
+    EXPECT_NEAR(counts[key], n / 6, 150) << key;  // ~5 standard deviations
+  }
+  EXPECT_THROW(replay.add(torch::zeros({2, 1, 3, 3}), torch::zeros({2, 1, 3, 3})),
+               std::invalid_argument);
+  EXPECT_THROW(replay.add(torch::zeros({2, 1, 2, 2})), std::invalid_argument);
+  EXPECT_THROW(RenderReplay(0), UserError);
+}
+
+}  // namespace
+}  // namespace spiral::learn
