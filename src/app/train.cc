@@ -1,9 +1,27 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "command.h"
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
+#include "spiral/core/image.h"
 #include "spiral/core/logging.h"
+#include "spiral/data/dataset.h"
 #include "spiral/dist/mpi.h"
+#include "spiral/io/hdf5.h"
+#include "spiral/io/png.h"
+#include "spiral/learn/trainer.h"
+#include "spiral/model/discriminator.h"
 #include "spiral/render/options.h"
 #include "spiral/render/program.h"
 
@@ -21,10 +39,14 @@ std::vector<OptionGroup> train_options() {
            text_option("layout", "",
                        "Async roles, e.g. actors:28,replay:2,learners:2 (empty: by world size)"),
            int_option("frames", 1000000, 1, INT64_MAX, "frames", "Training budget in agent steps"),
-           real_option("time-limit", 0, 0, 1e9, "s",
-                       "Wall-clock limit; checkpoint and exit before it (0: none)"),
+           real_option("time-limit", 0, 0, 1e9, "s", "Wall-clock limit; stop before it (0: none)"),
            int_option("render-threads", 0, 0, 1024, "threads",
                       "Threads stepping environments per rank (0: as --threads)"),
+           int_option("eval-every", 50, 1, INT64_MAX, "steps",
+                      "Held-out reconstruction MSE every this many policy updates"),
+           int_option("images-every", 500, 1, INT64_MAX, "steps",
+                      "Held-out target/reconstruction grid to images/ every this many updates"),
+           real_option("progress-every", 5, 0, 1e9, "s", "Seconds between progress lines"),
        }},
       render::environment_options(),
       {"data",
@@ -32,20 +54,99 @@ std::vector<OptionGroup> train_options() {
            text_option("dataset", "mnist:inputs/data/mnist",
                        "Target images as kind:location (mnist, omniglot, celeba, folder, scenes)"),
            bool_option("conditional", true, "Condition the agent on a target image"),
+           int_option("held-out", 64, 1, 65536, "images",
+                      "Fixed held-out images (split every:10) whose reconstruction MSE is tracked"),
        }},
       {"agent",
        {
            int_option("batch", 64, 1, 65536, "episodes", "Episodes per policy update"),
            int_option("envs", 64, 1, 65536, "environments", "Environments per acting rank"),
+           choice_option("policy-size", "paper", {"paper", "small"},
+                         "paper: 8 residual blocks, LSTM 256; small: 2 blocks, LSTM 128 (CPU)"),
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
-           choice_option("reward", "discriminator", {"discriminator", "l2"},
-                         "Final reward: D(render) or -L2(render, target)"),
+           choice_option("reward", "discriminator", {"discriminator", "l2", "l2-mean"},
+                         "Final reward: D(render), -L2(render, target) or -MSE (l2-mean)"),
            real_option("discriminator-lr", 1e-4, 0, 1, "", "Adam learning rate of D"),
            real_option("gradient-penalty", 10, 0, 1e6, "", "WGAN-GP penalty weight"),
        }},
   };
+}
+
+// One extendible 1-D series of metrics.h5.
+struct Series {
+  std::string name;
+  std::string units;
+  std::string description;
+};
+
+const std::vector<Series>& metric_series() {
+  static const std::vector<Series> series = {
+      {"step", "updates", "Policy updates done (int64)"},
+      {"frames", "frames", "Agent steps taken so far, batch x episode length per update (int64)"},
+      {"wall_time", "s", "Seconds since training started"},
+      {"policy_loss", "", "A2C policy-gradient loss of the update"},
+      {"value_loss", "", "Squared value error of the update (before value_cost)"},
+      {"entropy", "nats", "Summed policy entropy per episode, batch mean"},
+      {"reward", "", "Summed reward per episode, batch mean"},
+      {"discriminator_loss", "", "WGAN-GP loss of the discriminator update"},
+      {"grad_norm", "", "Policy gradient L2 norm before clipping"},
+      {"held_out_mse", "",
+       "Greedy reconstruction MSE per pixel on [0, 1] over the held-out set; NaN when not "
+       "evaluated at this step (see --eval-every) or unconditional"},
+  };
+  return series;
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds)) return "?";
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
+}
+
+// Writes images/reconstruction-<step>.png: held-out targets above their reconstructions.
+void write_grid(const std::filesystem::path& run_dir, int64_t step,
+                const learn::HeldOutResult& held) {
+  char name[64];
+  std::snprintf(name, sizeof name, "reconstruction-%08lld.png", static_cast<long long>(step));
+  const std::filesystem::path path = run_dir / "images" / name;
+  const size_t columns = std::min<size_t>(8, held.renders.size());
+  if (columns == 0) return;
+  std::vector<Image> cells(held.targets.begin(), held.targets.begin() + columns);
+  cells.insert(cells.end(), held.renders.begin(), held.renders.begin() + columns);
+  io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
+}
+
+learn::TrainerConfig trainer_config(const Config& config,
+                                    const render::EnvironmentSettings& environment) {
+  learn::TrainerConfig t;
+  t.environment = environment;
+  if (config.get_text("policy-size") == "small") {
+    t.policy.residual_blocks = 2;
+    t.policy.lstm_size = 128;
+  }
+  t.conditional = config.get_bool("conditional");
+  t.batch = static_cast<int>(config.get_int("batch"));
+  int threads = static_cast<int>(config.get_int("render-threads"));
+  if (threads == 0) threads = static_cast<int>(config.get_int("threads"));
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  t.render_threads = std::min(threads, t.batch);
+  t.policy_lr = config.get_real("policy-lr");
+  t.entropy_cost = config.get_real("entropy-cost");
+  t.grad_clip = config.get_real("grad-clip");
+  const std::string& reward = config.get_text("reward");
+  t.reward = reward == "l2"        ? learn::TrainReward::kL2
+             : reward == "l2-mean" ? learn::TrainReward::kL2Mean
+                                   : learn::TrainReward::kDiscriminator;
+  t.discriminator_lr = config.get_real("discriminator-lr");
+  t.gradient_penalty = config.get_real("gradient-penalty");
+  t.held_out = static_cast<int>(config.get_int("held-out"));
+  t.seed = static_cast<uint64_t>(config.get_int("seed"));
+  return t;
 }
 
 int run_train(const Config& config, CommandContext& context) {
@@ -53,13 +154,111 @@ int run_train(const Config& config, CommandContext& context) {
   dist::MpiRuntime mpi(context.argc, context.argv);
   const dist::Communicator world = mpi.world();
   set_log_identity(world.rank(), "main");
+  const std::filesystem::path run_dir =
+      std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
+  const std::filesystem::path metrics_path = run_dir / "metrics.h5";
+  if (std::filesystem::exists(metrics_path)) {
+    throw UserError(
+        metrics_path.string() +
+        " already exists; pick another --name or --run-dir (runs are never overwritten)");
+  }
+
   if (world.rank() == 0) {
     log_info("spiral train on ", world.size(), " rank(s); actions ",
              render::action_spec_for(environment).describe(), "; resolved configuration:");
     std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
   }
-  log_error("spiral train: training is not built in this version yet");
-  return kUserErrorExitCode;
+  if (config.get_text("mode") != "sync" || world.size() != 1) {
+    throw UserError("only --mode sync on one rank is built in this version (got --mode " +
+                    config.get_text("mode") + " on " + std::to_string(world.size()) + " rank(s))");
+  }
+  std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
+  learn::TrainerConfig settings = trainer_config(config, environment);
+  if (config.get_int("envs") != settings.batch) {
+    log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
+  }
+  learn::Trainer trainer(settings, dataset);
+  log_info(model::parameter_summary("policy", *trainer.policy()));
+  log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
+
+  std::filesystem::create_directories(run_dir / "images");
+  // The heading --print-config writes, so that the file and its re-read compare equal.
+  write_file_atomically((run_dir / "config.cfg").string(),
+                        config.to_ini("spiral train --config FILE reads this"));
+  io::File metrics = io::File::create(metrics_path.string());
+  std::vector<io::Dataset> columns;
+  for (const Series& series : metric_series()) {
+    const bool integer = series.name == "step" || series.name == "frames";
+    io::Dataset column = integer ? metrics.root().create_dataset<int64_t>(series.name, {})
+                                 : metrics.root().create_dataset<double>(series.name, {});
+    column.set_attribute("units", series.units);
+    column.set_attribute("description", series.description);
+    columns.push_back(std::move(column));
+  }
+  metrics.start_swmr_write();
+
+  const int64_t frame_budget = config.get_int("frames");
+  const double time_limit = config.get_real("time-limit");
+  const int64_t eval_every = config.get_int("eval-every");
+  const int64_t images_every = config.get_int("images-every");
+  const double progress_every = config.get_real("progress-every");
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+
+  learn::HeldOutResult held = trainer.held_out();
+  log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
+  double last_mse = held.mse;
+  int64_t step = 0;
+  int64_t frames = 0;
+  double last_progress = 0;
+  double last_step_seconds = 0;
+  bool stopped_by_time = false;
+  while (frames < frame_budget) {
+    if (time_limit > 0 && elapsed() + last_step_seconds >= time_limit) {
+      stopped_by_time = true;
+      break;
+    }
+    const double step_start = elapsed();
+    const learn::TrainStepStats stats = trainer.train_step();
+    ++step;
+    frames += stats.frames;
+    double mse = std::numeric_limits<double>::quiet_NaN();
+    const bool last = frames >= frame_budget;
+    if (step % eval_every == 0 || step % images_every == 0 || last) {
+      held = trainer.held_out();
+      mse = last_mse = held.mse;
+      if (step % images_every == 0 || last) write_grid(run_dir, step, held);
+    }
+    const double now = elapsed();
+    last_step_seconds = now - step_start;
+    const int64_t ints[] = {step, frames};
+    const double reals[] = {now,          stats.policy_loss,        stats.value_loss, stats.entropy,
+                            stats.reward, stats.discriminator_loss, stats.grad_norm,  mse};
+    columns[0].append(&ints[0], 1);
+    columns[1].append(&ints[1], 1);
+    for (size_t i = 0; i < std::size(reals); ++i) columns[i + 2].append(&reals[i], 1);
+    metrics.flush();
+    if (now - last_progress >= progress_every || last) {
+      last_progress = now;
+      const double fps = static_cast<double>(frames) / std::max(now, 1e-9);
+      log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
+               stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
+               " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",
+               last_mse, " elapsed ", format_duration(now), " ETA ",
+               format_duration(static_cast<double>(frame_budget - frames) / fps));
+    }
+  }
+  if (stopped_by_time) {
+    held = trainer.held_out();
+    write_grid(run_dir, step, held);
+    log_info("time limit reached after ", frames, " frames");
+  }
+  log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
+           "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
+           run_dir.string());
+  return 0;
 }
 
 }  // namespace

@@ -1,0 +1,113 @@
+// Single-rank synchronous SPIRAL training: act in a batch of environments, A2C on the policy, one
+// WGAN-GP update of the discriminator per policy update.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "spiral/core/image.h"
+#include "spiral/data/dataset.h"
+#include "spiral/learn/a2c.h"
+#include "spiral/learn/discriminator_loss.h"
+#include "spiral/learn/rewards.h"
+#include "spiral/model/discriminator.h"
+#include "spiral/model/policy.h"
+#include "spiral/render/environment_batch.h"
+#include "spiral/render/settings.h"
+
+namespace spiral::learn {
+
+// Which final reward the policy gets.
+enum class TrainReward {
+  kDiscriminator,  // D(final render) (conditional D: D(target, render))
+  kL2,             // -sum over pixels (render - target)^2 (conditional only; the paper's)
+  kL2Mean,         // -mean over pixels (render - target)^2: -MSE, in [-1, 0] (conditional only)
+};
+
+// Everything a Trainer needs besides the dataset.
+struct TrainerConfig {
+  render::EnvironmentSettings environment;
+  model::PolicyConfig policy;  // canvas, channels and conditional are filled in from the rest
+  model::DiscriminatorConfig discriminator;  // the same
+  bool conditional = true;
+  int batch = 16;          // episodes per policy update (= environments)
+  int render_threads = 1;  // threads stepping the environments
+  double policy_lr = 1e-4;
+  double entropy_cost = 0.01;
+  double grad_clip = 40;  // 0: no clipping
+  TrainReward reward = TrainReward::kDiscriminator;
+  double discriminator_lr = 1e-4;
+  double gradient_penalty = 10;
+  int replay_batches = 20;  // RenderReplay capacity in batches
+  int held_out = 64;        // size of the fixed held-out set (capped by the split's size)
+  uint64_t seed = 1;
+};
+
+// The scalars of one train_step().
+struct TrainStepStats {
+  int64_t frames = 0;  // agent steps taken by this update: batch x episode length
+  double policy_loss = 0;
+  double value_loss = 0;
+  double entropy = 0;
+  double reward = 0;  // mean over episodes of the summed reward
+  double discriminator_loss = 0;
+  double grad_norm = 0;  // policy gradient norm before clipping
+};
+
+// A greedy reconstruction of the held-out set.
+struct HeldOutResult {
+  double mse = 0;        // mean over pixels and images of (render - target)^2 on [0, 1]
+  double blank_mse = 0;  // the same for the blank canvas (what doing nothing scores)
+  std::vector<Image> targets;
+  std::vector<Image> renders;
+};
+
+class Trainer {
+ public:
+  // Throws UserError for a dataset with no training or no held-out images, or bad settings.
+  Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset);
+
+  // One policy update and one discriminator update.
+  TrainStepStats train_step();
+  // Greedy episodes on the held-out targets (conditional agents only; else mse is NaN).
+  HeldOutResult held_out();
+
+  int64_t frames_per_step() const;
+  model::Policy& policy() { return policy_; }
+  model::Discriminator& discriminator() { return discriminator_; }
+
+ private:
+  // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
+  torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
+  // [B, C, H, W] canvases of `envs` on the device.
+  torch::Tensor canvases(const render::EnvironmentBatch& envs) const;
+  std::vector<uint64_t> episode_seeds(int count);
+  // One episode in `envs` for `target` (undefined: unconditional). Stores every step's input and
+  // commands when the vectors are given. Returns the final canvases.
+  torch::Tensor play(render::EnvironmentBatch& envs, const torch::Tensor& target, bool greedy,
+                     std::vector<model::PolicyInput>* inputs, std::vector<torch::Tensor>* commands);
+
+  TrainerConfig config_;
+  std::shared_ptr<const data::Dataset> dataset_;
+  std::vector<size_t> train_indices_;
+  std::vector<size_t> held_out_indices_;
+  int channels_ = 1;
+  int canvas_ = 64;
+  torch::Device device_ = torch::kCPU;
+  std::unique_ptr<render::EnvironmentBatch> envs_;
+  std::unique_ptr<render::EnvironmentBatch> eval_envs_;
+  model::Policy policy_{nullptr};
+  model::Discriminator discriminator_{nullptr};
+  std::unique_ptr<torch::optim::Adam> policy_optimizer_;
+  std::unique_ptr<torch::optim::Adam> discriminator_optimizer_;
+  RenderReplay replay_;
+  at::Generator generator_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace spiral::learn

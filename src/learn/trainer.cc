@@ -1,0 +1,269 @@
+#include "spiral/learn/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "spiral/core/errors.h"
+#include "spiral/data/preprocess.h"
+#include "spiral/data/split.h"
+
+namespace spiral::learn {
+namespace {
+
+// HxWxC uint8 -> [C, H, W] float in [0, 1].
+torch::Tensor image_tensor(const Image& image) {
+  torch::Tensor pixels =
+      torch::from_blob(const_cast<uint8_t*>(image.pixels.data()),
+                       {image.height, image.width, image.channels}, torch::kUInt8);
+  return pixels.permute({2, 0, 1}).to(torch::kFloat).div(255.0f).contiguous();
+}
+
+// [C, H, W] float in [0, 1] -> HxWxC uint8.
+Image tensor_image(const torch::Tensor& chw) {
+  torch::Tensor hwc = chw.detach()
+                          .to(torch::kCPU)
+                          .clamp(0, 1)
+                          .mul(255.0f)
+                          .round()
+                          .to(torch::kUInt8)
+                          .permute({1, 2, 0})
+                          .contiguous();
+  Image image;
+  image.height = static_cast<int>(hwc.size(0));
+  image.width = static_cast<int>(hwc.size(1));
+  image.channels = static_cast<int>(hwc.size(2));
+  const uint8_t* data = hwc.data_ptr<uint8_t>();
+  image.pixels.assign(data, data + hwc.numel());
+  return image;
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset)
+    : config_(config),
+      dataset_(std::move(dataset)),
+      replay_(config.replay_batches),
+      generator_(model::make_generator(config.seed)),
+      rng_(config.seed) {
+  const render::EnvironmentSettings& env = config_.environment;
+  if (env.kind == render::EnvironmentSettings::Kind::kPainter) {
+    canvas_ = env.painter.canvas;
+    channels_ = env.painter.rgb ? 3 : 1;
+  } else {
+    canvas_ = env.scene.image_size;
+    channels_ = 3;
+  }
+  if (config_.reward != TrainReward::kDiscriminator && !config_.conditional) {
+    throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
+  }
+  const data::Split split = data::split_dataset(*dataset_, data::parse_split_rule("every:10"));
+  train_indices_ = split.train;
+  held_out_indices_ = split.held_out;
+  if (train_indices_.empty() || held_out_indices_.empty()) {
+    throw UserError("dataset " + dataset_->name() +
+                    ": too few images for a train / held-out split (every:10); need at least 10");
+  }
+  // A fixed held-out set: evenly spaced over the held-out side of the split.
+  const size_t held = std::min<size_t>(std::max(config_.held_out, 1), held_out_indices_.size());
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < held; ++i) {
+    chosen.push_back(held_out_indices_[i * held_out_indices_.size() / held]);
+  }
+  held_out_indices_ = chosen;
+
+  envs_ = std::make_unique<render::EnvironmentBatch>(env, config_.batch, config_.render_threads);
+  if (config_.conditional) {
+    eval_envs_ = std::make_unique<render::EnvironmentBatch>(env, static_cast<int>(held),
+                                                            config_.render_threads);
+  }
+
+  torch::manual_seed(config_.seed);  // parameter initialisation
+  model::PolicyConfig policy_config = config_.policy;
+  policy_config.canvas = canvas_;
+  policy_config.channels = channels_;
+  policy_config.conditional = config_.conditional;
+  policy_ = model::Policy(policy_config, envs_->action_spec());
+  model::DiscriminatorConfig d_config = config_.discriminator;
+  d_config.canvas = canvas_;
+  d_config.channels = channels_;
+  d_config.conditional = config_.conditional;
+  discriminator_ = model::Discriminator(d_config);
+  policy_->to(device_);
+  discriminator_->to(device_);
+  policy_optimizer_ = make_adam(policy_->parameters(), policy_adam_options(config_.policy_lr));
+  discriminator_optimizer_ =
+      make_adam(discriminator_->parameters(), discriminator_adam_options(config_.discriminator_lr));
+}
+
+int64_t Trainer::frames_per_step() const {
+  return static_cast<int64_t>(config_.batch) * envs_->episode_length();
+}
+
+torch::Tensor Trainer::targets(const std::vector<size_t>& indices,
+                               std::vector<Image>* images) const {
+  const data::CanvasFormat format{canvas_,
+                                  channels_ == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
+  std::vector<torch::Tensor> rows;
+  for (size_t index : indices) {
+    Image image = data::canvas_image(*dataset_, index, format);
+    rows.push_back(image_tensor(image));
+    if (images != nullptr) images->push_back(std::move(image));
+  }
+  return torch::stack(rows).to(device_);
+}
+
+torch::Tensor Trainer::canvases(const render::EnvironmentBatch& envs) const {
+  std::vector<torch::Tensor> rows;
+  for (int i = 0; i < envs.size(); ++i) {
+    const render::Observation& o = envs.observation(i);
+    torch::Tensor hwc = torch::from_blob(const_cast<float*>(o.canvas.data()),
+                                         {o.height, o.width, o.channels}, torch::kFloat);
+    rows.push_back(hwc.permute({2, 0, 1}).clone());
+  }
+  return torch::stack(rows).to(device_);
+}
+
+std::vector<uint64_t> Trainer::episode_seeds(int count) {
+  std::vector<uint64_t> seeds(static_cast<size_t>(count));
+  for (uint64_t& seed : seeds) seed = rng_();
+  return seeds;
+}
+
+torch::Tensor Trainer::play(render::EnvironmentBatch& envs, const torch::Tensor& target,
+                            bool greedy, std::vector<model::PolicyInput>* inputs,
+                            std::vector<torch::Tensor>* commands) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = envs.size();
+  const int64_t parts = static_cast<int64_t>(envs.action_spec().size());
+  envs.reset(episode_seeds(static_cast<int>(batch)));
+  model::PolicyState state = policy_->initial_state(batch);
+  model::PolicyInput input;
+  input.target = target;
+  input.prev_commands = torch::zeros({batch, parts}, torch::dtype(torch::kLong).device(device_));
+  input.prev_masks = torch::zeros({batch, parts}, torch::dtype(torch::kFloat).device(device_));
+  const int noise_dim = policy_->config().resolved_noise_dim();
+  if (noise_dim > 0) {
+    input.noise = torch::randn({batch, noise_dim}, generator_).to(device_);
+  }
+  std::vector<render::Command> step_commands(static_cast<size_t>(batch));
+  for (int t = 0; t < envs.episode_length(); ++t) {
+    input.canvas = canvases(envs);
+    model::PolicyStep step = policy_->act(input, state, &generator_, greedy);
+    const torch::Tensor cpu = step.commands.to(torch::kCPU).to(torch::kInt).contiguous();
+    const int32_t* values = cpu.data_ptr<int32_t>();
+    for (int64_t b = 0; b < batch; ++b) {
+      step_commands[b].assign(values + b * parts, values + (b + 1) * parts);
+    }
+    if (inputs != nullptr) inputs->push_back(input);
+    if (commands != nullptr) commands->push_back(step.commands);
+    envs.step(step_commands);
+    input.prev_commands = step.commands;
+    input.prev_masks = step.masks;
+    state = step.state;
+  }
+  return canvases(envs);
+}
+
+TrainStepStats Trainer::train_step() {
+  TrainStepStats stats;
+  const int batch = config_.batch;
+  torch::Tensor target;
+  if (config_.conditional) {
+    std::vector<size_t> picks;
+    for (int b = 0; b < batch; ++b) {
+      picks.push_back(train_indices_[rng_() % train_indices_.size()]);
+    }
+    target = targets(picks, nullptr);
+  }
+
+  // Act.
+  std::vector<model::PolicyInput> inputs;
+  std::vector<torch::Tensor> commands;
+  const torch::Tensor final_renders = play(*envs_, target, false, &inputs, &commands);
+  const int64_t steps = static_cast<int64_t>(inputs.size());
+  stats.frames = static_cast<int64_t>(batch) * steps;
+
+  // Rewards (no grad, D in its current state).
+  RewardConfig reward_config;
+  if (config_.reward != TrainReward::kDiscriminator) {
+    reward_config.discriminator_weight = 0;
+    reward_config.l2_weight = 1;
+    reward_config.l2_form = config_.reward == TrainReward::kL2 ? L2Form::kSum : L2Form::kMean;
+  }
+  RewardInputs reward_inputs;
+  reward_inputs.steps = steps;
+  reward_inputs.final_renders = final_renders;
+  reward_inputs.targets = target;
+  const torch::Tensor rewards = compute_rewards(reward_config, reward_inputs, &discriminator_);
+
+  // A2C on the stored unroll.
+  model::PolicyInput unroll;
+  std::vector<torch::Tensor> canvas, prev_commands, prev_masks;
+  for (const model::PolicyInput& in : inputs) {
+    canvas.push_back(in.canvas);
+    prev_commands.push_back(in.prev_commands);
+    prev_masks.push_back(in.prev_masks);
+  }
+  unroll.canvas = torch::stack(canvas);
+  unroll.prev_commands = torch::stack(prev_commands);
+  unroll.prev_masks = torch::stack(prev_masks);
+  if (target.defined())
+    unroll.target = target.unsqueeze(0).expand({steps, -1, -1, -1, -1}).contiguous();
+  if (inputs.front().noise.defined()) {
+    unroll.noise = inputs.front().noise.unsqueeze(0).expand({steps, -1, -1}).contiguous();
+  }
+  const model::PolicyStep evaluated =
+      policy_->evaluate_unroll(unroll, policy_->initial_state(batch), torch::stack(commands));
+  A2CConfig a2c;
+  a2c.entropy_cost = config_.entropy_cost;
+  const A2CLoss loss =
+      a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, a2c);
+  policy_optimizer_->zero_grad();
+  loss.total.backward();
+  stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
+  policy_optimizer_->step();
+  stats.policy_loss = loss.policy.item<double>();
+  stats.value_loss = loss.value.item<double>();
+  stats.entropy = loss.entropy.item<double>();
+  stats.reward = rewards.sum(0).mean().item<double>();
+
+  // One WGAN-GP update of D: fakes from the replay, reals the targets of those fakes
+  // (conditional) or fresh training images.
+  replay_.add(final_renders, target);
+  const ReplaySample fake = replay_.sample(batch, &generator_);
+  torch::Tensor real = fake.targets;
+  if (!config_.conditional) {
+    std::vector<size_t> picks;
+    for (int b = 0; b < batch; ++b) {
+      picks.push_back(train_indices_[rng_() % train_indices_.size()]);
+    }
+    real = targets(picks, nullptr);
+  }
+  DiscriminatorLossConfig d_config;
+  d_config.gradient_penalty = config_.gradient_penalty;
+  const DiscriminatorLoss d_loss =
+      discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
+  discriminator_optimizer_->zero_grad();
+  d_loss.total.backward();
+  discriminator_optimizer_->step();
+  stats.discriminator_loss = d_loss.total.item<double>();
+  return stats;
+}
+
+HeldOutResult Trainer::held_out() {
+  HeldOutResult result;
+  const torch::Tensor target = targets(held_out_indices_, &result.targets);
+  result.blank_mse = (1.0 - target).pow(2).mean().item<double>();
+  if (!config_.conditional) {
+    result.mse = std::numeric_limits<double>::quiet_NaN();
+    return result;
+  }
+  const torch::Tensor renders = play(*eval_envs_, target, true, nullptr, nullptr);
+  result.mse = (renders - target).pow(2).mean().item<double>();
+  for (int64_t i = 0; i < renders.size(0); ++i) result.renders.push_back(tensor_image(renders[i]));
+  return result;
+}
+
+}  // namespace spiral::learn

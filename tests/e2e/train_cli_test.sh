@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end test of `spiral train --mode sync` on a tiny conditional MNIST config (seconds).
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+cat >tiny.cfg <<CFG
+name = tiny
+run-dir = runs
+canvas = 64
+grid = 8
+episode-length = 3
+batch = 4
+envs = 4
+policy-size = small
+frames = 120
+held-out = 8
+eval-every = 5
+images-every = 5
+progress-every = 0
+seed = 7
+threads = 2
+dataset = mnist:$source_dir/inputs/data/mnist
+CFG
+
+run train --config tiny.cfg
+train_out=$out
+check "train exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "config.cfg written" test -s runs/tiny/config.cfg
+run train --config runs/tiny/config.cfg --print-config
+printf '%s\n' "$out" >reread.cfg
+check "config.cfg re-reads identically" cmp -s runs/tiny/config.cfg reread.cfg
+check "progress lines carry frames and frames/s" grep -Eq "frames [0-9]+ frames/s [0-9]+" <<<"$train_out"
+check "progress lines carry ETA" grep -q ETA <<<"$train_out"
+check "a PNG grid exists" test -n "$(ls runs/tiny/images/*.png 2>/dev/null)"
+# 120 frames at 4 x 3 frames per update: 10 rows in every series.
+/usr/bin/python3 - runs/tiny/metrics.h5 >h5.txt 2>&1 <<'PY'
+import sys, h5py, math
+f = h5py.File(sys.argv[1], "r")
+names = ["step", "frames", "wall_time", "policy_loss", "value_loss", "entropy", "reward",
+         "discriminator_loss", "grad_norm", "held_out_mse"]
+lengths = {len(f[n]) for n in names}
+assert lengths == {10}, lengths
+assert all("units" in f[n].attrs and "description" in f[n].attrs for n in names)
+assert list(f["frames"][:]) == [12 * (i + 1) for i in range(10)]
+assert not math.isnan(f["held_out_mse"][-1]) and 0 <= f["held_out_mse"][-1] <= 1
+print("ok")
+PY
+check "metrics.h5 series have 10 rows each" grep -qx ok h5.txt
+[[ "$(cat h5.txt)" == ok ]] || cat h5.txt
+
+cp runs/tiny/metrics.h5 before.h5
+run train --config tiny.cfg
+check "second run into the same folder: exit 2" test "$code" -eq 2
+check "second run: one line" test "$(lines "$err")" -eq 1
+check "second run: names metrics.h5" grep -q 'metrics.h5 already exists' <<<"$err"
+check "second run: metrics untouched" cmp -s before.h5 runs/tiny/metrics.h5
+
+run train --config tiny.cfg --name other --dataset mnist:"$work/absent"
+check "bad dataset: exit 2" test "$code" -eq 2
+check "bad dataset: no run folder" test ! -e runs/other/metrics.h5
+
+finish
