@@ -12,6 +12,7 @@
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/core/thread_pool.h"
+#include "temp_dir_test.h"
 
 namespace spiral {
 namespace {
@@ -42,19 +43,13 @@ std::string error_of(const std::vector<std::string>& args) {
   return "";
 }
 
-class TempDir : public ::testing::Test {
+// Config tests that read input files from a fresh temporary folder.
+class TempDir : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("spiral_core_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
+    std::ofstream(temp(name)) << text;
+    return temp(name);
   }
-  fs::path dir_;
 };
 
 TEST(Config, DefaultsApplyWhenNothingIsGiven) {

@@ -14,6 +14,7 @@
 
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
+#include "temp_dir_test.h"
 
 namespace spiral::data::test {
 
@@ -29,23 +30,8 @@ inline std::string omniglot_file(const std::string& name) {
   return source_dir() + "/inputs/data/omniglot/" + name;
 }
 
-// A fresh temporary directory per test, removed afterwards.
-class DataTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "spiral_data_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code error;
-    fs::remove_all(dir_, error);
-  }
-  std::string dir() const { return dir_.string(); }
-  std::string temp(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+// Data tests, each in a fresh temporary folder.
+class DataTest : public TempDirTest {};
 
 // Writes `bytes` to `path`.
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {

@@ -16,28 +16,15 @@
 #include "spiral/core/errors.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
+#include "temp_dir_test.h"
 
 namespace spiral::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh temporary directory per test, removed afterwards.
-class IoTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "spiral_io_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code error;
-    fs::remove_all(dir_, error);
-  }
-  std::string temp(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+// HDF5 and PNG tests, each in a fresh temporary folder.
+class IoTest : public TempDirTest {};
 
 // Expects `statement` to throw `Exception` with a message containing every one of `parts`.
 template <typename Exception, typename F>

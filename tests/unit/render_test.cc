@@ -12,6 +12,7 @@
 #include "spiral/render/options.h"
 #include "spiral/render/painter.h"
 #include "spiral/render/program.h"
+#include "temp_dir_test.h"
 
 namespace spiral::render {
 namespace {
@@ -52,26 +53,14 @@ Program painter_program() {
   return program;
 }
 
-class TempDir : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "spiral_render_test_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
-
-TEST_F(TempDir, ProgramRoundTripsThroughAFile) {
+TEST_F(TempDirTest, ProgramRoundTripsThroughAFile) {
   Program program = painter_program();
   program.settings.painter.rgb = true;
   program.settings.painter.brush_sizes = {2, 6};
   program.commands = {{1, 9, 20, 1, 9, 19, 0, 5}, {0, 60, 0, 0, 0, 0, 0, 0}};
-  save_program(path("p.json"), program);
-  EXPECT_FALSE(fs::exists(path("p.json.tmp")));
-  const Program back = load_program(path("p.json"));
+  save_program(temp("p.json"), program);
+  EXPECT_FALSE(fs::exists(temp("p.json.tmp")));
+  const Program back = load_program(temp("p.json"));
   EXPECT_EQ(program_to_json(back), program_to_json(program));
   EXPECT_TRUE(back.settings.painter.rgb);
   EXPECT_EQ(back.settings.painter.brush_sizes, (std::vector<double>{2, 6}));
