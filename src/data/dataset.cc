@@ -50,6 +50,13 @@ int int_option(const DatasetSpec& spec, const std::string& text, const std::stri
 
 }  // namespace
 
+void Dataset::check_index(size_t index) const {
+  if (index >= size()) {
+    throw std::out_of_range(name() + ": image " + std::to_string(index) + " of " +
+                            std::to_string(size()));
+  }
+}
+
 int Dataset::label(size_t /*index*/) const {
   throw std::logic_error(name() + ": this dataset has no labels");
 }

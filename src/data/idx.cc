@@ -108,10 +108,7 @@ IdxDataset::IdxDataset(std::string name, const std::string& directory, IdxSubset
 }
 
 Image IdxDataset::image(size_t index) const {
-  if (index >= size()) {
-    throw std::out_of_range(name_ + ": image " + std::to_string(index) + " of " +
-                            std::to_string(size()));
-  }
+  check_index(index);
   Image image;
   image.height = height_;
   image.width = width_;

@@ -238,10 +238,7 @@ ScenesDataset::ScenesDataset(std::string name, const std::string& path)
 ScenesDataset::~ScenesDataset() = default;
 
 Image ScenesDataset::image(size_t index) const {
-  if (index >= size()) {
-    throw std::out_of_range(name_ + ": image " + std::to_string(index) + " of " +
-                            std::to_string(size()));
-  }
+  check_index(index);
   Image image;
   image.height = size_;
   image.width = size_;

@@ -61,6 +61,10 @@ class Dataset {
   virtual std::string metadata(size_t /*index*/) const { return ""; }
   // What a hash split groups on: key() unless images must stay together (CelebA identities).
   virtual std::string split_group(size_t index) const { return key(index); }
+
+ protected:
+  // Throws out_of_range naming the set unless index < size().
+  void check_index(size_t index) const;
 };
 
 // A parsed dataset spec: `kind:location[?key=value&key=value]`.
