@@ -19,6 +19,8 @@ PACKAGES=(
   python3 python3-h5py python3-numpy    # tests read our HDF5 files with h5py
   libzip-dev                            # Omniglot zips read in place
   clang libclang-rt-14-dev              # fuzz tests: clang++ and libFuzzer (tests/fuzz)
+  slurmctld slurmd slurm-client munge   # slurm/ templates; tests/slurm runs a one-node cluster
+  python3-matplotlib                    # analysis/ plots (Agg backend)
 )
 
 missing=()
