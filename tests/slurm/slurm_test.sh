@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the Slurm support on a private one-node cluster started here (about 2
-# minutes): slurm/train.sbatch trains a tiny conditional MNIST agent; the analysis scripts read
+# minutes): a job that receives USR1 checkpoints, requeues itself and resumes (with a stand-in
+# program); slurm/train.sbatch trains a tiny conditional MNIST agent; the analysis scripts read
 # what it wrote; jobs/scaling.sh runs a strong-scaling study on 1 and 2 tasks (through the
 # mpirun launcher) and its analysis job waits for them with --dependency=afterok.
 # Skips (exit 77, one line) when the Slurm daemons cannot run on this machine.
@@ -38,6 +39,10 @@ mpirun -np 2 --output-filename probe "$spiral" train --config tiny.cfg --run-dir
 multi_rank=1
 grep -qs 'on one rank' probe/1/rank.0/stderr && multi_rank=0
 
+# --- requeue: a stand-in program that checkpoints on USR1 and exits 3 ---------------------------
+requeue=$(SPIRAL_BINARY=$source_dir/tests/slurm/stand_in_spiral.sh sbatch --parsable \
+  --job-name=requeue --cpus-per-task=1 --time=5 "$source_dir/slurm/train.sbatch")
+
 # --- one training job through sbatch (srun launcher) -------------------------------------------
 job=$(sbatch --parsable --job-name=tiny --cpus-per-task=1 --time=5 \
   "$source_dir/slurm/train.sbatch" --config tiny.cfg)
@@ -50,6 +55,29 @@ read -r n1 n2 <<<"$(sed -n 's/^scaling: [12] rank(s): job \([0-9]*\).*/\1/p' cam
 analysis_job=$(sed -n 's/^scaling: analysis job \([0-9]*\) .*/\1/p' campaign.txt)
 study=$(sed -n 's/^scaling: analysis job .* writes //p' campaign.txt)
 cat campaign.txt
+
+# USR1 to the batch shell, as --signal=B:USR1@120 sends it before the time limit.
+requeue_run=$work/runs/requeue-$requeue
+for ((i = 0; i < 600; i++)); do [[ -s "$requeue_run/starts.txt" ]] && break; sleep 0.2; done
+sleep 1
+scancel --signal=USR1 --batch "$requeue"
+# Slurm makes a requeued job eligible again only after a delay (2 minutes); skip the wait.
+for ((i = 0; i < 150; i++)); do
+  if [[ "$(squeue -h -j "$requeue" -o %r 2>/dev/null)" == BeginTime ]]; then
+    scontrol update JobId="$requeue" StartTime=now
+    break
+  fi
+  sleep 0.2
+done
+state=$(wait_job "$requeue" 60)
+check "requeued job COMPLETED (got $state)" test "$state" = COMPLETED
+check "requeued job restarted once" grep -q 'Restarts=1 ' <<<"$(scontrol show job "$requeue")"
+check "the signal reached the program" grep -q 'USR1 received: checkpointed' "requeue-$requeue.out"
+check "the job requeued itself" grep -q "requeueing job $requeue" "requeue-$requeue.out"
+check "the program started twice in one run folder" test "$(grep -c '' "$requeue_run/starts.txt")" -eq 2
+check "first start: no --resume" test -z "$(head -1 "$requeue_run/starts.txt" | grep -e --resume)"
+check "second start: --resume auto" grep -q -- '--resume auto' <(sed -n 2p "$requeue_run/starts.txt")
+[[ "$state" == COMPLETED ]] || cat "requeue-$requeue".{out,err}
 
 state=$(wait_job "$job" 150)
 check "training job COMPLETED (got $state)" test "$state" = COMPLETED
