@@ -8,39 +8,9 @@
 #include "spiral/core/errors.h"
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
+#include "spiral/learn/rollout.h"
 
 namespace spiral::learn {
-namespace {
-
-// HxWxC uint8 -> [C, H, W] float in [0, 1].
-torch::Tensor image_tensor(const Image& image) {
-  torch::Tensor pixels =
-      torch::from_blob(const_cast<uint8_t*>(image.pixels.data()),
-                       {image.height, image.width, image.channels}, torch::kUInt8);
-  return pixels.permute({2, 0, 1}).to(torch::kFloat).div(255.0f).contiguous();
-}
-
-// [C, H, W] float in [0, 1] -> HxWxC uint8.
-Image tensor_image(const torch::Tensor& chw) {
-  torch::Tensor hwc = chw.detach()
-                          .to(torch::kCPU)
-                          .clamp(0, 1)
-                          .mul(255.0f)
-                          .round()
-                          .to(torch::kUInt8)
-                          .permute({1, 2, 0})
-                          .contiguous();
-  Image image;
-  image.height = static_cast<int>(hwc.size(0));
-  image.width = static_cast<int>(hwc.size(1));
-  image.channels = static_cast<int>(hwc.size(2));
-  const uint8_t* data = hwc.data_ptr<uint8_t>();
-  image.pixels.assign(data, data + hwc.numel());
-  return image;
-}
-
-}  // namespace
-
 Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset)
     : config_(config),
       dataset_(std::move(dataset)),
@@ -108,19 +78,8 @@ torch::Tensor Trainer::targets(const std::vector<size_t>& indices,
   std::vector<torch::Tensor> rows;
   for (size_t index : indices) {
     Image image = data::canvas_image(*dataset_, index, format);
-    rows.push_back(image_tensor(image));
+    rows.push_back(image_to_tensor(image));
     if (images != nullptr) images->push_back(std::move(image));
-  }
-  return torch::stack(rows).to(device_);
-}
-
-torch::Tensor Trainer::canvases(const render::EnvironmentBatch& envs) const {
-  std::vector<torch::Tensor> rows;
-  for (int i = 0; i < envs.size(); ++i) {
-    const render::Observation& o = envs.observation(i);
-    torch::Tensor hwc = torch::from_blob(const_cast<float*>(o.canvas.data()),
-                                         {o.height, o.width, o.channels}, torch::kFloat);
-    rows.push_back(hwc.permute({2, 0, 1}).clone());
   }
   return torch::stack(rows).to(device_);
 }
@@ -134,36 +93,15 @@ std::vector<uint64_t> Trainer::episode_seeds(int count) {
 torch::Tensor Trainer::play(render::EnvironmentBatch& envs, const torch::Tensor& target,
                             bool greedy, std::vector<model::PolicyInput>* inputs,
                             std::vector<torch::Tensor>* commands) {
-  torch::NoGradGuard no_grad;
-  const int64_t batch = envs.size();
-  const int64_t parts = static_cast<int64_t>(envs.action_spec().size());
-  envs.reset(episode_seeds(static_cast<int>(batch)));
-  model::PolicyState state = policy_->initial_state(batch);
-  model::PolicyInput input;
-  input.target = target;
-  input.prev_commands = torch::zeros({batch, parts}, torch::dtype(torch::kLong).device(device_));
-  input.prev_masks = torch::zeros({batch, parts}, torch::dtype(torch::kFloat).device(device_));
-  const int noise_dim = policy_->config().resolved_noise_dim();
-  if (noise_dim > 0) {
-    input.noise = torch::randn({batch, noise_dim}, generator_).to(device_);
-  }
-  std::vector<render::Command> step_commands(static_cast<size_t>(batch));
-  for (int t = 0; t < envs.episode_length(); ++t) {
-    input.canvas = canvases(envs);
-    model::PolicyStep step = policy_->act(input, state, &generator_, greedy);
-    const torch::Tensor cpu = step.commands.to(torch::kCPU).to(torch::kInt).contiguous();
-    const int32_t* values = cpu.data_ptr<int32_t>();
-    for (int64_t b = 0; b < batch; ++b) {
-      step_commands[b].assign(values + b * parts, values + (b + 1) * parts);
-    }
-    if (inputs != nullptr) inputs->push_back(input);
-    if (commands != nullptr) commands->push_back(step.commands);
-    envs.step(step_commands);
-    input.prev_commands = step.commands;
-    input.prev_masks = step.masks;
-    state = step.state;
-  }
-  return canvases(envs);
+  RolloutOptions options;
+  options.greedy = greedy;
+  options.seeds = episode_seeds(envs.size());
+  options.device = device_;
+  const bool record = inputs != nullptr || commands != nullptr;
+  Rollout rollout = play_episodes(policy_, envs, target, options, &generator_, record);
+  if (inputs != nullptr) *inputs = std::move(rollout.inputs);
+  if (commands != nullptr) *commands = std::move(rollout.commands);
+  return rollout.final_canvases;
 }
 
 TrainStepStats Trainer::train_step() {
@@ -262,7 +200,9 @@ HeldOutResult Trainer::held_out() {
   }
   const torch::Tensor renders = play(*eval_envs_, target, true, nullptr, nullptr);
   result.mse = (renders - target).pow(2).mean().item<double>();
-  for (int64_t i = 0; i < renders.size(0); ++i) result.renders.push_back(tensor_image(renders[i]));
+  for (int64_t i = 0; i < renders.size(0); ++i) {
+    result.renders.push_back(tensor_to_image(renders[i]));
+  }
   return result;
 }
 

@@ -80,15 +80,28 @@ class Trainer {
   int64_t frames_per_step() const;
   model::Policy& policy() { return policy_; }
   model::Discriminator& discriminator() { return discriminator_; }
+  // The settings the Trainer was built with.
+  const TrainerConfig& config() const { return config_; }
+  // The environments' command parts.
+  const render::ActionSpec& action_spec() const { return envs_->action_spec(); }
+  // Adam of the policy.
+  torch::optim::Adam& policy_optimizer() { return *policy_optimizer_; }
+  // Adam of the discriminator.
+  torch::optim::Adam& discriminator_optimizer() { return *discriminator_optimizer_; }
+  // The replay of final renders D trains on.
+  RenderReplay& replay() { return replay_; }
+  // The CPU generator for noise, sampled commands and replay draws.
+  at::Generator& generator() { return generator_; }
+  // The engine for episode seeds and training-target picks.
+  std::mt19937_64& rng() { return rng_; }
 
  private:
   // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
   torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
-  // [B, C, H, W] canvases of `envs` on the device.
-  torch::Tensor canvases(const render::EnvironmentBatch& envs) const;
   std::vector<uint64_t> episode_seeds(int count);
-  // One episode in `envs` for `target` (undefined: unconditional). Stores every step's input and
-  // commands when the vectors are given. Returns the final canvases.
+  // One episode in `envs` for `target` (undefined: unconditional) with play_episodes (rollout.h),
+  // seeded from rng_ and generator_. Stores every step's input and commands when the vectors are
+  // given. Returns the final canvases.
   torch::Tensor play(render::EnvironmentBatch& envs, const torch::Tensor& target, bool greedy,
                      std::vector<model::PolicyInput>* inputs, std::vector<torch::Tensor>* commands);
 

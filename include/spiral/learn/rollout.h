@@ -1,0 +1,46 @@
+// Playing whole episodes of a policy in a batch of environments (training, evaluation, sampling).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "spiral/core/image.h"
+#include "spiral/model/policy.h"
+#include "spiral/render/environment_batch.h"
+
+namespace spiral::learn {
+
+// How to play one batch of episodes.
+struct RolloutOptions {
+  bool greedy = false;                 // argmax per part instead of sampling
+  std::vector<uint64_t> seeds;         // one reset seed per environment
+  torch::Device device = torch::kCPU;  // where canvases, targets and commands live
+};
+
+// What one batch of episodes produced.
+struct Rollout {
+  torch::Tensor final_canvases;            // [B, C, H, W] float in [0, 1]
+  std::vector<model::PolicyInput> inputs;  // every step's input (when asked for)
+  std::vector<torch::Tensor> commands;     // every step's [B, P] int64 commands (when asked)
+};
+
+// [B, C, H, W] float canvases of every environment of `envs` on `device`.
+torch::Tensor batch_canvases(const render::EnvironmentBatch& envs, torch::Device device);
+
+// Plays one episode in every environment of `envs` (reset with options.seeds) for `target`
+// [B, C, H, W] (undefined: an unconditional policy). Noise for unconditional policies and sampled
+// commands are drawn from `generator` (CPU). `record` keeps every step's input and commands.
+// Runs without gradients.
+Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
+                      const torch::Tensor& target, const RolloutOptions& options,
+                      at::Generator* generator, bool record);
+
+// HxWxC uint8 image -> [C, H, W] float in [0, 1].
+torch::Tensor image_to_tensor(const Image& image);
+
+// [C, H, W] float in [0, 1] (clamped) -> HxWxC uint8 image.
+Image tensor_to_image(const torch::Tensor& chw);
+
+}  // namespace spiral::learn

@@ -1,0 +1,87 @@
+#include "spiral/learn/rollout.h"
+
+#include <stdexcept>
+
+namespace spiral::learn {
+
+torch::Tensor batch_canvases(const render::EnvironmentBatch& envs, torch::Device device) {
+  std::vector<torch::Tensor> rows;
+  for (int i = 0; i < envs.size(); ++i) {
+    const render::Observation& o = envs.observation(i);
+    torch::Tensor hwc = torch::from_blob(const_cast<float*>(o.canvas.data()),
+                                         {o.height, o.width, o.channels}, torch::kFloat);
+    rows.push_back(hwc.permute({2, 0, 1}).clone());
+  }
+  return torch::stack(rows).to(device);
+}
+
+Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
+                      const torch::Tensor& target, const RolloutOptions& options,
+                      at::Generator* generator, bool record) {
+  torch::NoGradGuard no_grad;
+  const int64_t batch = envs.size();
+  if (options.seeds.size() != static_cast<size_t>(batch)) {
+    throw std::invalid_argument("play_episodes: one seed per environment is needed");
+  }
+  const int64_t parts = static_cast<int64_t>(envs.action_spec().size());
+  const torch::Device device = options.device;
+  envs.reset(options.seeds);
+  model::PolicyState state = policy->initial_state(batch);
+  model::PolicyInput input;
+  input.target = target;
+  input.prev_commands = torch::zeros({batch, parts}, torch::dtype(torch::kLong).device(device));
+  input.prev_masks = torch::zeros({batch, parts}, torch::dtype(torch::kFloat).device(device));
+  const int noise_dim = policy->config().resolved_noise_dim();
+  if (noise_dim > 0) {
+    input.noise = generator != nullptr ? torch::randn({batch, noise_dim}, *generator).to(device)
+                                       : torch::randn({batch, noise_dim}).to(device);
+  }
+  Rollout rollout;
+  std::vector<render::Command> step_commands(static_cast<size_t>(batch));
+  for (int t = 0; t < envs.episode_length(); ++t) {
+    input.canvas = batch_canvases(envs, device);
+    model::PolicyStep step = policy->act(input, state, generator, options.greedy);
+    const torch::Tensor cpu = step.commands.to(torch::kCPU).to(torch::kInt).contiguous();
+    const int32_t* values = cpu.data_ptr<int32_t>();
+    for (int64_t b = 0; b < batch; ++b) {
+      step_commands[b].assign(values + b * parts, values + (b + 1) * parts);
+    }
+    if (record) {
+      rollout.inputs.push_back(input);
+      rollout.commands.push_back(step.commands);
+    }
+    envs.step(step_commands);
+    input.prev_commands = step.commands;
+    input.prev_masks = step.masks;
+    state = step.state;
+  }
+  rollout.final_canvases = batch_canvases(envs, device);
+  return rollout;
+}
+
+torch::Tensor image_to_tensor(const Image& image) {
+  torch::Tensor pixels =
+      torch::from_blob(const_cast<uint8_t*>(image.pixels.data()),
+                       {image.height, image.width, image.channels}, torch::kUInt8);
+  return pixels.permute({2, 0, 1}).to(torch::kFloat).div(255.0f).contiguous();
+}
+
+Image tensor_to_image(const torch::Tensor& chw) {
+  torch::Tensor hwc = chw.detach()
+                          .to(torch::kCPU)
+                          .clamp(0, 1)
+                          .mul(255.0f)
+                          .round()
+                          .to(torch::kUInt8)
+                          .permute({1, 2, 0})
+                          .contiguous();
+  Image image;
+  image.height = static_cast<int>(hwc.size(0));
+  image.width = static_cast<int>(hwc.size(1));
+  image.channels = static_cast<int>(hwc.size(2));
+  const uint8_t* data = hwc.data_ptr<uint8_t>();
+  image.pixels.assign(data, data + hwc.numel());
+  return image;
+}
+
+}  // namespace spiral::learn
