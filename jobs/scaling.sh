@@ -57,15 +57,14 @@ extra_has() { local a; for a in "${extra[@]}"; do [[ "$a" == "$1" ]] && return 0
 extra_has --batch && die "--batch: set it in the input file; the study derives it per count"
 extra_has --frames && die "--frames: set it in the input file; the study derives it per count"
 
-submit() {  # submit SBATCH_ARGS...: prints the job id (or a placeholder in a dry run)
+submit() {  # submit SBATCH_ARGS...: prints the job id (a dry run prints the command, id dryN)
   if ((dry_run)); then
     echo "sbatch $*" >&2
-    echo "DRYRUN$((++dry_ids))"
+    echo "dry$((${#ids[@]} + 1))"
   else
     sbatch --parsable "$@" | cut -d';' -f1
   fi
 }
-dry_ids=0
 
 ids=()
 folders=()
