@@ -79,6 +79,18 @@ check "first start: no --resume" test -z "$(head -1 "$requeue_run/starts.txt" | 
 check "second start: --resume auto" grep -q -- '--resume auto' <(sed -n 2p "$requeue_run/starts.txt")
 [[ "$state" == COMPLETED ]] || cat "requeue-$requeue".{out,err}
 
+# --- a paper job as a one-task array, scaled down from the command line ------------------------
+paper=""
+if [[ -f "$source_dir/inputs/mnist-conditional.cfg" ]]; then
+  ln -s "$source_dir/inputs" inputs  # the job reads inputs/... relative to the submit folder
+  paper=$(sbatch --parsable --array=2 --cpus-per-task=1 --time=5 \
+    "$source_dir/jobs/paper/mnist-conditional.sbatch" --frames 19 --batch 1 --held-out 2 \
+    --policy-size small --grid 8 --progress-every 0)
+  paper=${paper%%;*}
+else
+  echo "NOTE: inputs/mnist-conditional.cfg is not in the tree: paper job not submitted"
+fi
+
 state=$(wait_job "$job" 150)
 check "training job COMPLETED (got $state)" test "$state" = COMPLETED
 check "training job exit code 0:0" grep -q 'ExitCode=0:0' <<<"$(scontrol show job "$job")"
@@ -128,6 +140,15 @@ for script in spiral_h5.py curves.py scaling.py; do
 done
 "$python" "$analysis/grids.py" "$work" >/dev/null 2>err.txt
 check "grids.py: no images/ exits 2 in one line" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
+
+if [[ -n "$paper" ]]; then
+  state=$(wait_job "${paper}_2" 150)
+  check "paper array task COMPLETED (got $state)" test "$state" = COMPLETED
+  paper_out=$(ls mnist-conditional-*.out 2>/dev/null | head -1)
+  check "array task 2 runs seed 2" grep -qx 'seed = 2' "$paper_out"
+  check "array task run folder name-ARRAY_TASK" test -s "$work/runs/mnist-conditional-${paper}_2/metrics.h5"
+  [[ "$state" == COMPLETED ]] || tail -5 mnist-conditional-*.err
+fi
 
 # --- scaling: both counts, then the analysis job ------------------------------------------------
 s1=$(wait_job "$n1" 150)
