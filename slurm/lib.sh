@@ -112,20 +112,24 @@ JOB
 # Runs a command (the job step) in the background and waits for it. USR1 (sent by Slurm before
 # the time limit, see --signal=B:USR1@SECONDS) is forwarded to the step, which checkpoints and
 # exits with code 3. Returns the step's exit code.
+# USR1 before the step starts is logged and ignored (bash would otherwise end the job shell).
 spiral_step_pid=""
 spiral_forward_signal() {
+  if [[ -z "$spiral_step_pid" ]]; then
+    spiral_log "USR1 received before the run started: ignored"
+    return
+  fi
   spiral_log "USR1 received: asking the run to checkpoint and stop"
-  [[ -n "$spiral_step_pid" ]] && kill -USR1 "$spiral_step_pid" 2>/dev/null
+  kill -USR1 "$spiral_step_pid" 2>/dev/null
 }
+trap spiral_forward_signal USR1
 spiral_run_step() {
   "$@" &
   spiral_step_pid=$!
-  trap spiral_forward_signal USR1
   # `wait` returns early when a trapped signal arrives; wait again until the step has ended.
   while kill -0 "$spiral_step_pid" 2>/dev/null; do wait "$spiral_step_pid"; done
   wait "$spiral_step_pid"
   local code=$?
-  trap - USR1
   spiral_step_pid=""
   return "$code"
 }

@@ -99,5 +99,12 @@ kill -USR1 "$shell"
 wait "$shell"
 check "USR1 forwarded to the step" grep -q 'got USR1' step.txt
 check "the step's exit code 3 returned" grep -qx 'code 3' step.txt
+bash -c "source '$lib'; touch ready2; sleep 1; echo alive" >early.txt 2>&1 &
+shell=$!
+for ((i = 0; i < 100; i++)); do [[ -f ready2 ]] && break; sleep 0.1; done
+kill -USR1 "$shell"
+wait "$shell"
+check "USR1 before the step: the job shell lives on" grep -qx alive early.txt
+check "USR1 before the step: logged" grep -q 'before the run started: ignored' early.txt
 
 finish
