@@ -27,6 +27,20 @@ case "${1:-}" in
     "$build/spiral" --version | tee -a "$out/summary.txt"
     ctest --test-dir "$build" -j "$(nproc)" --output-on-failure >"$out/ctest.log" 2>&1 || true
     tail -n 4 "$out/ctest.log" | tee -a "$out/summary.txt"
+    # GPU figures for BENCHMARKS.md: each run's CSV goes to $out, its table to summary.txt.
+    bench() {  # bench NAME ARGS...
+      local name=$1
+      shift
+      echo "== spiral bench $*" >>"$out/summary.txt"
+      "$build/spiral" bench "$@" --csv "$out/bench-$name.csv" >"$out/bench-$name.log" 2>&1 ||
+        echo "failed: see bench-$name.log" >>"$out/summary.txt"
+      grep -v '^\[' "$out/bench-$name.log" >>"$out/summary.txt" || true
+    }
+    bench inference-cuda inference --device cuda
+    bench learner-cuda-64x19 learner --device cuda --batch 64 --unroll 19
+    bench learner-cuda-1024x19 learner --device cuda --batch 1024 --unroll 19
+    bench learner-cuda-1024x19-tf32 learner --device cuda --batch 1024 --unroll 19 --tf32
+    tail -n 40 "$out/summary.txt"
     ;;
   *)
     echo "usage: bash scripts/gpu.sh prepare|check" >&2

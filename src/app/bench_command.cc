@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bench_util.h"
 #include "command.h"
 #include "spiral/core/files.h"
 #include "spiral/core/logging.h"
@@ -73,10 +74,10 @@ Command bench_command() {
               run_bench_env,
               {}};
   return {"bench",
-          "Measure environments (and, later, inference, learning and allreduce).",
+          "Measure environments, policy inference, learning steps and the gradient allreduce.",
           {},
           nullptr,
-          {env}};
+          {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action()}};
 }
 
 }  // namespace spiral::app

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end tests of `spiral bench inference`, `bench learner` and `bench allreduce` at tiny
+# sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+number='[0-9]+(\.[0-9]+)?'
+
+run bench inference --batches 1,3 --sizes small --colors gray,rgb --steps 2 --repeats 2 \
+  --warmup 1 --threads 1 --csv inference.csv
+check "bench inference exits 0" test "$code" -eq 0
+check "inference table header" grep -Eq '^size +color +batch +device +threads +steps_per_s ' \
+  <<<"$out"
+for color in gray rgb; do
+  for batch in 1 3; do
+    check "inference row small $color batch $batch" \
+      grep -Eq "^small +$color +$batch +cpu +1 +$number +$number +$number +$number +2$" <<<"$out"
+  done
+done
+check "inference table has 4 rows" test "$(grep -Ec '^small ' <<<"$out")" -eq 4
+check "inference CSV has a header and 4 rows" test "$(lines "$(cat inference.csv)")" -eq 5
+check "inference CSV header" test "$(head -n 1 inference.csv)" = \
+  "size,color,batch,device,threads,steps_per_s,ms_per_act,steps_per_s_per_core,spread_pct,repeats"
+check "inference CSV row" grep -Eq "^small,rgb,3,cpu,1,$number,$number,$number,$number,2$" \
+  inference.csv
+
+if [[ "$("$spiral" --version)" == *"CUDA available"* ]]; then
+  echo "a GPU is visible: the refusal of --device cuda is not checked"
+else
+  run bench inference --device cuda --sizes small --colors gray --batches 1 --csv cuda.csv
+  check "inference --device cuda without a GPU exits 2" test "$code" -eq 2
+  check "the refusal is one line naming --device" \
+    test "$(lines "$err")" -eq 1 -a -n "$(grep -e '--device cuda' <<<"$err")"
+  check "the refusal writes no CSV" test ! -e cuda.csv
+  run bench learner --device cuda
+  check "learner --device cuda without a GPU exits 2" test "$code" -eq 2
+fi
+
+run bench inference --batches 1,0
+check "a batch of 0 exits 2" test "$code" -eq 2
+check "the batch error names --batches" grep -q -e '--batches' <<<"$err"
+run bench inference --sizes huge
+check "an unknown size exits 2" test "$code" -eq 2
+
+run bench learner --batch 2 --unroll 3 --d-batch 2 --size small --repeats 1 --warmup 0 \
+  --threads 1 --csv learner.csv
+check "bench learner exits 0" test "$code" -eq 0
+check "learner policy row (2 x 3 frames)" \
+  grep -Eq "^policy_a2c +cpu +1 +2 +3 +($number +){5}1$" <<<"$out"
+check "learner discriminator row (2 + 2 images)" \
+  grep -Eq "^discriminator_wgan_gp +cpu +1 +4 +1 +($number +){5}1$" <<<"$out"
+check "learner CSV has a header and 2 rows" test "$(lines "$(cat learner.csv)")" -eq 3
+
+if command -v mpirun >/dev/null; then
+  mpirun -np 2 --oversubscribe "$spiral" bench allreduce --size small --repeats 2 --warmup 1 \
+    --threads 1 --bucket-mb 0.01 --csv allreduce.csv >allreduce.out 2>allreduce.err
+  check "bench allreduce under mpirun exits 0" test $? -eq 0
+  check "allreduce table printed once" test "$(grep -c '^parameters ' allreduce.out)" -eq 1
+  for list in policy discriminator; do
+    check "allreduce row $list" \
+      grep -Eq "^$list +[0-9]+ +$number +2 +cpu +0\.0 +($number +){5}2$" allreduce.out
+  done
+  check "allreduce CSV has a header and 2 rows" test "$(lines "$(cat allreduce.csv)")" -eq 3
+fi
+
+finish
