@@ -79,6 +79,40 @@ check "first start: no --resume" test -z "$(head -1 "$requeue_run/starts.txt" | 
 check "second start: --resume auto" grep -q -- '--resume auto' <(sed -n 2p "$requeue_run/starts.txt")
 [[ "$state" == COMPLETED ]] || cat "requeue-$requeue".{out,err}
 
+# --- requeue with spiral itself: USR1, checkpoint, exit 3, requeue, --resume auto ---------------
+resume=""
+if grep -q -e '--resume' <<<"$("$spiral" train --help 2>/dev/null)"; then
+  resume=$(sbatch --parsable --job-name=resume --cpus-per-task=1 --time=5 \
+    "$source_dir/slurm/train.sbatch" --config tiny.cfg --frames 300 --checkpoint-every 0)
+  for ((i = 0; i < 600; i++)); do grep -qs ' frames 60 ' "resume-$resume.out" && break; sleep 0.2; done
+  scancel --signal=USR1 --batch "$resume"
+  for ((i = 0; i < 300; i++)); do
+    if [[ "$(squeue -h -j "$resume" -o %r 2>/dev/null)" == BeginTime ]]; then
+      scontrol update JobId="$resume" StartTime=now
+      break
+    fi
+    sleep 0.2
+  done
+else
+  echo "NOTE: spiral train has no --resume in this build: requeue checked with the stand-in only"
+fi
+
+# --- two MPI ranks through each launcher slurm/lib.sh picks (an MPI test program) --------------
+mpi_program=$(dirname "$spiral")/tests/mpi/allreduce_mpi_test
+mpi_job=""
+if [[ -x "$mpi_program" ]]; then
+  cat >mpi.sbatch <<JOB
+#!/bin/bash
+source "$source_dir/slurm/lib.sh"
+for SPIRAL_LAUNCHER in srun mpirun; do
+  spiral_choose_launcher
+  "\${SPIRAL_LAUNCH[@]}" "$mpi_program" --expected-ranks=2 >/dev/null 2>&1
+  echo "\${SPIRAL_LAUNCH[*]}: exit \$?"
+done
+JOB
+  mpi_job=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=5 --output=mpi.out mpi.sbatch)
+fi
+
 # --- a paper job as a one-task array, scaled down from the command line ------------------------
 paper=""
 if [[ -f "$source_dir/inputs/mnist-conditional.cfg" ]]; then
@@ -148,6 +182,31 @@ if [[ -n "$paper" ]]; then
   check "array task 2 runs seed 2" grep -qx 'seed = 2' "$paper_out"
   check "array task run folder name-ARRAY_TASK" test -s "$work/runs/mnist-conditional-${paper}_2/metrics.h5"
   [[ "$state" == COMPLETED ]] || tail -5 mnist-conditional-*.err
+fi
+
+if [[ -n "$resume" ]]; then
+  state=$(wait_job "$resume" 150)
+  check "spiral requeue: job COMPLETED (got $state)" test "$state" = COMPLETED
+  check "spiral requeue: restarted once" grep -q 'Restarts=1 ' <<<"$(scontrol show job "$resume")"
+  check "spiral requeue: exit 3 requeued the job" grep -q "requeueing job $resume" "resume-$resume.out"
+  check "spiral requeue: second start resumed" grep -q 'launch: .* --resume auto' "resume-$resume.out"
+  # The counters continue: 15 updates of 20 frames, each once, in one metrics.h5.
+  "$python" - "$work/runs/resume-$resume/metrics.h5" >resume.txt 2>&1 <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    assert list(f["frames"][:]) == [20 * (i + 1) for i in range(15)], list(f["frames"][:])
+    assert list(f["step"][:]) == list(range(1, 16)), list(f["step"][:])
+print("ok")
+PY
+  check "spiral requeue: frames and steps continue without gaps or repeats" grep -qx ok resume.txt
+  [[ "$(cat resume.txt)" == ok ]] || { cat resume.txt; tail -5 "resume-$resume".{out,err}; }
+fi
+
+if [[ -n "$mpi_job" ]]; then
+  state=$(wait_job "$mpi_job" 120)
+  check "2 ranks with srun --mpi=pmix" grep -qx 'srun --mpi=pmix: exit 0' mpi.out
+  check "2 ranks with mpirun in the allocation" grep -q '^mpirun -np 2 .*: exit 0' mpi.out
+  [[ "$state" == COMPLETED ]] || cat mpi.out
 fi
 
 # --- scaling: both counts, then the analysis job ------------------------------------------------
