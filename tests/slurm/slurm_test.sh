@@ -84,6 +84,9 @@ if grep -q -e '--resume' <<<"$("$spiral" train --help 2>/dev/null)"; then
   resume=$(sbatch --parsable --job-name=resume --cpus-per-task=1 --time=5 \
     "$source_dir/slurm/train.sbatch" --config tiny.cfg --frames 300 --checkpoint-every 0)
   for ((i = 0; i < 600; i++)); do grep -qs ' frames 60 ' "resume-$resume.out" && break; sleep 0.2; done
+  # metrics.h5 reads while the job writes it (SWMR).
+  "$python" "$analysis/spiral_h5.py" "$work/runs/resume-$resume" >live.txt 2>&1
+  live_ok=$?
   scancel --signal=USR1 --batch "$resume"
   for ((i = 0; i < 300; i++)); do
     if [[ "$(squeue -h -j "$resume" -o %r 2>/dev/null)" == BeginTime ]]; then
@@ -186,6 +189,9 @@ fi
 if [[ -n "$resume" ]]; then
   state=$(wait_job "$resume" 150)
   check "spiral requeue: job COMPLETED (got $state)" test "$state" = COMPLETED
+  check "spiral_h5.py reads a running job's metrics.h5" test "$live_ok" -eq 0
+  check "the live read saw part of the run (3 to 14 rows)" grep -Eq ': ([3-9]|1[0-4]) rows' live.txt
+  [[ $live_ok -eq 0 ]] || cat live.txt
   check "spiral requeue: restarted once" grep -q 'Restarts=1 ' <<<"$(scontrol show job "$resume")"
   check "spiral requeue: exit 3 requeued the job" grep -q "requeueing job $resume" "resume-$resume.out"
   check "spiral requeue: second start resumed" grep -q 'launch: .* --resume auto' "resume-$resume.out"
