@@ -24,9 +24,9 @@ if ((print)); then
 fi
 run=$run_dir/$name
 mkdir -p "$run/checkpoints"
-echo "${args[*]}" >>"$run/starts.txt"
 stop=0
 trap 'stop=1' USR1
+echo "${args[*]}" >>"$run/starts.txt"  # after the trap: the test signals once this line is there
 for ((step = 1; ; step++)); do
   sleep 0.2
   if ((stop)); then
