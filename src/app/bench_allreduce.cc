@@ -28,6 +28,7 @@ std::vector<torch::Tensor> like(const std::vector<torch::Tensor>& parameters,
 int run_bench_allreduce(const Config& config, CommandContext& context) {
   dist::MpiRuntime mpi(context.argc, context.argv);
   const dist::Communicator comm = mpi.world();
+  set_log_identity(comm.rank(), "main");
   const torch::Device device = bench_device(config);
   const bool rgb = config.get_text("color") == "rgb";
   const bool conditional = config.get_bool("conditional");
@@ -88,10 +89,19 @@ int run_bench_allreduce(const Config& config, CommandContext& context) {
   for (const List& list : lists) {
     int64_t bytes = 0;
     for (const auto& tensor : list.tensors) bytes += tensor.numel() * tensor.element_size();
-    log_info("allreduce: ", list.name, ", ", list.tensors.size(), " tensors");
-    const Timing fused_time = time_repeats([&] { fused(list.tensors); }, warmup, repeats, barrier);
-    const Timing single_time =
-        time_repeats([&] { per_tensor(list.tensors); }, warmup, repeats, barrier);
+    if (root) log_info("allreduce: ", list.name, ", ", list.tensors.size(), " tensors");
+    // The two paths alternate, so that both see the same background load.
+    std::vector<double> fused_seconds;
+    std::vector<double> single_seconds;
+    for (int i = 0; i < warmup + repeats; ++i) {
+      const Timing a = time_repeats([&] { fused(list.tensors); }, 0, 1, barrier);
+      const Timing b = time_repeats([&] { per_tensor(list.tensors); }, 0, 1, barrier);
+      if (i < warmup) continue;
+      fused_seconds.push_back(a.median);
+      single_seconds.push_back(b.median);
+    }
+    const Timing fused_time = summarize(fused_seconds);
+    const Timing single_time = summarize(single_seconds);
     table.add_row({list.name, std::to_string(list.tensors.size()),
                    fixed(static_cast<double>(bytes) / (1 << 20), 2), std::to_string(comm.size()),
                    device.str(), fixed(bucket_mb, 1), fixed(1000 * fused_time.median, 3),
