@@ -239,6 +239,24 @@ ReplaySample RenderReplay::sample(int64_t n, at::Generator* generator) const {
   return sample;
 }
 
+RenderReplay::State RenderReplay::state() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return State{renders_, targets_, static_cast<int64_t>(next_)};
+}
+
+void RenderReplay::restore(State state) {
+  const size_t batches = state.renders.size();
+  if (batches > static_cast<size_t>(capacity_) || state.targets.size() != batches ||
+      state.next < 0 || (batches > 0 && state.next >= static_cast<int64_t>(batches)) ||
+      (batches < static_cast<size_t>(capacity_) && state.next != 0)) {
+    throw std::invalid_argument("RenderReplay::restore: inconsistent state");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  renders_ = std::move(state.renders);
+  targets_ = std::move(state.targets);
+  next_ = static_cast<size_t>(state.next);
+}
+
 int RenderReplay::batches() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return static_cast<int>(renders_.size());

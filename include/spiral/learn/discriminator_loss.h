@@ -108,6 +108,19 @@ class RenderReplay {
   ReplaySample sample(int64_t n, at::Generator* generator) const;
 
   int capacity() const { return capacity_; }
+
+  // The stored batches in ring order and the ring position of the oldest once full (checkpoints).
+  struct State {
+    std::vector<torch::Tensor> renders;
+    std::vector<torch::Tensor> targets;  // one per batch; all undefined when there are no targets
+    int64_t next = 0;
+  };
+  // A copy of the contents (tensors shared, not cloned).
+  State state() const;
+  // Replaces the contents with `state`, as state() returned it (std::invalid_argument when it
+  // holds more batches than the capacity or is inconsistent).
+  void restore(State state);
+
   // Number of batches stored.
   int batches() const;
   // Number of renders stored.

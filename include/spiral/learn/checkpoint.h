@@ -1,0 +1,89 @@
+// Checkpoints: one HDF5 file holding everything a Trainer needs to resume (both networks, both
+// optimizers, RNG states, the render replay, counters, the configuration), with a CRC32 per
+// dataset.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spiral/learn/trainer.h"
+#include "spiral/model/discriminator.h"
+#include "spiral/model/policy.h"
+#include "spiral/render/action_spec.h"
+
+namespace spiral::learn {
+
+// The layout version written by this build; other versions are refused.
+inline constexpr int kCheckpointFormatVersion = 1;
+
+// Where a run is in its training.
+struct CheckpointCounters {
+  int64_t step = 0;      // policy updates done
+  int64_t frames = 0;    // agent steps taken
+  double wall_time = 0;  // seconds of training so far, over every resumed part
+};
+
+// What a checkpoint says about itself (the file's root attributes).
+struct CheckpointHeader {
+  CheckpointCounters counters;
+  std::string config;               // the run's resolved configuration as an INI file
+  std::string action_spec;          // ActionSpec::describe() of the environment
+  std::string policy_sizes;         // policy_sizes() of the policy
+  std::string discriminator_sizes;  // discriminator_sizes() of the discriminator
+  bool has_replay = false;          // whether the render replay is stored
+};
+
+// "canvas=64 channels=1 conditional=1 ..." for every size of a (resolved) policy config.
+std::string policy_sizes(const model::PolicyConfig& config);
+// The same for a discriminator config.
+std::string discriminator_sizes(const model::DiscriminatorConfig& config);
+// The policy config policy_sizes() described (UserError when `text` is malformed).
+model::PolicyConfig parse_policy_sizes(const std::string& text);
+
+// <run_dir>/checkpoints/ckpt-<step, 8 digits>.h5
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t step);
+// The checkpoint files of a run (ckpt-<digits>.h5 under <run_dir>/checkpoints), newest step first.
+std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
+// Removes all but the newest `keep` checkpoints of a run; returns the removed paths.
+std::vector<std::filesystem::path> prune_checkpoints(const std::filesystem::path& run_dir,
+                                                     int keep);
+
+// Writes `trainer`'s whole state to `path` through a temporary file in the same folder that is
+// renamed into place once complete (no partial file is ever left under `path`). `config` is the
+// resolved configuration as an INI file; `with_replay` stores the render replay too.
+void save_checkpoint(const std::filesystem::path& path, Trainer& trainer,
+                     const CheckpointCounters& counters, const std::string& config,
+                     bool with_replay = true);
+
+// An opened and verified checkpoint file. Every problem is a UserError naming the file.
+class CheckpointFile {
+ public:
+  // Reads the header and verifies the format version and every dataset's CRC32.
+  explicit CheckpointFile(std::filesystem::path path);
+
+  const std::filesystem::path& path() const { return path_; }
+  const CheckpointHeader& header() const { return header_; }
+  // The policy's sizes as stored (for rebuilding the policy without a Trainer).
+  model::PolicyConfig policy_config() const;
+
+  // Refuses a checkpoint of another ActionSpec or other policy sizes, naming what differs.
+  void check_policy(const render::ActionSpec& spec, const model::PolicyConfig& config) const;
+  // Loads the policy's parameters and buffers (after check_policy).
+  void load_policy(model::Policy& policy) const;
+  // Loads everything into `trainer` (networks, optimizers, RNGs, the replay when stored) after
+  // checking the ActionSpec and both networks' sizes against it; returns the counters.
+  CheckpointCounters load_trainer(Trainer& trainer) const;
+
+ private:
+  std::filesystem::path path_;
+  CheckpointHeader header_;
+};
+
+// The newest checkpoint of a run that opens and verifies; a warning names each one skipped and
+// why. std::nullopt when there is none.
+std::optional<std::filesystem::path> newest_valid_checkpoint(const std::filesystem::path& run_dir);
+
+}  // namespace spiral::learn

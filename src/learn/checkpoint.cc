@@ -1,0 +1,476 @@
+#include "spiral/learn/checkpoint.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+#include "spiral/core/errors.h"
+#include "spiral/core/logging.h"
+#include "spiral/io/hdf5.h"
+
+namespace spiral::learn {
+namespace {
+
+namespace fs = std::filesystem;
+
+// CRC32 (zlib) of a byte range.
+int64_t crc32_of(const void* data, size_t bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  while (bytes > 0) {
+    const uInt chunk = static_cast<uInt>(std::min<size_t>(bytes, 1u << 30));
+    crc = crc32(crc, p, chunk);
+    p += chunk;
+    bytes -= chunk;
+  }
+  return static_cast<int64_t>(crc);
+}
+
+// Writes a dataset with its CRC32 attribute.
+template <typename T>
+void write_checked(io::Group& group, const std::string& name, const std::vector<size_t>& shape,
+                   const std::vector<T>& data) {
+  io::Dataset dataset = group.write_array<T>(name, shape, data);
+  dataset.set_attribute("crc32", crc32_of(data.data(), data.size() * sizeof(T)));
+}
+
+void write_bytes(io::Group& group, const std::string& name, const std::string& bytes) {
+  write_checked<uint8_t>(group, name, {bytes.size()},
+                         std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+void write_tensor(io::Group& group, const std::string& name, const torch::Tensor& tensor) {
+  const torch::Tensor cpu = tensor.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
+  std::vector<size_t> shape(cpu.sizes().begin(), cpu.sizes().end());
+  const float* data = cpu.data_ptr<float>();
+  write_checked<float>(group, name, shape, std::vector<float>(data, data + cpu.numel()));
+}
+
+std::string read_bytes(const io::Group& group, const std::string& name) {
+  const std::vector<uint8_t> data = group.open_dataset(name).read<uint8_t>();
+  return std::string(data.begin(), data.end());
+}
+
+torch::Tensor read_tensor(const io::Group& group, const std::string& name) {
+  io::Array<float> array = io::read_array<float>(group, name);
+  std::vector<int64_t> shape(array.shape.begin(), array.shape.end());
+  return torch::from_blob(array.data.data(), shape, torch::kFloat).clone();
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+// Every parameter and buffer of `module`, under parameters/ and buffers/.
+void write_module(io::Group group, const torch::nn::Module& module) {
+  io::Group parameters = group.create_group("parameters");
+  for (const auto& item : module.named_parameters()) {
+    write_tensor(parameters, item.key(), item.value());
+  }
+  io::Group buffers = group.create_group("buffers");
+  for (const auto& item : module.named_buffers()) write_tensor(buffers, item.key(), item.value());
+}
+
+// Copies stored tensors into `module`; the names and shapes must match exactly.
+void read_module(const io::Group& group, torch::nn::Module& module, const std::string& what) {
+  torch::NoGradGuard no_grad;
+  for (const char* kind : {"parameters", "buffers"}) {
+    const io::Group stored = group.open_group(kind);
+    const auto tensors =
+        std::string(kind) == "parameters" ? module.named_parameters() : module.named_buffers();
+    if (stored.names().size() != tensors.size()) {
+      throw UserError(what + " has " + std::to_string(stored.names().size()) + " " + kind +
+                      ", this run's has " + std::to_string(tensors.size()));
+    }
+    for (const auto& item : tensors) {
+      if (!stored.has(item.key())) {
+        throw UserError(what + " lacks " + std::string(kind) + " " + item.key());
+      }
+      const torch::Tensor value = read_tensor(stored, item.key());
+      if (value.sizes() != item.value().sizes()) {
+        throw UserError(what + " " + item.key() + " has shape " + shape_text(value.sizes().vec()) +
+                        ", this run's " + shape_text(item.value().sizes().vec()));
+      }
+      item.value().copy_(value.to(item.value().device(), item.value().scalar_type()));
+    }
+  }
+}
+
+std::string optimizer_bytes(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void load_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes,
+                    torch::Device device) {
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive archive;
+  archive.load_from(in, device);
+  optimizer.load(archive);
+}
+
+std::string generator_bytes(at::Generator& generator) {
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  const torch::Tensor state = generator.get_state().contiguous();
+  const char* data = static_cast<const char*>(state.data_ptr());
+  return std::string(data, data + state.numel() * state.element_size());
+}
+
+void set_generator(at::Generator& generator, const std::string& bytes) {
+  torch::Tensor state = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
+  std::copy(bytes.begin(), bytes.end(), state.data_ptr<uint8_t>());
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+// Re-reads every dataset under `group` in its stored type and compares its CRC32 attribute.
+void verify_checksums(const io::Group& group) {
+  for (const std::string& name : group.names()) {
+    io::Handle object(H5Oopen(group.id(), name.c_str(), H5P_DEFAULT));
+    if (!object.valid()) throw UserError("cannot open " + group.path() + "/" + name);
+    const H5I_type_t kind = H5Iget_type(object.get());
+    object.reset();
+    if (kind == H5I_GROUP) {
+      verify_checksums(group.open_group(name));
+      continue;
+    }
+    const io::Dataset dataset = group.open_dataset(name);
+    if (!dataset.has_attribute("crc32")) {
+      throw UserError("dataset " + dataset.path() + " has no crc32 attribute");
+    }
+    io::Handle file_type(H5Dget_type(dataset.id()));
+    io::Handle memory_type(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND));
+    io::Handle space(H5Dget_space(dataset.id()));
+    const hssize_t points = H5Sget_simple_extent_npoints(space.get());
+    if (!memory_type.valid() || points < 0) {
+      throw UserError("cannot read dataset " + dataset.path());
+    }
+    std::vector<char> bytes(static_cast<size_t>(points) * H5Tget_size(memory_type.get()));
+    if (points > 0 &&
+        H5Dread(dataset.id(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
+      throw UserError("cannot read dataset " + dataset.path());
+    }
+    if (crc32_of(bytes.data(), bytes.size()) != dataset.int_attribute("crc32")) {
+      throw UserError("dataset " + dataset.path() + " fails its CRC32 check (corrupt file)");
+    }
+  }
+}
+
+// key=value words -> map.
+std::map<std::string, std::string> parse_sizes(const std::string& text) {
+  std::map<std::string, std::string> sizes;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) {
+    const size_t eq = word.find('=');
+    if (eq == std::string::npos) throw UserError("malformed network sizes '" + text + "'");
+    sizes[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  return sizes;
+}
+
+// Names the first size that differs between a checkpoint and this run.
+void compare_sizes(const std::string& what, const std::string& stored, const std::string& current) {
+  if (stored == current) return;
+  const auto a = parse_sizes(stored);
+  const auto b = parse_sizes(current);
+  for (const auto& [key, value] : b) {
+    const auto found = a.find(key);
+    const std::string theirs = found == a.end() ? "(none)" : found->second;
+    if (theirs != value) {
+      throw UserError(what + " " + key + " is " + theirs + " in the checkpoint, " + value +
+                      " in this run");
+    }
+  }
+  throw UserError(what + " sizes differ: checkpoint '" + stored + "', this run '" + current + "'");
+}
+
+void compare_specs(const std::string& stored, const std::string& current) {
+  if (stored == current) return;
+  std::istringstream a(stored), b(current);
+  std::string x, y;
+  while (true) {
+    const bool more_a = static_cast<bool>(a >> x);
+    const bool more_b = static_cast<bool>(b >> y);
+    if (!more_a && !more_b) break;
+    if (!more_a || !more_b || x != y) {
+      throw UserError("action part " + (more_a ? x : std::string("(none)")) +
+                      " in the checkpoint, " + (more_b ? y : std::string("(none)")) +
+                      " in this run (actions '" + stored + "' vs '" + current + "')");
+    }
+  }
+}
+
+// The first line of an exception's message (LibTorch's carry a backtrace).
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Runs `work`, turning any failure into a UserError naming the checkpoint file.
+template <typename Work>
+auto naming_file(const fs::path& path, const Work& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const std::exception& error) {
+    std::string message = first_line(error.what());
+    const std::string prefix = path.string() + ": ";
+    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+    throw UserError("checkpoint " + path.string() + ": " + message);
+  }
+}
+
+// Removes a temporary file unless released.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(fs::path path) : path_(std::move(path)) {}
+  ~TemporaryFile() {
+    if (!path_.empty()) {
+      std::error_code error;
+      fs::remove(path_, error);
+    }
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  void release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
+std::string policy_sizes(const model::PolicyConfig& c) {
+  std::ostringstream out;
+  out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
+      << " noise_dim=" << c.resolved_noise_dim() << " torso_width=" << c.torso_width
+      << " residual_blocks=" << c.residual_blocks << " lstm_size=" << c.lstm_size
+      << " embedding_size=" << c.embedding_size
+      << " decoder_residual_blocks=" << c.decoder_residual_blocks;
+  return out.str();
+}
+
+std::string discriminator_sizes(const model::DiscriminatorConfig& c) {
+  std::ostringstream out;
+  out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
+      << " spectral_norm=" << c.spectral_norm << " widths=";
+  for (size_t i = 0; i < c.widths.size(); ++i) out << (i ? "," : "") << c.widths[i];
+  return out.str();
+}
+
+model::PolicyConfig parse_policy_sizes(const std::string& text) {
+  const auto sizes = parse_sizes(text);
+  const auto get = [&](const std::string& key) {
+    const auto found = sizes.find(key);
+    if (found == sizes.end()) throw UserError("network sizes '" + text + "' lack " + key);
+    try {
+      return std::stoi(found->second);
+    } catch (const std::exception&) {
+      throw UserError("network size " + key + "=" + found->second + " is not an integer");
+    }
+  };
+  model::PolicyConfig c;
+  c.canvas = get("canvas");
+  c.channels = get("channels");
+  c.conditional = get("conditional") != 0;
+  c.noise_dim = get("noise_dim");
+  c.torso_width = get("torso_width");
+  c.residual_blocks = get("residual_blocks");
+  c.lstm_size = get("lstm_size");
+  c.embedding_size = get("embedding_size");
+  c.decoder_residual_blocks = get("decoder_residual_blocks");
+  c.check();
+  return c;
+}
+
+fs::path checkpoint_path(const fs::path& run_dir, int64_t step) {
+  char name[48];
+  std::snprintf(name, sizeof name, "ckpt-%08lld.h5", static_cast<long long>(step));
+  return run_dir / "checkpoints" / name;
+}
+
+std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
+  static const std::regex pattern("ckpt-([0-9]{8,})\\.h5");
+  std::vector<std::pair<int64_t, fs::path>> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(run_dir / "checkpoints", error)) {
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && std::regex_match(name, match, pattern)) {
+      found.emplace_back(std::stoll(match[1].str()), entry.path());
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a > b; });
+  std::vector<fs::path> paths;
+  for (auto& [step, path] : found) paths.push_back(std::move(path));
+  return paths;
+}
+
+std::vector<fs::path> prune_checkpoints(const fs::path& run_dir, int keep) {
+  std::vector<fs::path> removed;
+  const std::vector<fs::path> all = list_checkpoints(run_dir);
+  for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < all.size(); ++i) {
+    std::error_code error;
+    if (fs::remove(all[i], error)) removed.push_back(all[i]);
+  }
+  return removed;
+}
+
+void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCounters& counters,
+                     const std::string& config, bool with_replay) {
+  std::error_code error;
+  fs::create_directories(path.parent_path(), error);
+  const fs::path temporary = path.string() + ".tmp";
+  TemporaryFile cleanup(temporary);
+  {
+    io::File file = io::File::create(temporary.string());
+    io::Group root = file.root();
+    root.set_attribute("format_version", kCheckpointFormatVersion);
+    root.set_attribute("step", counters.step);
+    root.set_attribute("frames", counters.frames);
+    root.set_attribute("wall_time", counters.wall_time);
+    root.set_attribute("config", config);
+    root.set_attribute("action_spec", trainer.action_spec().describe());
+    root.set_attribute("policy_sizes", policy_sizes(trainer.policy()->config()));
+    root.set_attribute("discriminator_sizes",
+                       discriminator_sizes(trainer.discriminator()->config()));
+    root.set_attribute("has_replay", with_replay ? 1 : 0);
+    write_module(root.create_group("policy"), *trainer.policy());
+    write_module(root.create_group("discriminator"), *trainer.discriminator());
+    io::Group optimizers = root.create_group("optimizers");
+    write_bytes(optimizers, "policy", optimizer_bytes(trainer.policy_optimizer()));
+    write_bytes(optimizers, "discriminator", optimizer_bytes(trainer.discriminator_optimizer()));
+    io::Group rng = root.create_group("rng");
+    write_bytes(rng, "generator", generator_bytes(trainer.generator()));
+    std::ostringstream engine;
+    engine << trainer.rng();
+    write_bytes(rng, "engine", engine.str());
+    if (with_replay) {
+      const RenderReplay::State state = trainer.replay().state();
+      io::Group replay = root.create_group("replay");
+      replay.set_attribute("next", state.next);
+      replay.set_attribute("batches", static_cast<int64_t>(state.renders.size()));
+      for (size_t i = 0; i < state.renders.size(); ++i) {
+        write_tensor(replay, "renders_" + std::to_string(i), state.renders[i]);
+        if (state.targets[i].defined()) {
+          write_tensor(replay, "targets_" + std::to_string(i), state.targets[i]);
+        }
+      }
+    }
+    file.close();
+  }
+  fs::rename(temporary, path, error);
+  if (error) {
+    throw UserError(path.string() + ": cannot write checkpoint (" + error.message() + ")");
+  }
+  cleanup.release();
+}
+
+CheckpointFile::CheckpointFile(fs::path path) : path_(std::move(path)) {
+  naming_file(path_, [&] {
+    const io::File file = io::File::open(path_.string());
+    const io::Group root = file.root();
+    if (!root.has_attribute("format_version")) throw UserError("not a spiral checkpoint");
+    const int64_t version = root.int_attribute("format_version");
+    if (version != kCheckpointFormatVersion) {
+      throw UserError("checkpoint format version " + std::to_string(version) +
+                      ", this build reads version " + std::to_string(kCheckpointFormatVersion));
+    }
+    header_.counters.step = root.int_attribute("step");
+    header_.counters.frames = root.int_attribute("frames");
+    header_.counters.wall_time = root.double_attribute("wall_time");
+    header_.config = root.string_attribute("config");
+    header_.action_spec = root.string_attribute("action_spec");
+    header_.policy_sizes = root.string_attribute("policy_sizes");
+    header_.discriminator_sizes = root.string_attribute("discriminator_sizes");
+    header_.has_replay = root.int_attribute("has_replay") != 0;
+    verify_checksums(root);
+    return 0;
+  });
+}
+
+model::PolicyConfig CheckpointFile::policy_config() const {
+  return naming_file(path_, [&] { return parse_policy_sizes(header_.policy_sizes); });
+}
+
+void CheckpointFile::check_policy(const render::ActionSpec& spec,
+                                  const model::PolicyConfig& config) const {
+  naming_file(path_, [&] {
+    compare_specs(header_.action_spec, spec.describe());
+    compare_sizes("policy", header_.policy_sizes, policy_sizes(config));
+    return 0;
+  });
+}
+
+void CheckpointFile::load_policy(model::Policy& policy) const {
+  naming_file(path_, [&] {
+    const io::File file = io::File::open(path_.string());
+    read_module(file.root().open_group("policy"), *policy, "policy");
+    return 0;
+  });
+}
+
+CheckpointCounters CheckpointFile::load_trainer(Trainer& trainer) const {
+  check_policy(trainer.action_spec(), trainer.policy()->config());
+  return naming_file(path_, [&] {
+    compare_sizes("discriminator", header_.discriminator_sizes,
+                  discriminator_sizes(trainer.discriminator()->config()));
+    const io::File file = io::File::open(path_.string());
+    const io::Group root = file.root();
+    read_module(root.open_group("policy"), *trainer.policy(), "policy");
+    read_module(root.open_group("discriminator"), *trainer.discriminator(), "discriminator");
+    const torch::Device policy_device = trainer.policy()->parameters().front().device();
+    const torch::Device d_device = trainer.discriminator()->parameters().front().device();
+    const io::Group optimizers = root.open_group("optimizers");
+    load_optimizer(trainer.policy_optimizer(), read_bytes(optimizers, "policy"), policy_device);
+    load_optimizer(trainer.discriminator_optimizer(), read_bytes(optimizers, "discriminator"),
+                   d_device);
+    const io::Group rng = root.open_group("rng");
+    set_generator(trainer.generator(), read_bytes(rng, "generator"));
+    std::istringstream engine(read_bytes(rng, "engine"));
+    engine >> trainer.rng();
+    if (engine.fail()) throw UserError("unreadable random engine state");
+    if (header_.has_replay) {
+      const io::Group replay = root.open_group("replay");
+      RenderReplay::State state;
+      state.next = replay.int_attribute("next");
+      const int64_t batches = replay.int_attribute("batches");
+      for (int64_t i = 0; i < batches; ++i) {
+        const std::string index = std::to_string(i);
+        state.renders.push_back(read_tensor(replay, "renders_" + index).to(d_device));
+        state.targets.push_back(replay.has("targets_" + index)
+                                    ? read_tensor(replay, "targets_" + index).to(d_device)
+                                    : torch::Tensor());
+      }
+      if (batches > trainer.replay().capacity()) {
+        throw UserError("the replay holds " + std::to_string(batches) +
+                        " batches, this run keeps " + std::to_string(trainer.replay().capacity()));
+      }
+      trainer.replay().restore(std::move(state));
+    }
+    return header_.counters;
+  });
+}
+
+std::optional<fs::path> newest_valid_checkpoint(const fs::path& run_dir) {
+  for (const fs::path& path : list_checkpoints(run_dir)) {
+    try {
+      CheckpointFile file(path);
+      return path;
+    } catch (const UserError& error) {
+      log_warning("skipping ", error.what());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace spiral::learn

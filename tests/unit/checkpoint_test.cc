@@ -1,0 +1,264 @@
+// Checkpoints of the single-rank Trainer: exact round trips, refusal of other action specs,
+// network sizes and corrupt files, pruning, and the signal guard that triggers them.
+#include "spiral/learn/checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "spiral/core/errors.h"
+#include "spiral/core/signals.h"
+#include "spiral/data/dataset.h"
+#include "spiral/data/preprocess.h"
+#include "spiral/learn/rollout.h"
+#include "spiral/learn/trainer.h"
+#include "temp_dir_test.h"
+
+namespace spiral::learn {
+namespace {
+
+namespace fs = std::filesystem;
+
+TrainerConfig tiny_config(uint64_t seed) {
+  TrainerConfig config;
+  config.environment.painter.canvas = 64;
+  config.environment.painter.grid = 8;
+  config.environment.painter.episode_length = 3;
+  config.policy.residual_blocks = 1;
+  config.policy.lstm_size = 64;
+  config.discriminator.widths = {16, 32, 32, 32};
+  config.conditional = true;
+  config.batch = 4;
+  config.render_threads = 2;
+  config.replay_batches = 3;
+  config.held_out = 4;
+  config.seed = seed;
+  return config;
+}
+
+std::shared_ptr<const data::Dataset> mnist() {
+  static const std::shared_ptr<const data::Dataset> dataset =
+      data::open_dataset(std::string("mnist:") + SPIRAL_TEST_SOURCE_DIR + "/inputs/data/mnist");
+  return dataset;
+}
+
+// Every parameter and buffer of both networks, in order.
+std::vector<torch::Tensor> state_tensors(Trainer& trainer) {
+  std::vector<torch::Tensor> tensors;
+  for (torch::nn::Module* module :
+       std::vector<torch::nn::Module*>{trainer.policy().get(), trainer.discriminator().get()}) {
+    for (const torch::Tensor& t : module->parameters()) tensors.push_back(t.detach().clone());
+    for (const torch::Tensor& t : module->buffers()) tensors.push_back(t.detach().clone());
+  }
+  return tensors;
+}
+
+void expect_same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+// The key of a parameter's optimizer state (a string in LibTorch 1.x, a pointer in later ones).
+template <typename Map>
+typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
+  if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+    return c10::guts::to_string(p.unsafeGetTensorImpl());
+  } else {
+    return static_cast<typename Map::key_type>(p.unsafeGetTensorImpl());
+  }
+}
+
+// Adam's per-parameter state (exp_avg, exp_avg_sq, step) in parameter order.
+std::vector<torch::Tensor> adam_state(torch::optim::Adam& adam) {
+  std::vector<torch::Tensor> out;
+  for (const auto& group : adam.param_groups()) {
+    for (const torch::Tensor& p : group.params()) {
+      const auto found = adam.state().find(state_key(adam.state(), p));
+      if (found == adam.state().end()) continue;
+      const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
+      out.push_back(s.exp_avg().clone());
+      out.push_back(s.exp_avg_sq().clone());
+      out.push_back(torch::tensor(static_cast<double>(s.step())));
+    }
+  }
+  return out;
+}
+
+std::string message_of(const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const UserError& error) {
+    return error.what();
+  }
+  return "(no UserError)";
+}
+
+class CheckpointTest : public TempDirTest {};
+
+TEST_F(CheckpointTest, RoundTripRestoresNetworksOptimizersRngAndReplay) {
+  Trainer original(tiny_config(1), mnist());
+  original.train_step();
+  original.train_step();
+  const fs::path path = checkpoint_path(dir_, 2);
+  EXPECT_EQ(path.filename().string(), "ckpt-00000002.h5");
+  save_checkpoint(path, original, {2, 24, 1.5}, "# config\n");
+  ASSERT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
+
+  Trainer restored(tiny_config(7), mnist());  // another seed: everything differs before loading
+  const CheckpointFile file(path);
+  EXPECT_EQ(file.header().config, "# config\n");
+  const CheckpointCounters counters = file.load_trainer(restored);
+  EXPECT_EQ(counters.step, 2);
+  EXPECT_EQ(counters.frames, 24);
+  EXPECT_DOUBLE_EQ(counters.wall_time, 1.5);
+  expect_same(state_tensors(original), state_tensors(restored));
+  const std::vector<torch::Tensor> adam = adam_state(original.policy_optimizer());
+  ASSERT_FALSE(adam.empty());
+  expect_same(adam, adam_state(restored.policy_optimizer()));
+  expect_same(adam_state(original.discriminator_optimizer()),
+              adam_state(restored.discriminator_optimizer()));
+  EXPECT_EQ(restored.replay().batches(), 2);
+
+  // The same next sampled actions from the same seed and generator.
+  render::EnvironmentBatch envs_a(original.config().environment, 4, 1);
+  render::EnvironmentBatch envs_b(original.config().environment, 4, 1);
+  std::vector<Image> images;
+  for (size_t i = 0; i < 4; ++i) images.push_back(data::canvas_image(*mnist(), i, {64}));
+  std::vector<torch::Tensor> rows;
+  for (const Image& image : images) rows.push_back(image_to_tensor(image));
+  const torch::Tensor target = torch::stack(rows);
+  RolloutOptions options;
+  options.seeds = {1, 2, 3, 4};
+  at::Generator gen_a = model::make_generator(5);
+  at::Generator gen_b = model::make_generator(5);
+  const Rollout a = play_episodes(original.policy(), envs_a, target, options, &gen_a, true);
+  const Rollout b = play_episodes(restored.policy(), envs_b, target, options, &gen_b, true);
+  ASSERT_EQ(a.commands.size(), 3u);
+  for (size_t t = 0; t < a.commands.size(); ++t) {
+    EXPECT_TRUE(torch::equal(a.commands[t], b.commands[t]));
+  }
+
+  // Resuming continues exactly where the original goes on: same losses, same parameters.
+  for (int i = 0; i < 2; ++i) {
+    const TrainStepStats x = original.train_step();
+    const TrainStepStats y = restored.train_step();
+    EXPECT_EQ(x.policy_loss, y.policy_loss);
+    EXPECT_EQ(x.discriminator_loss, y.discriminator_loss);
+  }
+  expect_same(state_tensors(original), state_tensors(restored));
+}
+
+TEST_F(CheckpointTest, AnotherActionSpecIsRefusedNamingThePart) {
+  Trainer grid8(tiny_config(1), mnist());
+  const fs::path path = checkpoint_path(dir_, 0);
+  save_checkpoint(path, grid8, {}, "");
+  TrainerConfig other = tiny_config(1);
+  other.environment.painter.grid = 16;
+  Trainer grid16(other, mnist());
+  const std::string message = message_of([&] { CheckpointFile(path).load_trainer(grid16); });
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("end:64 in the checkpoint, end:256 in this run"), std::string::npos)
+      << message;
+}
+
+TEST_F(CheckpointTest, OtherNetworkSizesAreRefusedNamingTheSize) {
+  Trainer small(tiny_config(1), mnist());
+  const fs::path path = checkpoint_path(dir_, 0);
+  save_checkpoint(path, small, {}, "", false);
+  TrainerConfig other = tiny_config(1);
+  other.policy.lstm_size = 128;
+  Trainer larger(other, mnist());
+  const std::string message = message_of([&] { CheckpointFile(path).load_trainer(larger); });
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("policy lstm_size is 64 in the checkpoint, 128 in this run"),
+            std::string::npos)
+      << message;
+
+  TrainerConfig wider = tiny_config(1);
+  wider.discriminator.widths = {32, 32, 32, 32};
+  Trainer wider_d(wider, mnist());
+  const std::string d_message = message_of([&] { CheckpointFile(path).load_trainer(wider_d); });
+  EXPECT_NE(d_message.find("discriminator widths"), std::string::npos) << d_message;
+}
+
+TEST_F(CheckpointTest, BitFlipAndTruncationAreRefused) {
+  Trainer trainer(tiny_config(1), mnist());
+  const fs::path path = checkpoint_path(dir_, 1);
+  save_checkpoint(path, trainer, {1, 12, 0}, "");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+
+  // Flip one bit inside the stored values of the policy's first parameter.
+  const torch::Tensor first = trainer.policy()->parameters().front().detach().contiguous();
+  const std::string needle(static_cast<const char*>(first.data_ptr()), 64);
+  const size_t at = bytes.find(needle);
+  ASSERT_NE(at, std::string::npos);
+  std::string flipped = bytes;
+  flipped[at + 10] ^= 0x04;
+  const fs::path bad = checkpoint_path(dir_, 2);
+  std::ofstream(bad, std::ios::binary) << flipped;
+  const std::string message = message_of([&] { CheckpointFile{bad}; });
+  EXPECT_NE(message.find(bad.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("CRC32"), std::string::npos) << message;
+
+  const fs::path cut = checkpoint_path(dir_, 3);
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const std::string cut_message = message_of([&] { CheckpointFile{cut}; });
+  EXPECT_NE(cut_message.find(cut.string()), std::string::npos) << cut_message;
+
+  // The newest valid checkpoint skips both corrupt newer ones.
+  const std::optional<fs::path> newest = newest_valid_checkpoint(dir_);
+  ASSERT_TRUE(newest.has_value());
+  EXPECT_EQ(newest->string(), path.string());
+  EXPECT_FALSE(newest_valid_checkpoint(dir_ / "missing").has_value());
+}
+
+TEST_F(CheckpointTest, PruningKeepsTheNewest) {
+  Trainer trainer(tiny_config(1), mnist());
+  for (int64_t step : {3, 10, 1, 200, 7}) {
+    save_checkpoint(checkpoint_path(dir_, step), trainer, {step, 0, 0}, "", false);
+  }
+  std::ofstream(dir_ / "checkpoints" / "notes.txt") << "kept";
+  const std::vector<fs::path> removed = prune_checkpoints(dir_, 3);
+  EXPECT_EQ(removed.size(), 2u);
+  const std::vector<fs::path> kept = list_checkpoints(dir_);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].filename().string(), "ckpt-00000200.h5");
+  EXPECT_EQ(kept[1].filename().string(), "ckpt-00000010.h5");
+  EXPECT_EQ(kept[2].filename().string(), "ckpt-00000007.h5");
+  EXPECT_TRUE(fs::exists(dir_ / "checkpoints" / "notes.txt"));
+}
+
+volatile std::sig_atomic_t g_previous_handler_calls = 0;
+extern "C" void count_signal(int) { g_previous_handler_calls = g_previous_handler_calls + 1; }
+
+TEST(SignalGuardTest, RecordsTheFirstSignalAndRestoresTheOldHandler) {
+  std::signal(SIGUSR1, count_signal);
+  {
+    SignalGuard guard;
+    EXPECT_EQ(guard.received(), 0);
+    std::raise(SIGUSR1);
+    std::raise(SIGTERM);
+    EXPECT_EQ(guard.received(), SIGUSR1);
+    EXPECT_EQ(g_previous_handler_calls, 0);
+    EXPECT_THROW(SignalGuard(), std::logic_error);
+  }
+  std::raise(SIGUSR1);
+  EXPECT_EQ(g_previous_handler_calls, 1);
+  std::signal(SIGUSR1, SIG_DFL);
+  EXPECT_STREQ(signal_name(SIGTERM), "SIGTERM");
+}
+
+}  // namespace
+}  // namespace spiral::learn
