@@ -46,6 +46,15 @@ void apply_common_options(const Config& config);
 // The `spiral train` command.
 Command train_command();
 
+// The option groups of `spiral train` (a checkpoint's stored configuration is read with them).
+std::vector<OptionGroup> train_option_groups();
+
+// The `spiral reconstruct` command.
+Command reconstruct_command();
+
+// The `spiral sample` command.
+Command sample_command();
+
 // The `spiral render` command.
 Command render_command();
 

@@ -19,8 +19,8 @@ Command not_built(std::string name, std::string summary) {
 std::vector<Command> all_commands() {
   return {
       train_command(),
-      not_built("reconstruct", "Reconstruct held-out images with a trained agent."),
-      not_built("sample", "Paint unconditional samples with a trained agent."),
+      reconstruct_command(),
+      sample_command(),
       render_command(),
       bench_command(),
       not_built("inspect", "Summarise a run directory: config, metrics, checkpoints."),

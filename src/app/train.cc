@@ -7,6 +7,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,10 +17,12 @@
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
+#include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
+#include "spiral/learn/checkpoint.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/render/options.h"
@@ -47,6 +50,18 @@ std::vector<OptionGroup> train_options() {
            int_option("images-every", 500, 1, INT64_MAX, "steps",
                       "Held-out target/reconstruction grid to images/ every this many updates"),
            real_option("progress-every", 5, 0, 1e9, "s", "Seconds between progress lines"),
+       }},
+      {"checkpoints",
+       {
+           real_option("checkpoint-every", 30, 0, 1e6, "min",
+                       "Minutes between checkpoints (0: only at the end, on a signal or the "
+                       "time limit)"),
+           int_option("keep-checkpoints", 3, 1, 1000000, "files",
+                      "Newest checkpoints kept in <run>/checkpoints; older ones are removed"),
+           text_option("resume", "",
+                       "Continue a run: auto (its newest valid checkpoint, or a fresh start when "
+                       "it has none) or a checkpoint file; empty: a fresh run"),
+           bool_option("checkpoint-replay", true, "Store the render replay in checkpoints"),
        }},
       render::environment_options(),
       {"data",
@@ -121,6 +136,47 @@ void write_grid(const std::filesystem::path& run_dir, int64_t step,
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
 }
 
+// metrics.h5 and its columns, in metric_series() order.
+struct MetricsFile {
+  io::File file;
+  std::vector<io::Dataset> columns;
+};
+
+MetricsFile create_metrics(const std::filesystem::path& path) {
+  MetricsFile metrics{io::File::create(path.string()), {}};
+  for (const Series& series : metric_series()) {
+    const bool integer = series.name == "step" || series.name == "frames";
+    io::Dataset column = integer ? metrics.file.root().create_dataset<int64_t>(series.name, {})
+                                 : metrics.file.root().create_dataset<double>(series.name, {});
+    column.set_attribute("units", series.units);
+    column.set_attribute("description", series.description);
+    metrics.columns.push_back(std::move(column));
+  }
+  return metrics;
+}
+
+// Reopens a run's metrics.h5 for appending after a checkpoint of `step`: rows of later steps
+// (written after that checkpoint by a run that then died) are dropped.
+MetricsFile reopen_metrics(const std::filesystem::path& path, int64_t step) {
+  MetricsFile metrics{io::File::open(path.string(), io::File::Mode::kReadWrite), {}};
+  for (const Series& series : metric_series()) {
+    if (!metrics.file.root().has(series.name)) {
+      throw UserError(path.string() + " has no series '" + series.name +
+                      "' to continue; resume into another --name");
+    }
+    metrics.columns.push_back(metrics.file.root().open_dataset(series.name));
+  }
+  const std::vector<int64_t> steps = metrics.columns.front().read<int64_t>();
+  hsize_t keep = 0;
+  while (keep < steps.size() && steps[keep] <= step) ++keep;
+  for (io::Dataset& column : metrics.columns) {
+    if (column.rows() > keep && H5Dset_extent(column.id(), &keep) < 0) {
+      throw UserError(path.string() + ": cannot drop the rows after step " + std::to_string(step));
+    }
+  }
+  return metrics;
+}
+
 learn::TrainerConfig trainer_config(const Config& config,
                                     const render::EnvironmentSettings& environment) {
   learn::TrainerConfig t;
@@ -157,10 +213,11 @@ int run_train(const Config& config, CommandContext& context) {
   const std::filesystem::path run_dir =
       std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
   const std::filesystem::path metrics_path = run_dir / "metrics.h5";
-  if (std::filesystem::exists(metrics_path)) {
-    throw UserError(
-        metrics_path.string() +
-        " already exists; pick another --name or --run-dir (runs are never overwritten)");
+  const std::string resume = config.get_text("resume");
+  if (resume.empty() && std::filesystem::exists(metrics_path)) {
+    throw UserError(metrics_path.string() +
+                    " already exists; pick another --name or --run-dir (runs are never "
+                    "overwritten), or continue it with --resume auto");
   }
 
   if (world.rank() == 0) {
@@ -180,21 +237,33 @@ int run_train(const Config& config, CommandContext& context) {
   learn::Trainer trainer(settings, dataset);
   log_info(model::parameter_summary("policy", *trainer.policy()));
   log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
+  std::optional<std::filesystem::path> resume_from;
+  if (resume == "auto") {
+    resume_from = learn::newest_valid_checkpoint(run_dir);
+    if (!resume_from && std::filesystem::exists(metrics_path)) {
+      throw UserError("--resume auto: " + (run_dir / "checkpoints").string() +
+                      " holds no valid checkpoint to continue " + metrics_path.string() + " from");
+    }
+    if (!resume_from) log_info("--resume auto: no checkpoint in ", run_dir.string(), ", fresh run");
+  } else if (!resume.empty()) {
+    resume_from = resume;
+  }
+  learn::CheckpointCounters counters;
+  if (resume_from) {
+    counters = learn::CheckpointFile(*resume_from).load_trainer(trainer);
+    log_info("resumed from ", resume_from->string(), " at step ", counters.step, ", ",
+             counters.frames, " frames");
+  }
 
   std::filesystem::create_directories(run_dir / "images");
   // The heading --print-config writes, so that the file and its re-read compare equal.
   write_file_atomically((run_dir / "config.cfg").string(),
                         config.to_ini("spiral train --config FILE reads this"));
-  io::File metrics = io::File::create(metrics_path.string());
-  std::vector<io::Dataset> columns;
-  for (const Series& series : metric_series()) {
-    const bool integer = series.name == "step" || series.name == "frames";
-    io::Dataset column = integer ? metrics.root().create_dataset<int64_t>(series.name, {})
-                                 : metrics.root().create_dataset<double>(series.name, {});
-    column.set_attribute("units", series.units);
-    column.set_attribute("description", series.description);
-    columns.push_back(std::move(column));
-  }
+  MetricsFile metrics_file = resume_from && std::filesystem::exists(metrics_path)
+                                 ? reopen_metrics(metrics_path, counters.step)
+                                 : create_metrics(metrics_path);
+  io::File& metrics = metrics_file.file;
+  std::vector<io::Dataset>& columns = metrics_file.columns;
   metrics.start_swmr_write();
 
   const int64_t frame_budget = config.get_int("frames");
@@ -202,20 +271,43 @@ int run_train(const Config& config, CommandContext& context) {
   const int64_t eval_every = config.get_int("eval-every");
   const int64_t images_every = config.get_int("images-every");
   const double progress_every = config.get_real("progress-every");
+  const double checkpoint_every = config.get_real("checkpoint-every") * 60;
+  const int keep_checkpoints = static_cast<int>(config.get_int("keep-checkpoints"));
+  const bool checkpoint_replay = config.get_bool("checkpoint-replay");
+  const std::string config_ini = config.to_ini("spiral train --config FILE reads this");
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
 
-  learn::HeldOutResult held = trainer.held_out();
-  log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
+  // A resumed run skips the start evaluation, so that it draws the same random numbers as a run
+  // that was never interrupted.
+  learn::HeldOutResult held;
+  held.mse = held.blank_mse = std::numeric_limits<double>::quiet_NaN();
+  if (!resume_from) {
+    held = trainer.held_out();
+    log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
+  }
   double last_mse = held.mse;
-  int64_t step = 0;
-  int64_t frames = 0;
+  int64_t step = counters.step;
+  int64_t frames = counters.frames;
+  const double wall_offset = counters.wall_time;
   double last_progress = 0;
   double last_step_seconds = 0;
+  double last_checkpoint = 0;
   bool stopped_by_time = false;
-  while (frames < frame_budget) {
+  const auto write_checkpoint = [&] {
+    const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
+    learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
+                           checkpoint_replay);
+    for (const std::filesystem::path& old : learn::prune_checkpoints(run_dir, keep_checkpoints)) {
+      log_debug("removed ", old.string());
+    }
+    log_info("checkpoint ", path.string(), " (step ", step, ", ", frames, " frames)");
+    last_checkpoint = elapsed();
+  };
+  SignalGuard signals;
+  while (frames < frame_budget && signals.received() == 0) {
     if (time_limit > 0 && elapsed() + last_step_seconds >= time_limit) {
       stopped_by_time = true;
       break;
@@ -234,12 +326,16 @@ int run_train(const Config& config, CommandContext& context) {
     const double now = elapsed();
     last_step_seconds = now - step_start;
     const int64_t ints[] = {step, frames};
-    const double reals[] = {now,          stats.policy_loss,        stats.value_loss, stats.entropy,
+    const double wall_time = wall_offset + now;
+    const double reals[] = {wall_time,    stats.policy_loss,        stats.value_loss, stats.entropy,
                             stats.reward, stats.discriminator_loss, stats.grad_norm,  mse};
     columns[0].append(&ints[0], 1);
     columns[1].append(&ints[1], 1);
     for (size_t i = 0; i < std::size(reals); ++i) columns[i + 2].append(&reals[i], 1);
     metrics.flush();
+    if (checkpoint_every > 0 && now - last_checkpoint >= checkpoint_every && !last) {
+      write_checkpoint();
+    }
     if (now - last_progress >= progress_every || last) {
       last_progress = now;
       const double fps = static_cast<double>(frames) / std::max(now, 1e-9);
@@ -250,18 +346,30 @@ int run_train(const Config& config, CommandContext& context) {
                format_duration(static_cast<double>(frame_budget - frames) / fps));
     }
   }
-  if (stopped_by_time) {
+  // The final checkpoint comes before any further evaluation, so that resuming from it draws the
+  // same random numbers as going on would have.
+  write_checkpoint();
+  const int stop_signal = signals.received();
+  int exit_code = 0;
+  if (stop_signal != 0) {
+    log_info(signal_name(stop_signal), " received: stopped after ", frames, " frames",
+             stop_signal == SIGINT ? "" : "; exit code 3 asks for a requeue with --resume auto");
+    if (stop_signal != SIGINT) exit_code = kCheckpointedExitCode;
+  } else if (stopped_by_time) {
     held = trainer.held_out();
     write_grid(run_dir, step, held);
     log_info("time limit reached after ", frames, " frames");
+    if (frames < frame_budget) exit_code = kCheckpointedExitCode;
   }
   log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
            "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
            run_dir.string());
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
+
+std::vector<OptionGroup> train_option_groups() { return train_options(); }
 
 Command train_command() {
   return {"train",

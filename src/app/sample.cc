@@ -1,0 +1,65 @@
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent.h"
+#include "command.h"
+#include "spiral/core/errors.h"
+#include "spiral/core/image.h"
+#include "spiral/core/logging.h"
+#include "spiral/io/png.h"
+
+namespace spiral::app {
+namespace {
+
+std::vector<OptionGroup> sample_options() {
+  return {
+      {"sample",
+       {
+           input_file_option("checkpoint", "", "Checkpoint of an unconditional agent (ckpt-*.h5)"),
+           int_option("count", 16, 1, 65536, "images", "Samples to paint"),
+           bool_option("greedy", false, "Argmax commands (false: sample them)"),
+           text_option("out", "samples", "Folder for samples.png and programs.h5"),
+           bool_option("programs", false,
+                       "Also write each program as JSON (and SVG for the painter)"),
+       }}};
+}
+
+int run_sample(const Config& config, CommandContext&) {
+  const std::string checkpoint = config.get_text("checkpoint");
+  if (checkpoint.empty()) throw UserError("--checkpoint: expected a checkpoint file (ckpt-*.h5)");
+  Agent agent = load_agent(checkpoint);
+  if (agent.policy->config().conditional) {
+    throw UserError(checkpoint +
+                    " holds a conditional agent, which needs target images; use spiral "
+                    "reconstruct (spiral sample paints unconditional agents)");
+  }
+  const int count = static_cast<int>(config.get_int("count"));
+  int threads = static_cast<int>(config.get_int("threads"));
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const Episodes episodes = play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"),
+                                       static_cast<uint64_t>(config.get_int("seed")), threads);
+  const std::filesystem::path out(config.get_text("out"));
+  std::filesystem::create_directories(out);
+  write_episodes_h5((out / "programs.h5").string(), agent, episodes, {});
+  io::write_png((out / "samples.png").string(),
+                tile_grid(episodes.renders, std::min(count, 8), 128));
+  if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
+  log_info("painted ", count, " samples with ", checkpoint, " (step ", agent.header.counters.step,
+           "): ", (out / "samples.png").string(), " and programs.h5");
+  return 0;
+}
+
+}  // namespace
+
+Command sample_command() {
+  return {"sample",
+          "Paint samples with a trained unconditional agent: a PNG grid and their programs.",
+          sample_options(),
+          run_sample,
+          {}};
+}
+
+}  // namespace spiral::app

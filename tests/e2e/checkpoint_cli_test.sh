@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End-to-end tests of checkpoints in `spiral train`: written at the end, resumed with counters that
+# continue, corrupt ones skipped, other action specs refused, pruning, and SIGUSR1 / time limits
+# ending a run with a checkpoint and exit code 3.
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+# A tiny conditional MNIST painter: 4 episodes of 3 steps = 12 frames per update.
+cat >tiny.cfg <<CFG
+run-dir = runs
+canvas = 64
+grid = 8
+episode-length = 3
+batch = 4
+envs = 4
+policy-size = small
+held-out = 4
+eval-every = 1
+images-every = 1000
+progress-every = 0
+seed = 7
+threads = 2
+dataset = mnist:$source_dir/inputs/data/mnist
+CFG
+tiny=(--config tiny.cfg)
+
+steps_of() {  # steps_of RUN: the metrics.h5 step column, space separated
+  /usr/bin/python3 -c 'import sys, h5py; print(*h5py.File(sys.argv[1], "r")["step"][:])' \
+    "runs/$1/metrics.h5"
+}
+
+run train "${tiny[@]}" --name a --frames 24
+check "train exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "final checkpoint written" test -s runs/a/checkpoints/ckpt-00000002.h5
+check "no temporary file left" test -z "$(ls runs/a/checkpoints/*.tmp 2>/dev/null)"
+/usr/bin/python3 - runs/a/checkpoints/ckpt-00000002.h5 >h5.txt 2>&1 <<'PY'
+import sys, zlib, h5py
+f = h5py.File(sys.argv[1], "r")
+assert f.attrs["format_version"] == 1 and f.attrs["step"] == 2 and f.attrs["frames"] == 24
+assert "episode-length = 3" in f.attrs["config"], f.attrs["config"][:200]
+assert f.attrs["action_spec"].startswith("flag:2 end:64 control:64")
+params = f["policy/parameters"]
+assert len(params) > 10 and all(params[k].dtype == "float32" for k in params)
+assert len(f["discriminator/parameters"]) > 0 and f["optimizers/policy"].dtype == "uint8"
+data = params["conv_in.weight"][()]
+assert zlib.crc32(data.tobytes()) == params["conv_in.weight"].attrs["crc32"]
+assert f["replay"].attrs["batches"] == 2
+print("ok")
+PY
+check "checkpoint readable by h5py, CRC32 matches zlib's" grep -qx ok h5.txt
+[[ "$(cat h5.txt)" == ok ]] || cat h5.txt
+
+run train "${tiny[@]}" --name a --frames 48
+check "no --resume: an existing run is still refused" test "$code" -eq 2
+
+run train "${tiny[@]}" --name a --frames 48 --resume auto
+check "resume exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "resume names its checkpoint" grep -q "resumed from runs/a/checkpoints/ckpt-00000002.h5" <<<"$out"
+check "metrics step column continues without a gap" test "$(steps_of a)" = "1 2 3 4"
+check "checkpoint of step 4" test -s runs/a/checkpoints/ckpt-00000004.h5
+
+# A truncated newest checkpoint is skipped with a warning naming it.
+head -c 5000 runs/a/checkpoints/ckpt-00000004.h5 >runs/a/checkpoints/ckpt-00000009.h5
+run train "${tiny[@]}" --name a --frames 60 --resume auto --keep-checkpoints 2
+check "resume past a corrupt checkpoint exits 0" test "$code" -eq 0
+check "the corrupt one is named in a warning" grep -q "skipping checkpoint .*ckpt-00000009.h5" <<<"$err"
+check "resumed from the newest valid one" grep -q "resumed from .*ckpt-00000004.h5" <<<"$out"
+check "steps 1 to 5" test "$(steps_of a)" = "1 2 3 4 5"
+check "--keep-checkpoints 2 keeps the newest two" \
+  test "$(cd runs/a/checkpoints && ls)" = "$(printf 'ckpt-00000005.h5\nckpt-00000009.h5')"
+rm runs/a/checkpoints/ckpt-00000009.h5
+
+# Another action spec is refused in one line, and nothing is written.
+cp runs/a/metrics.h5 before.h5
+run train "${tiny[@]}" --name a --frames 72 --resume auto --grid 16
+check "other grid: exit 2" test "$code" -eq 2
+check "other grid: one line" test "$(lines "$err")" -eq 1
+check "other grid: names the file and the part" \
+  grep -q "ckpt-00000005.h5.*end:64 in the checkpoint, end:256 in this run" <<<"$err"
+check "other grid: metrics untouched" cmp -s before.h5 runs/a/metrics.h5
+
+# SIGUSR1 (Slurm's warning signal): finish the update, checkpoint, exit 3.
+"$spiral" train "${tiny[@]}" --name sig --frames 1000000 --checkpoint-every 0 >sig.out 2>sig.err &
+pid=$!
+for _ in $(seq 600); do
+  grep -q "frames 12 " sig.out && break
+  sleep 0.1
+done
+kill -USR1 "$pid"
+wait "$pid"
+code=$?
+check "SIGUSR1: exit 3" test "$code" -eq 3
+check "SIGUSR1: said so" grep -q "SIGUSR1 received" sig.out
+check "SIGUSR1: a checkpoint" test -n "$(ls runs/sig/checkpoints/ckpt-*.h5 2>/dev/null)"
+last=$(steps_of sig | awk '{print $NF}')
+check "SIGUSR1: the checkpoint is of the last update" \
+  test -s "runs/sig/checkpoints/$(printf 'ckpt-%08d.h5' "$last")"
+
+# A time limit ends with a checkpoint and exit 3 while frames remain.
+run train "${tiny[@]}" --name timed --frames 1000000 --time-limit 2
+check "time limit with frames left: exit 3" test "$code" -eq 3
+check "time limit: a checkpoint" test -n "$(ls runs/timed/checkpoints/ckpt-*.h5 2>/dev/null)"
+
+finish

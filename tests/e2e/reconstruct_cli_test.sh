@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End-to-end tests of `spiral reconstruct` and `spiral sample` on checkpoints of tiny runs.
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+
+# Tiny MNIST painters: one update of 4 episodes of 3 steps.
+cat >tiny.cfg <<CFG
+run-dir = runs
+canvas = 64
+grid = 8
+episode-length = 3
+batch = 4
+envs = 4
+policy-size = small
+held-out = 4
+frames = 12
+progress-every = 0
+seed = 7
+threads = 2
+dataset = mnist:$source_dir/inputs/data/mnist
+CFG
+tiny=(--config tiny.cfg)
+
+run train "${tiny[@]}" --name cond
+check "conditional train exits 0" test "$code" -eq 0
+ckpt=runs/cond/checkpoints/ckpt-00000001.h5
+
+run reconstruct --checkpoint "$ckpt" --count 4 --out rec --programs true --threads 2
+check "reconstruct exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "three result lines on stdout" test "$(grep -c '=' <<<"$out")" -eq 3
+check "mse line" grep -Eqx 'mse=[0-9.]+ \(sd [0-9.]+\)' <<<"$out"
+check "blank_mse line" grep -Eqx 'blank_mse=[0-9.]+' <<<"$out"
+check "psnr line" grep -Eqx 'psnr=[0-9.]+ dB \(sd [0-9.]+\)' <<<"$out"
+check "reconstruction.png" test -s rec/reconstruction.png
+check "programs as JSON and SVG" test -s rec/programs/program-3.json -a -s rec/programs/program-3.svg
+mse=$(sed -n 's/^mse=\([0-9.]*\) .*/\1/p' <<<"$out")
+/usr/bin/python3 - rec/reconstruction.h5 "$mse" >h5.txt 2>&1 <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+t, r = f["targets"][()], f["renders"][()]
+assert t.shape == (4, 64, 64, 1) and r.shape == (4, 64, 64, 1), (t.shape, r.shape)
+parts = len(f.attrs["action_spec"].split())
+assert f["commands"].shape == (4, 3, parts), f["commands"].shape
+mse = float(np.mean((t / 255.0 - r / 255.0) ** 2))
+assert abs(mse - float(sys.argv[2])) < 2e-3, (mse, sys.argv[2])
+print("ok")
+PY
+check "reconstruction.h5: targets, renders, commands; MSE agrees" grep -qx ok h5.txt
+[[ "$(cat h5.txt)" == ok ]] || cat h5.txt
+run render rec/programs/program-0.json --out p0.png
+check "a written program renders again" test "$code" -eq 0 -a -s p0.png
+
+run reconstruct --checkpoint "$ckpt" --count 100000 --out rec2
+check "more images than held out: exit 2" test "$code" -eq 2
+check "nothing written for a refused count" test ! -e rec2
+
+run sample --checkpoint "$ckpt" --out samples
+check "sample of a conditional checkpoint: exit 2" test "$code" -eq 2
+check "sample refusal: one line" test "$(lines "$err")" -eq 1
+check "sample refusal: says conditional" grep -q "conditional agent" <<<"$err"
+
+run train "${tiny[@]}" --name uncond --conditional false
+check "unconditional train exits 0" test "$code" -eq 0
+run sample --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 4 --out samples --threads 2
+check "sample exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "samples.png" test -s samples/samples.png
+check "programs.h5 holds 4 programs" /usr/bin/python3 -c \
+  'import sys, h5py; assert h5py.File(sys.argv[1])["commands"].shape[0] == 4' samples/programs.h5
+run reconstruct --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 2
+check "reconstruct of an unconditional checkpoint: exit 2" test "$code" -eq 2
+
+run reconstruct --checkpoint runs/cond/metrics.h5
+check "not a checkpoint: exit 2" test "$code" -eq 2
+check "not a checkpoint: one line" test "$(lines "$err")" -eq 1
+
+finish
