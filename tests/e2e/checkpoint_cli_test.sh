@@ -97,6 +97,19 @@ last=$(steps_of sig | awk '{print $NF}')
 check "SIGUSR1: the checkpoint is of the last update" \
   test -s "runs/sig/checkpoints/$(printf 'ckpt-%08d.h5' "$last")"
 
+# Ctrl-C (SIGINT): the same checkpoint, but exit 0 (the user meant to stop).
+"$spiral" train "${tiny[@]}" --name int --frames 1000000 --checkpoint-every 0 >int.out 2>int.err &
+pid=$!
+for _ in $(seq 600); do
+  grep -q "frames 12 " int.out && break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+check "SIGINT: exit 0" test "$code" -eq 0
+check "SIGINT: a checkpoint" test -n "$(ls runs/int/checkpoints/ckpt-*.h5 2>/dev/null)"
+
 # A time limit ends with a checkpoint and exit 3 while frames remain.
 run train "${tiny[@]}" --name timed --frames 1000000 --time-limit 2
 check "time limit with frames left: exit 3" test "$code" -eq 3
