@@ -37,11 +37,15 @@ spiral_require(Boost_FOUND "Boost.Program_options" "libboost-program-options-dev
 find_package(nlohmann_json 3 QUIET)
 spiral_require(nlohmann_json_FOUND "nlohmann JSON" "nlohmann-json3-dev")
 
-# MuJoCo 2.2: Debian's CMake config needs qhull's config to be present.
-find_package(Qhull QUIET)
-spiral_require(Qhull_FOUND "qhull (needed by MuJoCo's CMake config)" "libqhull-dev")
-find_package(mujoco QUIET)
-spiral_require(mujoco_FOUND "MuJoCo (find_package(mujoco))" "libmujoco-dev libqhull-dev")
+# MuJoCo 2.2, by its library and header: Debian's CMake config also demands every qhull library
+# it was built with, which unpacked packages on other distributions may lack.
+find_library(SPIRAL_MUJOCO_LIBRARY mujoco)
+find_path(SPIRAL_MUJOCO_INCLUDE mujoco/mujoco.h)
+spiral_require(SPIRAL_MUJOCO_LIBRARY "MuJoCo (libmujoco)" "libmujoco-dev")
+spiral_require(SPIRAL_MUJOCO_INCLUDE "MuJoCo headers (mujoco/mujoco.h)" "libmujoco-dev")
+add_library(mujoco::mujoco UNKNOWN IMPORTED)
+set_target_properties(mujoco::mujoco PROPERTIES IMPORTED_LOCATION "${SPIRAL_MUJOCO_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${SPIRAL_MUJOCO_INCLUDE}")
 
 # libmypaint: its pkg-config file needs glib's.
 pkg_check_modules(MYPAINT QUIET IMPORTED_TARGET libmypaint)
@@ -55,8 +59,11 @@ spiral_require(SPIRAL_BRUSHES_DIR "mypaint brushes (classic/dry_brush.myb)" "myp
 find_package(OpenGL QUIET COMPONENTS OpenGL EGL)
 spiral_require(OpenGL_EGL_FOUND "EGL" "libegl-dev libegl-mesa0")
 spiral_require(OpenGL_OpenGL_FOUND "OpenGL" "libgl-dev")
+# OSMesa is optional: without its header, scenes render through EGL only.
 pkg_check_modules(OSMESA QUIET IMPORTED_TARGET osmesa)
-spiral_require(OSMESA_FOUND "OSMesa (pkg-config osmesa)" "libosmesa6-dev")
+if(NOT OSMESA_FOUND)
+  message(STATUS "OSMesa (libosmesa6-dev) not found: MuJoCo scenes will render through EGL only")
+endif()
 
 find_package(PNG QUIET)
 spiral_require(PNG_FOUND "libpng" "libpng-dev")

@@ -13,6 +13,8 @@ case "${1:-}" in
     mkdir -p .gpu
     cp "$kit/gpu-env.sh" .gpu/
     bash "$kit/fetch-debs.sh" .gpu/debs
+    # What the kit lacks and this project needs: libzip (Omniglot archives) and GoogleTest.
+    (cd .gpu/debs && apt-get download libzip4 libzip-dev libgtest-dev libgmock-dev)
     ;;
   check)
     out=${OUT:-.gpu/out}

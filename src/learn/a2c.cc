@@ -65,7 +65,10 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
   const torch::Tensor returns =
       discounted_returns(rewards.to(value.options()), config.discount, bootstrap);
   const torch::Tensor error = returns - value;  // gradient flows into V only
-  const torch::Tensor advantage = error.detach();
+  torch::Tensor advantage = error.detach();
+  if (config.normalize_advantages && advantage.numel() > 1) {
+    advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-6);
+  }
   A2CLoss loss;
   loss.policy = -(log_prob * advantage).sum(0).mean();
   loss.value = error.pow(2).sum(0).mean();

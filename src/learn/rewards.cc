@@ -22,6 +22,16 @@ torch::Tensor scores(model::Discriminator& d, const torch::Tensor& images,
   return d->forward(images);
 }
 
+// inputs.step_renders, checked to be [T + 1, B, ...].
+torch::Tensor checked_step_renders(const RewardInputs& inputs, int64_t steps, int64_t batch) {
+  const torch::Tensor& step = inputs.step_renders;
+  if (!step.defined() || step.dim() != 5 || step.size(0) != steps + 1 || step.size(1) != batch) {
+    throw std::invalid_argument(
+        "compute_rewards: per-step rewards need step_renders [T + 1, B, C, H, W]");
+  }
+  return step.to(inputs.final_renders.device());
+}
+
 }  // namespace
 
 void RewardConfig::check() const {
@@ -75,12 +85,7 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
       rewards[steps - 1].add_(config.discriminator_weight *
                               scores(d, final_renders, targets).to(torch::kFloat32));
     } else {
-      const torch::Tensor& step = inputs.step_renders;
-      if (!step.defined() || step.dim() != 5 || step.size(0) != steps + 1 ||
-          step.size(1) != batch) {
-        throw std::invalid_argument(
-            "compute_rewards: per-step D rewards need step_renders [T + 1, B, C, H, W]");
-      }
+      const torch::Tensor step = checked_step_renders(inputs, steps, batch);
       const torch::Tensor flat = step.flatten(0, 1);
       torch::Tensor flat_targets;
       if (targets.defined()) {
@@ -96,9 +101,16 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
     if (!targets.defined() || targets.sizes() != final_renders.sizes()) {
       throw std::invalid_argument("compute_rewards: the L2 reward needs targets [B, C, H, W]");
     }
-    const torch::Tensor sq = (final_renders - targets).to(torch::kFloat32).pow(2).flatten(1);
-    const torch::Tensor l2 = config.l2_form == L2Form::kSum ? sq.sum(1) : sq.mean(1);
-    rewards[steps - 1].sub_(config.l2_weight * l2);
+    const auto l2 = [&](const torch::Tensor& renders) {  // [N, B, C, H, W] -> [N, B]
+      const torch::Tensor sq = (renders - targets).to(torch::kFloat32).pow(2).flatten(2);
+      return config.l2_form == L2Form::kSum ? sq.sum(2) : sq.mean(2);
+    };
+    if (config.l2_per_step) {
+      const torch::Tensor errors = l2(checked_step_renders(inputs, steps, batch));
+      rewards.add_(config.l2_weight * (errors.narrow(0, 0, steps) - errors.narrow(0, 1, steps)));
+    } else {
+      rewards[steps - 1].sub_(config.l2_weight * l2(final_renders.unsqueeze(0))[0]);
+    }
   }
 
   if (config.stroke_penalty != 0.0) {

@@ -4,11 +4,15 @@
 set(SPIRAL_SCENE_SOURCES
     gl_context.cc
     gl_context_egl.cc
-    gl_context_osmesa.cc
     scene_model.cc
     scene_renderer.cc
     scene_builder.cc
     scene_bench.cc)
+if(OSMESA_FOUND)
+  list(APPEND SPIRAL_SCENE_SOURCES gl_context_osmesa.cc)
+else()
+  list(APPEND SPIRAL_SCENE_SOURCES gl_context_without_osmesa.cc)
+endif()
 add_library(spiral_gl_headers INTERFACE)
 target_include_directories(spiral_gl_headers SYSTEM INTERFACE ${OPENGL_EGL_INCLUDE_DIRS}
                                                               ${OSMESA_INCLUDE_DIRS})

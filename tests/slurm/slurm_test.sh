@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the Slurm support on a private one-node cluster started here (about 2
-# minutes): a job that receives USR1 checkpoints, requeues itself and resumes (with a stand-in
-# program); slurm/train.sbatch trains a tiny conditional MNIST agent; the analysis scripts read
+# minutes): a spiral train job that receives USR1 checkpoints, requeues itself and resumes;
+# slurm/train.sbatch trains a tiny conditional MNIST agent; the analysis scripts read
 # what it wrote; jobs/scaling.sh runs a strong-scaling study on 1 and 2 tasks (through the
 # mpirun launcher) and its analysis job waits for them with --dependency=afterok.
 # Skips (exit 77, one line) when the Slurm daemons cannot run on this machine.
@@ -38,10 +38,6 @@ multi_rank=0
 mpirun -np 2 "$spiral" train --config tiny.cfg --run-dir probe-runs --name probe --frames 1 \
   --threads 1 >/dev/null 2>&1 && multi_rank=1
 
-# --- requeue: a stand-in program that checkpoints on USR1 and exits 3 ---------------------------
-requeue=$(SPIRAL_BINARY=$source_dir/tests/slurm/stand_in_spiral.sh sbatch --parsable \
-  --job-name=requeue --cpus-per-task=1 --time=5 "$source_dir/slurm/train.sbatch")
-
 # --- one training job through sbatch (srun launcher) -------------------------------------------
 job=$(sbatch --parsable --job-name=tiny --cpus-per-task=1 --time=5 \
   "$source_dir/slurm/train.sbatch" --config tiny.cfg)
@@ -55,49 +51,23 @@ analysis_job=$(sed -n 's/^scaling: analysis job \([0-9]*\) .*/\1/p' campaign.txt
 study=$(sed -n 's/^scaling: analysis job .* writes //p' campaign.txt)
 cat campaign.txt
 
-# USR1 to the batch shell, as --signal=B:USR1@120 sends it before the time limit.
-requeue_run=$work/runs/requeue-$requeue
-for ((i = 0; i < 600; i++)); do [[ -s "$requeue_run/starts.txt" ]] && break; sleep 0.2; done
-sleep 1
-scancel --signal=USR1 --batch "$requeue"
+# --- requeue with spiral itself: USR1, checkpoint, exit 3, requeue, --resume auto ---------------
+# (USR1 to the batch shell, as --signal=B:USR1@120 sends it before the time limit.)
+resume=$(sbatch --parsable --job-name=resume --cpus-per-task=1 --time=5 \
+  "$source_dir/slurm/train.sbatch" --config tiny.cfg --frames 300 --checkpoint-every 0)
+for ((i = 0; i < 600; i++)); do grep -qs ' frames 60 ' "resume-$resume.out" && break; sleep 0.2; done
+# metrics.h5 reads while the job writes it (SWMR).
+"$python" "$analysis/spiral_h5.py" "$work/runs/resume-$resume" >live.txt 2>&1
+live_ok=$?
+scancel --signal=USR1 --batch "$resume"
 # Slurm makes a requeued job eligible again only after a delay (2 minutes); skip the wait.
-for ((i = 0; i < 150; i++)); do
-  if [[ "$(squeue -h -j "$requeue" -o %r 2>/dev/null)" == BeginTime ]]; then
-    scontrol update JobId="$requeue" StartTime=now
+for ((i = 0; i < 300; i++)); do
+  if [[ "$(squeue -h -j "$resume" -o %r 2>/dev/null)" == BeginTime ]]; then
+    scontrol update JobId="$resume" StartTime=now
     break
   fi
   sleep 0.2
 done
-state=$(wait_job "$requeue" 60)
-check "requeued job COMPLETED (got $state)" test "$state" = COMPLETED
-check "requeued job restarted once" grep -q 'Restarts=1 ' <<<"$(scontrol show job "$requeue")"
-check "the signal reached the program" grep -q 'USR1 received: checkpointed' "requeue-$requeue.out"
-check "the job requeued itself" grep -q "requeueing job $requeue" "requeue-$requeue.out"
-check "the program started twice in one run folder" test "$(grep -c '' "$requeue_run/starts.txt")" -eq 2
-check "first start: no --resume" test -z "$(head -1 "$requeue_run/starts.txt" | grep -e --resume)"
-check "second start: --resume auto" grep -q -- '--resume auto' <(sed -n 2p "$requeue_run/starts.txt")
-[[ "$state" == COMPLETED ]] || cat "requeue-$requeue".{out,err}
-
-# --- requeue with spiral itself: USR1, checkpoint, exit 3, requeue, --resume auto ---------------
-resume=""
-if grep -q -e '--resume' <<<"$("$spiral" train --help 2>/dev/null)"; then
-  resume=$(sbatch --parsable --job-name=resume --cpus-per-task=1 --time=5 \
-    "$source_dir/slurm/train.sbatch" --config tiny.cfg --frames 300 --checkpoint-every 0)
-  for ((i = 0; i < 600; i++)); do grep -qs ' frames 60 ' "resume-$resume.out" && break; sleep 0.2; done
-  # metrics.h5 reads while the job writes it (SWMR).
-  "$python" "$analysis/spiral_h5.py" "$work/runs/resume-$resume" >live.txt 2>&1
-  live_ok=$?
-  scancel --signal=USR1 --batch "$resume"
-  for ((i = 0; i < 300; i++)); do
-    if [[ "$(squeue -h -j "$resume" -o %r 2>/dev/null)" == BeginTime ]]; then
-      scontrol update JobId="$resume" StartTime=now
-      break
-    fi
-    sleep 0.2
-  done
-else
-  echo "NOTE: spiral train has no --resume in this build: requeue checked with the stand-in only"
-fi
 
 # --- two MPI ranks through each launcher slurm/lib.sh picks (an MPI test program) --------------
 mpi_program=$(dirname "$spiral")/tests/mpi/allreduce_mpi_test

@@ -13,6 +13,9 @@ struct A2CConfig {
   double discount = 1.0;       // gamma in [0, 1]; SPIRAL is undiscounted (1)
   double entropy_cost = 0.01;  // weight of the entropy bonus (paper's PBT range 2e-3 .. 1e-1)
   double value_cost = 0.5;     // weight of the squared value error
+  // Scale the policy term's advantages to mean 0, standard deviation 1 over the [T, B] batch
+  // (not in the paper; makes the policy step independent of the reward's scale)
+  bool normalize_advantages = false;
 
   // Throws UserError naming the first bad field.
   void check() const;

@@ -27,6 +27,9 @@ struct RewardConfig {
   DiscriminatorReward discriminator_mode = DiscriminatorReward::kFinal;
   double l2_weight = 0.0;  // weight of the negative L2 term at the last step (0 = off)
   L2Form l2_form = L2Form::kSum;
+  // false: the L2 term at the last step; true: r_t = e(render_t) - e(render_{t+1}) with e the L2
+  // error, the error each step removes (sums to e(blank) - e(final); needs step_renders)
+  bool l2_per_step = false;
   double stroke_penalty = 0.0;    // subtracted at each step that starts a new stroke (MNIST)
   double blank_penalty = 0.0;     // subtracted at the last step when the final canvas is blank
   double blank_tolerance = 1e-3;  // blank: every pixel within this of the blank canvas
@@ -40,7 +43,7 @@ struct RewardInputs {
   int64_t steps = 0;            // T, the number of steps (commands) of every episode
   torch::Tensor final_renders;  // [B, C, H, W] the canvases after the last step (always)
   torch::Tensor step_renders;   // [T + 1, B, C, H, W]: [0] the blank canvas, [t + 1] after step t;
-                                // needed for kPerStep
+                                // needed for kPerStep and l2_per_step
   torch::Tensor targets;        // [B, C, H, W]: for the L2 term and a conditional D
   torch::Tensor first_values;   // [T, B] int64 values of the painter's first part ("flag": 1 paint,
                                 // 0 jump); needed for the stroke penalty
