@@ -71,9 +71,13 @@ std::vector<OptionGroup> train_options() {
            bool_option("conditional", true, "Condition the agent on a target image"),
            int_option("held-out", 64, 1, 65536, "images",
                       "Fixed held-out images (split every:10) whose reconstruction MSE is tracked"),
+           bool_option("eval-greedy", false,
+                       "Held-out episodes take the most likely commands (else sampled, fixed seed)"),
        }},
       {"agent",
        {
+           choice_option("device", "cpu", {"cpu", "cuda"},
+                         "Where the networks run and learn (cuda: this rank's GPU)"),
            int_option("batch", 64, 1, 65536, "episodes", "Episodes per policy update"),
            int_option("envs", 64, 1, 65536, "environments", "Environments per acting rank"),
            choice_option("policy-size", "paper", {"paper", "small"},
@@ -81,8 +85,21 @@ std::vector<OptionGroup> train_options() {
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
-           choice_option("reward", "discriminator", {"discriminator", "l2", "l2-mean"},
-                         "Final reward: D(render), -L2(render, target) or -MSE (l2-mean)"),
+           choice_option("reward", "discriminator", {"discriminator", "l2"},
+                         "Reward: D(render) (conditional D: D(target, render)) or -L2(render, "
+                         "target) (conditional only; the paper's baseline)"),
+           choice_option("reward-timing", "final", {"final", "per-step"},
+                         "final: the reward at the last step (SPIRAL); per-step: each step gets "
+                         "the change it made (D differences as in SPIRAL++, or L2 error removed)"),
+           choice_option("l2-form", "sum", {"sum", "mean"},
+                         "L2 over pixels: sum (the paper's ||.||^2) or mean (MSE, size-free)"),
+           real_option("stroke-penalty", 0, 0, 1e6, "", "Subtracted for each new stroke (MNIST)"),
+           real_option("blank-penalty", 0, 0, 1e6, "",
+                       "Subtracted when the final canvas is blank (MNIST)"),
+           real_option("discount", 1, 0, 1, "", "Discount of the returns (SPIRAL: 1)"),
+           real_option("value-cost", 0.5, 0, 1e6, "", "Weight of the value loss"),
+           bool_option("normalize-advantages", false,
+                       "Scale advantages to mean 0, sd 1 per update (not in the paper)"),
            real_option("discriminator-lr", 1e-4, 0, 1, "", "Adam learning rate of D"),
            real_option("gradient-penalty", 10, 0, 1e6, "", "WGAN-GP penalty weight"),
        }},
@@ -108,8 +125,9 @@ const std::vector<Series>& metric_series() {
       {"discriminator_loss", "", "WGAN-GP loss of the discriminator update"},
       {"grad_norm", "", "Policy gradient L2 norm before clipping"},
       {"held_out_mse", "",
-       "Greedy reconstruction MSE per pixel on [0, 1] over the held-out set; NaN when not "
-       "evaluated at this step (see --eval-every) or unconditional"},
+       "Reconstruction MSE per pixel on [0, 1] over the held-out set (sampled with a fixed seed, "
+       "or greedy with --eval-greedy); NaN when not evaluated at this step (see --eval-every) or "
+       "unconditional"},
   };
   return series;
 }
@@ -192,16 +210,33 @@ learn::TrainerConfig trainer_config(const Config& config,
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   t.render_threads = std::min(threads, t.batch);
   t.policy_lr = config.get_real("policy-lr");
-  t.entropy_cost = config.get_real("entropy-cost");
+  t.a2c.entropy_cost = config.get_real("entropy-cost");
+  t.a2c.discount = config.get_real("discount");
+  t.a2c.value_cost = config.get_real("value-cost");
+  t.a2c.normalize_advantages = config.get_bool("normalize-advantages");
   t.grad_clip = config.get_real("grad-clip");
-  const std::string& reward = config.get_text("reward");
-  t.reward = reward == "l2"        ? learn::TrainReward::kL2
-             : reward == "l2-mean" ? learn::TrainReward::kL2Mean
-                                   : learn::TrainReward::kDiscriminator;
+  const bool per_step = config.get_text("reward-timing") == "per-step";
+  if (config.get_text("reward") == "l2") {
+    t.reward.discriminator_weight = 0;
+    t.reward.l2_weight = 1;
+    t.reward.l2_per_step = per_step;
+  } else if (per_step) {
+    t.reward.discriminator_mode = learn::DiscriminatorReward::kPerStep;
+  }
+  t.reward.l2_form = config.get_text("l2-form") == "mean" ? learn::L2Form::kMean : learn::L2Form::kSum;
+  t.reward.stroke_penalty = config.get_real("stroke-penalty");
+  t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");
   t.gradient_penalty = config.get_real("gradient-penalty");
   t.held_out = static_cast<int>(config.get_int("held-out"));
+  t.greedy_eval = config.get_bool("eval-greedy");
   t.seed = static_cast<uint64_t>(config.get_int("seed"));
+  if (config.get_text("device") == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw UserError("--device cuda: no CUDA device is visible to this LibTorch build");
+    }
+    t.device = torch::Device(torch::kCUDA, 0);
+  }
   return t;
 }
 
@@ -338,7 +373,8 @@ int run_train(const Config& config, CommandContext& context) {
     }
     if (now - last_progress >= progress_every || last) {
       last_progress = now;
-      const double fps = static_cast<double>(frames) / std::max(now, 1e-9);
+      // This process's rate: frames of earlier parts of a resumed run do not count.
+      const double fps = static_cast<double>(frames - counters.frames) / std::max(now, 1e-9);
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
                " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",

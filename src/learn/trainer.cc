@@ -14,6 +14,7 @@ namespace spiral::learn {
 Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset)
     : config_(config),
       dataset_(std::move(dataset)),
+      device_(config.device),
       replay_(config.replay_batches),
       generator_(model::make_generator(config.seed)),
       rng_(config.seed) {
@@ -25,7 +26,9 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
     canvas_ = env.scene.image_size;
     channels_ = 3;
   }
-  if (config_.reward != TrainReward::kDiscriminator && !config_.conditional) {
+  config_.reward.check();
+  config_.a2c.check();
+  if (config_.reward.l2_weight != 0 && !config_.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
   const data::Split split = data::split_dataset(*dataset_, data::parse_split_rule("every:10"));
@@ -124,17 +127,18 @@ TrainStepStats Trainer::train_step() {
   stats.frames = static_cast<int64_t>(batch) * steps;
 
   // Rewards (no grad, D in its current state).
-  RewardConfig reward_config;
-  if (config_.reward != TrainReward::kDiscriminator) {
-    reward_config.discriminator_weight = 0;
-    reward_config.l2_weight = 1;
-    reward_config.l2_form = config_.reward == TrainReward::kL2 ? L2Form::kSum : L2Form::kMean;
-  }
   RewardInputs reward_inputs;
   reward_inputs.steps = steps;
   reward_inputs.final_renders = final_renders;
   reward_inputs.targets = target;
-  const torch::Tensor rewards = compute_rewards(reward_config, reward_inputs, &discriminator_);
+  std::vector<torch::Tensor> step_renders;
+  for (const model::PolicyInput& in : inputs) step_renders.push_back(in.canvas);
+  step_renders.push_back(final_renders);
+  reward_inputs.step_renders = torch::stack(step_renders);
+  std::vector<torch::Tensor> first_values;
+  for (const torch::Tensor& c : commands) first_values.push_back(c.select(1, 0));
+  reward_inputs.first_values = torch::stack(first_values);
+  const torch::Tensor rewards = compute_rewards(config_.reward, reward_inputs, &discriminator_);
 
   // A2C on the stored unroll.
   model::PolicyInput unroll;
@@ -154,10 +158,8 @@ TrainStepStats Trainer::train_step() {
   }
   const model::PolicyStep evaluated =
       policy_->evaluate_unroll(unroll, policy_->initial_state(batch), torch::stack(commands));
-  A2CConfig a2c;
-  a2c.entropy_cost = config_.entropy_cost;
   const A2CLoss loss =
-      a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, a2c);
+      a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c);
   policy_optimizer_->zero_grad();
   loss.total.backward();
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
@@ -198,7 +200,15 @@ HeldOutResult Trainer::held_out() {
     result.mse = std::numeric_limits<double>::quiet_NaN();
     return result;
   }
-  const torch::Tensor renders = play(*eval_envs_, target, true, nullptr, nullptr);
+  // The same environment seeds and sampling draws at every evaluation, apart from the training
+  // streams, so that evaluations compare across updates and leave training's random numbers alone.
+  RolloutOptions options;
+  options.greedy = config_.greedy_eval;
+  options.device = device_;
+  for (int i = 0; i < eval_envs_->size(); ++i) options.seeds.push_back(config_.seed * 7919 + i);
+  at::Generator eval_generator = model::make_generator(config_.seed + 1000003);
+  const torch::Tensor renders =
+      play_episodes(policy_, *eval_envs_, target, options, &eval_generator, false).final_canvases;
   result.mse = (renders - target).pow(2).mean().item<double>();
   for (int64_t i = 0; i < renders.size(0); ++i) {
     result.renders.push_back(tensor_to_image(renders[i]));

@@ -22,13 +22,6 @@
 
 namespace spiral::learn {
 
-// Which final reward the policy gets.
-enum class TrainReward {
-  kDiscriminator,  // D(final render) (conditional D: D(target, render))
-  kL2,             // -sum over pixels (render - target)^2 (conditional only; the paper's)
-  kL2Mean,         // -mean over pixels (render - target)^2: -MSE, in [-1, 0] (conditional only)
-};
-
 // Everything a Trainer needs besides the dataset.
 struct TrainerConfig {
   render::EnvironmentSettings environment;
@@ -38,13 +31,16 @@ struct TrainerConfig {
   int batch = 16;          // episodes per policy update (= environments)
   int render_threads = 1;  // threads stepping the environments
   double policy_lr = 1e-4;
-  double entropy_cost = 0.01;
+  A2CConfig a2c;
   double grad_clip = 40;  // 0: no clipping
-  TrainReward reward = TrainReward::kDiscriminator;
+  // The reward terms; the L2 terms need a conditional agent (they compare with the target).
+  RewardConfig reward;
   double discriminator_lr = 1e-4;
   double gradient_penalty = 10;
   int replay_batches = 20;  // RenderReplay capacity in batches
   int held_out = 64;        // size of the fixed held-out set (capped by the split's size)
+  torch::Device device = torch::kCPU;  // where both networks and their updates run
+  bool greedy_eval = false;  // held_out(): argmax commands instead of sampling with a fixed seed
   uint64_t seed = 1;
 };
 
@@ -59,7 +55,7 @@ struct TrainStepStats {
   double grad_norm = 0;  // policy gradient norm before clipping
 };
 
-// A greedy reconstruction of the held-out set.
+// A reconstruction of the held-out set (sampled with a fixed seed, or greedy).
 struct HeldOutResult {
   double mse = 0;        // mean over pixels and images of (render - target)^2 on [0, 1]
   double blank_mse = 0;  // the same for the blank canvas (what doing nothing scores)
@@ -74,7 +70,8 @@ class Trainer {
 
   // One policy update and one discriminator update.
   TrainStepStats train_step();
-  // Greedy episodes on the held-out targets (conditional agents only; else mse is NaN).
+  // Episodes on the held-out targets, sampled with the same seed every time (greedy with
+  // greedy_eval); conditional agents only (else mse is NaN). Draws nothing from training's streams.
   HeldOutResult held_out();
 
   int64_t frames_per_step() const;
@@ -111,7 +108,7 @@ class Trainer {
   std::vector<size_t> held_out_indices_;
   int channels_ = 1;
   int canvas_ = 64;
-  torch::Device device_ = torch::kCPU;
+  torch::Device device_;
   std::unique_ptr<render::EnvironmentBatch> envs_;
   std::unique_ptr<render::EnvironmentBatch> eval_envs_;
   model::Policy policy_{nullptr};
