@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "spiral/core/logging.h"
 #include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
+#include "spiral/dist/allreduce.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
@@ -240,6 +242,57 @@ learn::TrainerConfig trainer_config(const Config& config,
   return t;
 }
 
+// Averages both networks' gradients over the ranks of a multi-rank --mode sync run: one fused
+// MPI_Allreduce per bucket for CPU training, ncclAllReduce (one GPU per rank) for CUDA training.
+class GradientAverager {
+ public:
+  // Installs itself in `settings` (and picks this rank's GPU) when `world` has several ranks.
+  GradientAverager(const dist::Communicator& world, learn::TrainerConfig* settings) {
+    settings->rank = world.rank();
+    if (world.size() == 1) return;
+    if (settings->device.is_cuda()) {
+      try {
+        nccl_ = std::make_unique<dist::NcclAllreduce>(world);
+      } catch (const std::runtime_error& error) {
+        throw UserError(std::string("--device cuda on several ranks needs NCCL: ") + error.what());
+      }
+      settings->device = nccl_->device();
+      settings->average_gradients = [this](const std::vector<torch::Tensor>& grads) {
+        nccl_->average(grads);
+      };
+    } else {
+      fused_ = std::make_unique<dist::FusedAllreduce>(world);
+      settings->average_gradients = [this](const std::vector<torch::Tensor>& grads) {
+        fused_->average(grads);
+      };
+    }
+  }
+
+ private:
+  std::unique_ptr<dist::FusedAllreduce> fused_;
+  std::unique_ptr<dist::NcclAllreduce> nccl_;
+};
+
+// Throws std::runtime_error naming this rank when its parameters (their sum, for both networks)
+// differ from the ranks' mean: data-parallel ranks must stay identical. Collective.
+void check_ranks_agree(const dist::Communicator& world, learn::Trainer& trainer, int64_t step) {
+  torch::NoGradGuard no_grad;
+  double sum = 0;
+  for (const torch::Tensor& p : trainer.policy()->parameters()) sum += p.sum().item<double>();
+  for (const torch::Tensor& p : trainer.discriminator()->parameters()) {
+    sum += p.sum().item<double>();
+  }
+  double mean = sum;
+  world.allreduce_sum(&mean, 1);
+  mean /= world.size();
+  if (std::abs(mean - sum) > 1e-9 * std::max(1.0, std::abs(sum))) {
+    throw std::runtime_error("rank " + std::to_string(world.rank()) + ": parameters differ from " +
+                             "the other ranks' after update " + std::to_string(step) +
+                             " (sum " + std::to_string(sum) + ", mean " + std::to_string(mean) +
+                             ")");
+  }
+}
+
 int run_train(const Config& config, CommandContext& context) {
   const render::EnvironmentSettings environment = render::environment_settings(config);
   dist::MpiRuntime mpi(context.argc, context.argv);
@@ -260,18 +313,24 @@ int run_train(const Config& config, CommandContext& context) {
              render::action_spec_for(environment).describe(), "; resolved configuration:");
     std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
   }
-  if (config.get_text("mode") != "sync" || world.size() != 1) {
-    throw UserError("only --mode sync on one rank is built in this version (got --mode " +
-                    config.get_text("mode") + " on " + std::to_string(world.size()) + " rank(s))");
+  if (config.get_text("mode") != "sync") {
+    throw UserError("--mode async (actor, replay and learner roles) is not built in this version; "
+                    "--mode sync runs on any number of ranks");
   }
+  // Every rank has checked that the run folder is free before rank 0 writes into it.
+  world.barrier();
+  const bool leader = world.rank() == 0;  // writes every file and log line of the run
   std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   learn::TrainerConfig settings = trainer_config(config, environment);
+  GradientAverager averager(world, &settings);
   if (config.get_int("envs") != settings.batch) {
     log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
   }
   learn::Trainer trainer(settings, dataset);
-  log_info(model::parameter_summary("policy", *trainer.policy()));
-  log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
+  if (leader) {
+    log_info(model::parameter_summary("policy", *trainer.policy()));
+    log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
+  }
   std::optional<std::filesystem::path> resume_from;
   if (resume == "auto") {
     resume_from = learn::newest_valid_checkpoint(run_dir);
@@ -286,20 +345,23 @@ int run_train(const Config& config, CommandContext& context) {
   learn::CheckpointCounters counters;
   if (resume_from) {
     counters = learn::CheckpointFile(*resume_from).load_trainer(trainer);
+    // The checkpoint holds rank 0's random streams; the other ranks draw their own again.
+    if (!leader) trainer.reseed(settings.seed ^ static_cast<uint64_t>(counters.step) << 20);
     log_info("resumed from ", resume_from->string(), " at step ", counters.step, ", ",
              counters.frames, " frames");
   }
 
-  std::filesystem::create_directories(run_dir / "images");
-  // The heading --print-config writes, so that the file and its re-read compare equal.
-  write_file_atomically((run_dir / "config.cfg").string(),
-                        config.to_ini("spiral train --config FILE reads this"));
-  MetricsFile metrics_file = resume_from && std::filesystem::exists(metrics_path)
-                                 ? reopen_metrics(metrics_path, counters.step)
-                                 : create_metrics(metrics_path);
-  io::File& metrics = metrics_file.file;
-  std::vector<io::Dataset>& columns = metrics_file.columns;
-  metrics.start_swmr_write();
+  std::optional<MetricsFile> metrics;
+  if (leader) {
+    std::filesystem::create_directories(run_dir / "images");
+    // The heading --print-config writes, so that the file and its re-read compare equal.
+    write_file_atomically((run_dir / "config.cfg").string(),
+                          config.to_ini("spiral train --config FILE reads this"));
+    metrics = resume_from && std::filesystem::exists(metrics_path)
+                  ? reopen_metrics(metrics_path, counters.step)
+                  : create_metrics(metrics_path);
+    metrics->file.start_swmr_write();
+  }
 
   const int64_t frame_budget = config.get_int("frames");
   const double time_limit = config.get_real("time-limit");
@@ -319,7 +381,7 @@ int run_train(const Config& config, CommandContext& context) {
   // that was never interrupted.
   learn::HeldOutResult held;
   held.mse = held.blank_mse = std::numeric_limits<double>::quiet_NaN();
-  if (!resume_from) {
+  if (!resume_from && leader) {
     held = trainer.held_out();
     log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
   }
@@ -331,7 +393,9 @@ int run_train(const Config& config, CommandContext& context) {
   double last_step_seconds = 0;
   double last_checkpoint = 0;
   bool stopped_by_time = false;
+  bool stopped_by_signal = false;
   const auto write_checkpoint = [&] {
+    if (!leader) return;
     const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
     learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
                            checkpoint_replay);
@@ -342,17 +406,27 @@ int run_train(const Config& config, CommandContext& context) {
     last_checkpoint = elapsed();
   };
   SignalGuard signals;
-  while (frames < frame_budget && signals.received() == 0) {
-    if (time_limit > 0 && elapsed() + last_step_seconds >= time_limit) {
+  while (frames < frame_budget) {
+    // Every rank stops at the same update: when any of them was signalled or ran out of time.
+    double stop[] = {signals.received() != 0 ? 1.0 : 0.0,
+                     time_limit > 0 && elapsed() + last_step_seconds >= time_limit ? 1.0 : 0.0};
+    world.allreduce_sum(stop, 2);
+    if (stop[0] > 0) {
+      stopped_by_signal = true;
+      break;
+    }
+    if (stop[1] > 0) {
       stopped_by_time = true;
       break;
     }
     const double step_start = elapsed();
     const learn::TrainStepStats stats = trainer.train_step();
     ++step;
-    frames += stats.frames;
+    frames += stats.frames * world.size();
     double mse = std::numeric_limits<double>::quiet_NaN();
     const bool last = frames >= frame_budget;
+    if (world.size() > 1 && step % eval_every == 0) check_ranks_agree(world, trainer, step);
+    if (!leader) continue;
     if (step % eval_every == 0 || step % images_every == 0 || last) {
       held = trainer.held_out();
       mse = last_mse = held.mse;
@@ -364,10 +438,11 @@ int run_train(const Config& config, CommandContext& context) {
     const double wall_time = wall_offset + now;
     const double reals[] = {wall_time,    stats.policy_loss,        stats.value_loss, stats.entropy,
                             stats.reward, stats.discriminator_loss, stats.grad_norm,  mse};
+    std::vector<io::Dataset>& columns = metrics->columns;
     columns[0].append(&ints[0], 1);
     columns[1].append(&ints[1], 1);
     for (size_t i = 0; i < std::size(reals); ++i) columns[i + 2].append(&reals[i], 1);
-    metrics.flush();
+    metrics->file.flush();
     if (checkpoint_every > 0 && now - last_checkpoint >= checkpoint_every && !last) {
       write_checkpoint();
     }
@@ -385,15 +460,19 @@ int run_train(const Config& config, CommandContext& context) {
   // The final checkpoint comes before any further evaluation, so that resuming from it draws the
   // same random numbers as going on would have.
   write_checkpoint();
-  const int stop_signal = signals.received();
+  // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself.
+  const int stop_signal =
+      signals.received() != 0 ? signals.received() : stopped_by_signal ? SIGTERM : 0;
   int exit_code = 0;
   if (stop_signal != 0) {
     log_info(signal_name(stop_signal), " received: stopped after ", frames, " frames",
              stop_signal == SIGINT ? "" : "; exit code 3 asks for a requeue with --resume auto");
     if (stop_signal != SIGINT) exit_code = kCheckpointedExitCode;
   } else if (stopped_by_time) {
-    held = trainer.held_out();
-    write_grid(run_dir, step, held);
+    if (leader) {
+      held = trainer.held_out();
+      write_grid(run_dir, step, held);
+    }
     log_info("time limit reached after ", frames, " frames");
     if (frames < frame_budget) exit_code = kCheckpointedExitCode;
   }

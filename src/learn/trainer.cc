@@ -11,13 +11,33 @@
 #include "spiral/learn/rollout.h"
 
 namespace spiral::learn {
+namespace {
+
+// The seed of this rank's random streams: the run's seed on rank 0, a distinct one elsewhere.
+uint64_t rank_seed(uint64_t seed, int rank) {
+  return seed ^ (static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
+}
+
+// Every parameter's gradient (zeros where backward left none), averaged over the ranks when the
+// configuration asks for it.
+void average_gradients(const TrainerConfig& config, const std::vector<torch::Tensor>& params) {
+  if (!config.average_gradients) return;
+  std::vector<torch::Tensor> grads;
+  for (torch::Tensor p : params) {  // a handle copy: the same parameter
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  config.average_gradients(grads);
+}
+
+}  // namespace
 Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset)
     : config_(config),
       dataset_(std::move(dataset)),
       device_(config.device),
       replay_(config.replay_batches),
-      generator_(model::make_generator(config.seed)),
-      rng_(config.seed) {
+      generator_(model::make_generator(rank_seed(config.seed, config.rank))),
+      rng_(rank_seed(config.seed, config.rank)) {
   const render::EnvironmentSettings& env = config_.environment;
   if (env.kind == render::EnvironmentSettings::Kind::kPainter) {
     canvas_ = env.painter.canvas;
@@ -68,6 +88,11 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
   policy_optimizer_ = make_adam(policy_->parameters(), policy_adam_options(config_.policy_lr));
   discriminator_optimizer_ =
       make_adam(discriminator_->parameters(), discriminator_adam_options(config_.discriminator_lr));
+}
+
+void Trainer::reseed(uint64_t seed) {
+  generator_ = model::make_generator(rank_seed(seed, config_.rank));
+  rng_.seed(rank_seed(seed, config_.rank));
 }
 
 int64_t Trainer::frames_per_step() const {
@@ -162,6 +187,7 @@ TrainStepStats Trainer::train_step() {
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c);
   policy_optimizer_->zero_grad();
   loss.total.backward();
+  average_gradients(config_, policy_->parameters());
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
   policy_optimizer_->step();
   stats.policy_loss = loss.policy.item<double>();
@@ -187,6 +213,7 @@ TrainStepStats Trainer::train_step() {
       discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
   discriminator_optimizer_->zero_grad();
   d_loss.total.backward();
+  average_gradients(config_, discriminator_->parameters());
   discriminator_optimizer_->step();
   stats.discriminator_loss = d_loss.total.item<double>();
   return stats;

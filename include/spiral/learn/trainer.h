@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -42,6 +43,13 @@ struct TrainerConfig {
   torch::Device device = torch::kCPU;  // where both networks and their updates run
   bool greedy_eval = false;  // held_out(): argmax commands instead of sampling with a fixed seed
   uint64_t seed = 1;
+  // Data-parallel training (--mode sync on several ranks): this rank's index draws its own
+  // episodes, targets and samples (rank 0 draws what a single rank would); the parameters start
+  // equal on every rank from `seed`.
+  int rank = 0;
+  // When set, called after every backward pass with the network's gradients (every parameter has
+  // one) to average them over the ranks in place; collective, so every rank must take every step.
+  std::function<void(const std::vector<torch::Tensor>&)> average_gradients;
 };
 
 // The scalars of one train_step().
@@ -75,6 +83,9 @@ class Trainer {
   HeldOutResult held_out();
 
   int64_t frames_per_step() const;
+  // Restarts this rank's random streams (episodes, targets, samples) from `seed` (mixed with the
+  // rank as at construction); parameters and optimizers are untouched.
+  void reseed(uint64_t seed);
   model::Policy& policy() { return policy_; }
   model::Discriminator& discriminator() { return discriminator_; }
   // The settings the Trainer was built with.
