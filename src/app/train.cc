@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -73,8 +73,9 @@ std::vector<OptionGroup> train_options() {
            bool_option("conditional", true, "Condition the agent on a target image"),
            int_option("held-out", 64, 1, 65536, "images",
                       "Fixed held-out images (split every:10) whose reconstruction MSE is tracked"),
-           bool_option("eval-greedy", false,
-                       "Held-out episodes take the most likely commands (else sampled, fixed seed)"),
+           bool_option(
+               "eval-greedy", false,
+               "Held-out episodes take the most likely commands (else sampled, fixed seed)"),
        }},
       {"agent",
        {
@@ -225,7 +226,8 @@ learn::TrainerConfig trainer_config(const Config& config,
   } else if (per_step) {
     t.reward.discriminator_mode = learn::DiscriminatorReward::kPerStep;
   }
-  t.reward.l2_form = config.get_text("l2-form") == "mean" ? learn::L2Form::kMean : learn::L2Form::kSum;
+  t.reward.l2_form =
+      config.get_text("l2-form") == "mean" ? learn::L2Form::kMean : learn::L2Form::kSum;
   t.reward.stroke_penalty = config.get_real("stroke-penalty");
   t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");
@@ -287,9 +289,8 @@ void check_ranks_agree(const dist::Communicator& world, learn::Trainer& trainer,
   mean /= world.size();
   if (std::abs(mean - sum) > 1e-9 * std::max(1.0, std::abs(sum))) {
     throw std::runtime_error("rank " + std::to_string(world.rank()) + ": parameters differ from " +
-                             "the other ranks' after update " + std::to_string(step) +
-                             " (sum " + std::to_string(sum) + ", mean " + std::to_string(mean) +
-                             ")");
+                             "the other ranks' after update " + std::to_string(step) + " (sum " +
+                             std::to_string(sum) + ", mean " + std::to_string(mean) + ")");
   }
 }
 
@@ -314,8 +315,9 @@ int run_train(const Config& config, CommandContext& context) {
     std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
   }
   if (config.get_text("mode") != "sync") {
-    throw UserError("--mode async (actor, replay and learner roles) is not built in this version; "
-                    "--mode sync runs on any number of ranks");
+    throw UserError(
+        "--mode async (actor, replay and learner roles) is not built in this version; "
+        "--mode sync runs on any number of ranks");
   }
   // Every rank has checked that the run folder is free before rank 0 writes into it.
   world.barrier();
@@ -450,19 +452,22 @@ int run_train(const Config& config, CommandContext& context) {
       last_progress = now;
       // This process's rate: frames of earlier parts of a resumed run do not count.
       const double fps = static_cast<double>(frames - counters.frames) / std::max(now, 1e-9);
+      // Time to the frame budget, or to the time limit when that comes first.
+      double eta = static_cast<double>(frame_budget - frames) / fps;
+      if (time_limit > 0) eta = std::min(eta, std::max(0.0, time_limit - now));
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
                " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",
-               last_mse, " elapsed ", format_duration(now), " ETA ",
-               format_duration(static_cast<double>(frame_budget - frames) / fps));
+               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta));
     }
   }
   // The final checkpoint comes before any further evaluation, so that resuming from it draws the
   // same random numbers as going on would have.
   write_checkpoint();
   // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself.
-  const int stop_signal =
-      signals.received() != 0 ? signals.received() : stopped_by_signal ? SIGTERM : 0;
+  const int stop_signal = signals.received() != 0 ? signals.received()
+                          : stopped_by_signal     ? SIGTERM
+                                                  : 0;
   int exit_code = 0;
   if (stop_signal != 0) {
     log_info(signal_name(stop_signal), " received: stopped after ", frames, " frames",
