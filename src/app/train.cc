@@ -144,16 +144,25 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-// Writes images/reconstruction-<step>.png: held-out targets above their reconstructions.
+// Writes images/reconstruction-<step>.png (held-out targets above their reconstructions), or
+// images/samples-<step>.png for an unconditional agent.
 void write_grid(const std::filesystem::path& run_dir, int64_t step,
                 const learn::HeldOutResult& held) {
+  const bool samples = held.targets.empty();  // an unconditional agent's samples
   char name[64];
-  std::snprintf(name, sizeof name, "reconstruction-%08lld.png", static_cast<long long>(step));
+  std::snprintf(name, sizeof name, "%s-%08lld.png", samples ? "samples" : "reconstruction",
+                static_cast<long long>(step));
   const std::filesystem::path path = run_dir / "images" / name;
   const size_t columns = std::min<size_t>(8, held.renders.size());
   if (columns == 0) return;
-  std::vector<Image> cells(held.targets.begin(), held.targets.begin() + columns);
-  cells.insert(cells.end(), held.renders.begin(), held.renders.begin() + columns);
+  std::vector<Image> cells;
+  if (samples) {  // two rows of samples
+    cells.assign(held.renders.begin(),
+                 held.renders.begin() + std::min<size_t>(2 * columns, held.renders.size()));
+  } else {  // targets above their reconstructions
+    cells.assign(held.targets.begin(), held.targets.begin() + columns);
+    cells.insert(cells.end(), held.renders.begin(), held.renders.begin() + columns);
+  }
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
 }
 

@@ -67,10 +67,8 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
   held_out_indices_ = chosen;
 
   envs_ = std::make_unique<render::EnvironmentBatch>(env, config_.batch, config_.render_threads);
-  if (config_.conditional) {
-    eval_envs_ = std::make_unique<render::EnvironmentBatch>(env, static_cast<int>(held),
-                                                            config_.render_threads);
-  }
+  eval_envs_ = std::make_unique<render::EnvironmentBatch>(env, static_cast<int>(held),
+                                                          config_.render_threads);
 
   torch::manual_seed(config_.seed);  // parameter initialisation
   model::PolicyConfig policy_config = config_.policy;
@@ -221,12 +219,10 @@ TrainStepStats Trainer::train_step() {
 
 HeldOutResult Trainer::held_out() {
   HeldOutResult result;
-  const torch::Tensor target = targets(held_out_indices_, &result.targets);
+  std::vector<Image> images;
+  const torch::Tensor target = targets(held_out_indices_, &images);
   result.blank_mse = (1.0 - target).pow(2).mean().item<double>();
-  if (!config_.conditional) {
-    result.mse = std::numeric_limits<double>::quiet_NaN();
-    return result;
-  }
+  if (config_.conditional) result.targets = std::move(images);
   // The same environment seeds and sampling draws at every evaluation, apart from the training
   // streams, so that evaluations compare across updates and leave training's random numbers alone.
   RolloutOptions options;
@@ -235,8 +231,11 @@ HeldOutResult Trainer::held_out() {
   for (int i = 0; i < eval_envs_->size(); ++i) options.seeds.push_back(config_.seed * 7919 + i);
   at::Generator eval_generator = model::make_generator(config_.seed + 1000003);
   const torch::Tensor renders =
-      play_episodes(policy_, *eval_envs_, target, options, &eval_generator, false).final_canvases;
-  result.mse = (renders - target).pow(2).mean().item<double>();
+      play_episodes(policy_, *eval_envs_, config_.conditional ? target : torch::Tensor(), options,
+                    &eval_generator, false)
+          .final_canvases;
+  result.mse = config_.conditional ? (renders - target).pow(2).mean().item<double>()
+                                   : std::numeric_limits<double>::quiet_NaN();
   for (int64_t i = 0; i < renders.size(0); ++i) {
     result.renders.push_back(tensor_to_image(renders[i]));
   }

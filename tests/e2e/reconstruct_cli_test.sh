@@ -61,6 +61,8 @@ check "sample refusal: says conditional" grep -q "conditional agent" <<<"$err"
 
 run train "${tiny[@]}" --name uncond --conditional false
 check "unconditional train exits 0" test "$code" -eq 0
+check "unconditional train draws a samples grid" test -n "$(ls runs/uncond/images/samples-*.png 2>/dev/null)"
+check "unconditional train draws no reconstruction grid" test -z "$(ls runs/uncond/images/reconstruction-*.png 2>/dev/null)"
 run sample --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 4 --out samples --threads 2
 check "sample exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5

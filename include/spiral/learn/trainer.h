@@ -79,7 +79,8 @@ class Trainer {
   // One policy update and one discriminator update.
   TrainStepStats train_step();
   // Episodes on the held-out targets, sampled with the same seed every time (greedy with
-  // greedy_eval); conditional agents only (else mse is NaN). Draws nothing from training's streams.
+  // greedy_eval); unconditional agents paint samples (mse NaN, no targets). Draws nothing from
+  // training's streams.
   HeldOutResult held_out();
 
   int64_t frames_per_step() const;
