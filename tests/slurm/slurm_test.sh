@@ -60,9 +60,12 @@ for ((i = 0; i < 600; i++)); do grep -qs ' frames 60 ' "resume-$resume.out" && b
 "$python" "$analysis/spiral_h5.py" "$work/runs/resume-$resume" >live.txt 2>&1
 live_ok=$?
 scancel --signal=USR1 --batch "$resume"
-# Slurm makes a requeued job eligible again only after a delay (2 minutes); skip the wait.
+# Slurm makes a requeued job eligible again only after a delay (2 minutes); shorten the wait to
+# 2 seconds. Not to nothing: slurmd refuses a launch whose credential was issued in the same
+# second as the old run's was revoked ("Job credential revoked"), and the job ends FAILED.
 for ((i = 0; i < 300; i++)); do
   if [[ "$(squeue -h -j "$resume" -o %r 2>/dev/null)" == BeginTime ]]; then
+    sleep 2
     scontrol update JobId="$resume" StartTime=now
     break
   fi
@@ -174,7 +177,12 @@ with h5py.File(sys.argv[1], "r") as f:
 print("ok")
 PY
   check "spiral requeue: frames and steps continue without gaps or repeats" grep -qx ok resume.txt
-  [[ "$(cat resume.txt)" == ok ]] || { cat resume.txt; tail -5 "resume-$resume".{out,err}; }
+  if [[ "$(cat resume.txt)" != ok || "$state" != COMPLETED ]]; then
+    cat resume.txt
+    tail -n 25 "resume-$resume".{out,err}
+    scontrol show job "$resume"
+    grep -E "JobId=$resume[^0-9]|job_id=$resume[^0-9]" "$work/cluster/log/"*.log | tail -n 30
+  fi
 fi
 
 if [[ -n "$mpi_job" ]]; then
