@@ -31,9 +31,6 @@ struct Command {
 int dispatch(const Command& command, const std::string& words, const std::vector<std::string>& args,
              CommandContext& context);
 
-// A subcommand this version does not implement yet: it parses its options, says so, exits 2.
-Command not_built(std::string name, std::string summary);
-
 // Every subcommand, in the order `spiral --help` lists them.
 std::vector<Command> all_commands();
 
@@ -54,6 +51,9 @@ Command reconstruct_command();
 
 // The `spiral sample` command.
 Command sample_command();
+
+// The `spiral inspect` command.
+Command inspect_command();
 
 // The `spiral render` command.
 Command render_command();

@@ -33,6 +33,9 @@
 namespace spiral::app {
 namespace {
 
+// Exit code of a run stopped by --max-skipped-updates non-finite updates in a row (diverged).
+constexpr int kDivergedExitCode = 4;
+
 std::vector<OptionGroup> train_options() {
   return {
       {"run",
@@ -88,6 +91,9 @@ std::vector<OptionGroup> train_options() {
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
+           int_option("max-skipped-updates", 20, 1, 1000000, "updates",
+                      "Stop (exit code 4, no new checkpoint) after this many updates in a row "
+                      "skipped for NaN or infinite gradients"),
            choice_option("reward", "discriminator", {"discriminator", "l2"},
                          "Reward: D(render) (conditional D: D(target, render)) or -L2(render, "
                          "target) (conditional only; the paper's baseline)"),
@@ -131,17 +137,11 @@ const std::vector<Series>& metric_series() {
        "Reconstruction MSE per pixel on [0, 1] over the held-out set (sampled with a fixed seed, "
        "or greedy with --eval-greedy); NaN when not evaluated at this step (see --eval-every) or "
        "unconditional"},
+      {"skipped", "",
+       "Network updates not applied for NaN or infinite gradients: 0 none, 1 the policy's, 2 the "
+       "discriminator's, 3 both (int64)"},
   };
   return series;
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds)) return "?";
-  const int64_t s = static_cast<int64_t>(seconds + 0.5);
-  char text[32];
-  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return text;
 }
 
 // Writes images/reconstruction-<step>.png (held-out targets above their reconstructions), or
@@ -166,6 +166,11 @@ void write_grid(const std::filesystem::path& run_dir, int64_t step,
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
 }
 
+// Whether a series holds int64 values (the others hold doubles).
+bool is_integer(const Series& series) {
+  return series.name == "step" || series.name == "frames" || series.name == "skipped";
+}
+
 // metrics.h5 and its columns, in metric_series() order.
 struct MetricsFile {
   io::File file;
@@ -175,9 +180,9 @@ struct MetricsFile {
 MetricsFile create_metrics(const std::filesystem::path& path) {
   MetricsFile metrics{io::File::create(path.string()), {}};
   for (const Series& series : metric_series()) {
-    const bool integer = series.name == "step" || series.name == "frames";
-    io::Dataset column = integer ? metrics.file.root().create_dataset<int64_t>(series.name, {})
-                                 : metrics.file.root().create_dataset<double>(series.name, {});
+    io::Dataset column = is_integer(series)
+                             ? metrics.file.root().create_dataset<int64_t>(series.name, {})
+                             : metrics.file.root().create_dataset<double>(series.name, {});
     column.set_attribute("units", series.units);
     column.set_attribute("description", series.description);
     metrics.columns.push_back(std::move(column));
@@ -185,25 +190,51 @@ MetricsFile create_metrics(const std::filesystem::path& path) {
   return metrics;
 }
 
-// Reopens a run's metrics.h5 for appending after a checkpoint of `step`: rows of later steps
-// (written after that checkpoint by a run that then died) are dropped.
+// Reopens a run's metrics.h5 for appending after a checkpoint of `step`. Its rows up to that
+// step are copied into a new file that replaces it: rows of later steps (written after that
+// checkpoint by a run that then died) are dropped, and so is the open-for-writing mark a killed
+// writer leaves in the file, which would refuse opening it for writing.
 MetricsFile reopen_metrics(const std::filesystem::path& path, int64_t step) {
+  const std::vector<Series>& series = metric_series();
+  std::vector<std::vector<int64_t>> integers(series.size());  // filled for integer series
+  std::vector<std::vector<double>> reals(series.size());      // filled for the others
+  {
+    const io::File old = io::File::open(path.string(), io::File::Mode::kSwmrRead);
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (!old.root().has(series[i].name)) {
+        throw UserError(path.string() + " has no series '" + series[i].name +
+                        "' to continue; resume into another --name");
+      }
+      const io::Dataset column = old.root().open_dataset(series[i].name);
+      if (is_integer(series[i])) {
+        integers[i] = column.read<int64_t>();
+      } else {
+        reals[i] = column.read<double>();
+      }
+    }
+  }
+  // Whole rows up to `step` (a killed writer may have appended part of a row).
+  size_t keep = 0;
+  while (keep < integers[0].size() && integers[0][keep] <= step) ++keep;
+  for (size_t i = 0; i < series.size(); ++i) {
+    keep = std::min(keep, is_integer(series[i]) ? integers[i].size() : reals[i].size());
+  }
+  const std::filesystem::path copy = path.string() + ".tmp";
+  {
+    MetricsFile fresh = create_metrics(copy);
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (is_integer(series[i])) {
+        fresh.columns[i].append(integers[i].data(), keep);
+      } else {
+        fresh.columns[i].append(reals[i].data(), keep);
+      }
+    }
+    fresh.file.close();
+  }
+  std::filesystem::rename(copy, path);
   MetricsFile metrics{io::File::open(path.string(), io::File::Mode::kReadWrite), {}};
-  for (const Series& series : metric_series()) {
-    if (!metrics.file.root().has(series.name)) {
-      throw UserError(path.string() + " has no series '" + series.name +
-                      "' to continue; resume into another --name");
-    }
-    metrics.columns.push_back(metrics.file.root().open_dataset(series.name));
-  }
-  const std::vector<int64_t> steps = metrics.columns.front().read<int64_t>();
-  hsize_t keep = 0;
-  while (keep < steps.size() && steps[keep] <= step) ++keep;
-  for (io::Dataset& column : metrics.columns) {
-    if (column.rows() > keep && H5Dset_extent(column.id(), &keep) < 0) {
-      throw UserError(path.string() + ": cannot drop the rows after step " + std::to_string(step));
-    }
-  }
+  for (const Series& one : series)
+    metrics.columns.push_back(metrics.file.root().open_dataset(one.name));
   return metrics;
 }
 
@@ -355,9 +386,18 @@ int run_train(const Config& config, CommandContext& context) {
   }
   learn::CheckpointCounters counters;
   if (resume_from) {
-    counters = learn::CheckpointFile(*resume_from).load_trainer(trainer);
-    // The checkpoint holds rank 0's random streams; the other ranks draw their own again.
-    if (!leader) trainer.reseed(settings.seed ^ static_cast<uint64_t>(counters.step) << 20);
+    const learn::CheckpointFile checkpoint(*resume_from);
+    counters = checkpoint.load_trainer(trainer, world.rank());
+    if (checkpoint.header().ranks != world.size()) {
+      if (leader) {
+        log_warning(resume_from->string(), " holds the random streams of ",
+                    checkpoint.header().ranks, " rank(s), this run has ", world.size(),
+                    ": it goes on, but not exactly as an uninterrupted run would");
+      }
+      if (world.rank() >= checkpoint.header().ranks) {
+        trainer.reseed(settings.seed ^ static_cast<uint64_t>(counters.step) << 20);
+      }
+    }
     log_info("resumed from ", resume_from->string(), " at step ", counters.step, ", ",
              counters.frames, " frames");
   }
@@ -381,6 +421,7 @@ int run_train(const Config& config, CommandContext& context) {
   const double progress_every = config.get_real("progress-every");
   const double checkpoint_every = config.get_real("checkpoint-every") * 60;
   const int keep_checkpoints = static_cast<int>(config.get_int("keep-checkpoints"));
+  const int64_t max_skipped = config.get_int("max-skipped-updates");
   const bool checkpoint_replay = config.get_bool("checkpoint-replay");
   const std::string config_ini = config.to_ini("spiral train --config FILE reads this");
   const auto start = std::chrono::steady_clock::now();
@@ -405,11 +446,23 @@ int run_train(const Config& config, CommandContext& context) {
   double last_checkpoint = 0;
   bool stopped_by_time = false;
   bool stopped_by_signal = false;
+  int64_t skipped_in_a_row = 0;
+  // Collective: rank 0 writes every rank's state.
   const auto write_checkpoint = [&] {
+    std::vector<std::string> other_ranks =
+        world.gather(leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
     if (!leader) return;
+    other_ranks.erase(other_ranks.begin());
     const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
-    learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
-                           checkpoint_replay);
+    try {
+      learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
+                             checkpoint_replay, other_ranks);
+    } catch (const std::exception& error) {
+      const std::vector<std::filesystem::path> newest = learn::list_checkpoints(run_dir);
+      throw std::runtime_error("checkpoint of update " + std::to_string(step) +
+                               " not written: " + error.what() + "; the newest checkpoint is " +
+                               (newest.empty() ? "none" : newest.front().string()));
+    }
     for (const std::filesystem::path& old : learn::prune_checkpoints(run_dir, keep_checkpoints)) {
       log_debug("removed ", old.string());
     }
@@ -418,22 +471,39 @@ int run_train(const Config& config, CommandContext& context) {
   };
   SignalGuard signals;
   while (frames < frame_budget) {
-    // Every rank stops at the same update: when any of them was signalled or ran out of time.
-    double stop[] = {signals.received() != 0 ? 1.0 : 0.0,
-                     time_limit > 0 && elapsed() + last_step_seconds >= time_limit ? 1.0 : 0.0};
-    world.allreduce_sum(stop, 2);
-    if (stop[0] > 0) {
+    // Every rank stops at the same update: when any of them was signalled or ran out of time;
+    // rank 0's clock says when to checkpoint.
+    double due[] = {signals.received() != 0 ? 1.0 : 0.0,
+                    time_limit > 0 && elapsed() + last_step_seconds >= time_limit ? 1.0 : 0.0,
+                    leader && checkpoint_every > 0 && step > counters.step &&
+                            elapsed() - last_checkpoint >= checkpoint_every
+                        ? 1.0
+                        : 0.0};
+    world.allreduce_sum(due, 3);
+    if (due[0] > 0) {
       stopped_by_signal = true;
       break;
     }
-    if (stop[1] > 0) {
+    if (due[1] > 0) {
       stopped_by_time = true;
       break;
     }
+    if (due[2] > 0) write_checkpoint();
+    if (skipped_in_a_row >= max_skipped) break;
     const double step_start = elapsed();
     const learn::TrainStepStats stats = trainer.train_step();
     ++step;
     frames += stats.frames * world.size();
+    // Skip decisions come from averaged gradients: every rank makes the same ones.
+    const int64_t skipped = (stats.policy_skipped ? 1 : 0) + (stats.discriminator_skipped ? 2 : 0);
+    skipped_in_a_row = skipped != 0 ? skipped_in_a_row + 1 : 0;
+    if (skipped != 0 && leader) {
+      log_warning("update ", step, ": NaN or infinite gradient of the ",
+                  skipped == 1   ? "policy"
+                  : skipped == 2 ? "discriminator"
+                                 : "policy and the discriminator",
+                  ", not applied (", skipped_in_a_row, " in a row)");
+    }
     double mse = std::numeric_limits<double>::quiet_NaN();
     const bool last = frames >= frame_budget;
     if (world.size() > 1 && step % eval_every == 0) check_ranks_agree(world, trainer, step);
@@ -445,7 +515,7 @@ int run_train(const Config& config, CommandContext& context) {
     }
     const double now = elapsed();
     last_step_seconds = now - step_start;
-    const int64_t ints[] = {step, frames};
+    const int64_t ints[] = {step, frames, skipped};
     const double wall_time = wall_offset + now;
     const double reals[] = {wall_time,    stats.policy_loss,        stats.value_loss, stats.entropy,
                             stats.reward, stats.discriminator_loss, stats.grad_norm,  mse};
@@ -453,10 +523,8 @@ int run_train(const Config& config, CommandContext& context) {
     columns[0].append(&ints[0], 1);
     columns[1].append(&ints[1], 1);
     for (size_t i = 0; i < std::size(reals); ++i) columns[i + 2].append(&reals[i], 1);
+    columns[std::size(reals) + 2].append(&ints[2], 1);
     metrics->file.flush();
-    if (checkpoint_every > 0 && now - last_checkpoint >= checkpoint_every && !last) {
-      write_checkpoint();
-    }
     if (now - last_progress >= progress_every || last) {
       last_progress = now;
       // This process's rate: frames of earlier parts of a resumed run do not count.
@@ -469,6 +537,17 @@ int run_train(const Config& config, CommandContext& context) {
                " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",
                last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta));
     }
+  }
+  if (skipped_in_a_row >= max_skipped) {
+    // The networks are as after the last applied update, but that state produced nothing else:
+    // the checkpoints on disk stay the newest.
+    const std::vector<std::filesystem::path> checkpoints = learn::list_checkpoints(run_dir);
+    log_error(skipped_in_a_row, " updates in a row had NaN or infinite gradients (see ",
+              metrics_path.string(), ", column skipped): stopped after ", frames,
+              " frames without a new checkpoint; the newest is ",
+              checkpoints.empty() ? "none" : checkpoints.front().string(),
+              " (try a lower learning rate or --grad-clip)");
+    return kDivergedExitCode;
   }
   // The final checkpoint comes before any further evaluation, so that resuming from it draws the
   // same random numbers as going on would have.

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 
@@ -91,6 +93,15 @@ void log_line(LogLevel level, const std::string& message) {
   std::fflush(nullptr);  // keep the order with anything printed through stdio
   std::lock_guard<std::mutex> lock(state().mutex);
   write_all(level >= LogLevel::kWarning ? STDERR_FILENO : STDOUT_FILENO, line);
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds)) return "?";
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
 }
 
 }  // namespace spiral

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <stdexcept>
 
 namespace spiral::dist {
@@ -47,6 +48,30 @@ void Communicator::allreduce_sum(float* values, size_t count) const {
 
 void Communicator::allreduce_sum(double* values, size_t count) const {
   allreduce_in_chunks(values, count, MPI_DOUBLE, comm_);
+}
+
+std::vector<std::string> Communicator::gather(const std::string& bytes, int root) const {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    throw std::runtime_error("gather: " + std::to_string(bytes.size()) + " bytes is over 2 GiB");
+  }
+  const int mine = static_cast<int>(bytes.size());
+  const bool is_root = rank() == root;
+  std::vector<int> sizes(is_root ? size() : 0);
+  check_mpi(MPI_Gather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, comm_), "MPI_Gather");
+  std::vector<int> offsets(sizes.size());
+  int64_t total = 0;
+  for (size_t r = 0; r < sizes.size(); ++r) {
+    if (total + sizes[r] > INT_MAX) throw std::runtime_error("gather: over 2 GiB in all");
+    offsets[r] = static_cast<int>(total);
+    total += sizes[r];
+  }
+  std::string all(static_cast<size_t>(total), '\0');
+  check_mpi(MPI_Gatherv(bytes.data(), mine, MPI_BYTE, all.data(), sizes.data(), offsets.data(),
+                        MPI_BYTE, root, comm_),
+            "MPI_Gatherv");
+  std::vector<std::string> parts;
+  for (size_t r = 0; r < sizes.size(); ++r) parts.push_back(all.substr(offsets[r], sizes[r]));
+  return parts;
 }
 
 MpiRuntime::MpiRuntime(int* argc, char*** argv) {

@@ -25,11 +25,26 @@ herr_t innermost_error(unsigned n, const H5E_error2_t* error, void* data) {
   return 0;
 }
 
-// " (HDF5: <innermost message>)" for the failure that just happened, or "".
+// HDF5 frees its objects at exit unless told not to; after a failed close (a full disk) that
+// cleanup dereferences a half-closed file and crashes a process that was exiting cleanly.
+[[maybe_unused]] const bool kNoCleanupAtExit = [] {
+  H5dont_atexit();
+  return true;
+}();
+
+// " (HDF5: <innermost message>)" for the failure that just happened, or "". A failed system
+// call's long report is cut to its first words and the system's message.
 std::string hdf5_detail() {
   std::string message;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &message);
   H5Eclear2(H5E_DEFAULT);
+  const std::string marker = "error message = '";
+  const size_t system = message.find(marker);
+  if (system != std::string::npos) {
+    const size_t start = system + marker.size();
+    message = message.substr(0, message.find(':')) + ": " +
+              message.substr(start, message.find('\'', start) - start);
+  }
   return message.empty() ? "" : " (HDF5: " + message + ")";
 }
 

@@ -121,18 +121,41 @@ void load_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes
   optimizer.load(archive);
 }
 
+torch::Tensor bytes_tensor(const std::string& bytes) {
+  torch::Tensor tensor = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
+  std::copy(bytes.begin(), bytes.end(), tensor.data_ptr<uint8_t>());
+  return tensor;
+}
+
+std::string tensor_bytes(const torch::Tensor& tensor) {
+  const torch::Tensor bytes = tensor.to(torch::kCPU, torch::kUInt8).contiguous();
+  const char* data = reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>());
+  return std::string(data, data + bytes.numel());
+}
+
 std::string generator_bytes(at::Generator& generator) {
   std::lock_guard<std::mutex> lock(generator.mutex());
-  const torch::Tensor state = generator.get_state().contiguous();
-  const char* data = static_cast<const char*>(state.data_ptr());
-  return std::string(data, data + state.numel() * state.element_size());
+  return tensor_bytes(generator.get_state());
 }
 
 void set_generator(at::Generator& generator, const std::string& bytes) {
-  torch::Tensor state = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
-  std::copy(bytes.begin(), bytes.end(), state.data_ptr<uint8_t>());
+  const torch::Tensor state = bytes_tensor(bytes);
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
+}
+
+// Moves a stored replay onto the discriminator's device and into `trainer`.
+void restore_replay(Trainer& trainer, RenderReplay::State state) {
+  if (static_cast<int64_t>(state.renders.size()) > trainer.replay().capacity()) {
+    throw UserError("the replay holds " + std::to_string(state.renders.size()) +
+                    " batches, this run keeps " + std::to_string(trainer.replay().capacity()));
+  }
+  const torch::Device device = trainer.discriminator()->parameters().front().device();
+  for (torch::Tensor& render : state.renders) render = render.to(device);
+  for (torch::Tensor& target : state.targets) {
+    if (target.defined()) target = target.to(device);
+  }
+  trainer.replay().restore(std::move(state));
 }
 
 // Re-reads every dataset under `group` in its stored type and compares its CRC32 attribute.
@@ -317,16 +340,75 @@ std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
 
 std::vector<fs::path> prune_checkpoints(const fs::path& run_dir, int keep) {
   std::vector<fs::path> removed;
-  const std::vector<fs::path> all = list_checkpoints(run_dir);
-  for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < all.size(); ++i) {
-    std::error_code error;
-    if (fs::remove(all[i], error)) removed.push_back(all[i]);
+  std::vector<fs::path> doomed = list_checkpoints(run_dir);
+  doomed.erase(doomed.begin(), doomed.begin() + std::min<size_t>(std::max(keep, 0), doomed.size()));
+  // Temporary files of writes a killed process never finished.
+  static const std::regex temporary("ckpt-[0-9]{8,}\\.h5\\.tmp");
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(run_dir / "checkpoints", error)) {
+    if (std::regex_match(entry.path().filename().string(), temporary)) {
+      doomed.push_back(entry.path());
+    }
+  }
+  for (const fs::path& path : doomed) {
+    if (fs::remove(path, error)) removed.push_back(path);
   }
   return removed;
 }
 
+std::string rank_state(Trainer& trainer, bool with_replay) {
+  torch::serialize::OutputArchive archive;
+  archive.write("generator", bytes_tensor(generator_bytes(trainer.generator())));
+  std::ostringstream engine;
+  engine << trainer.rng();
+  archive.write("engine", bytes_tensor(engine.str()));
+  if (with_replay) {
+    const RenderReplay::State state = trainer.replay().state();
+    archive.write("replay_next", torch::tensor(state.next, torch::kInt64));
+    archive.write("replay_batches", torch::tensor(static_cast<int64_t>(state.renders.size())));
+    for (size_t i = 0; i < state.renders.size(); ++i) {
+      archive.write("renders_" + std::to_string(i), state.renders[i].cpu());
+      if (state.targets[i].defined()) {
+        archive.write("targets_" + std::to_string(i), state.targets[i].cpu());
+      }
+    }
+  }
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void restore_rank_state(Trainer& trainer, const std::string& bytes) {
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive archive;
+  archive.load_from(in);
+  // A new tensor per key: read() into a defined tensor would rebind that one in place.
+  const auto read = [&](const std::string& key) {
+    torch::Tensor value;
+    archive.read(key, value);
+    return value;
+  };
+  set_generator(trainer.generator(), tensor_bytes(read("generator")));
+  std::istringstream engine(tensor_bytes(read("engine")));
+  engine >> trainer.rng();
+  if (engine.fail()) throw UserError("unreadable random engine state");
+  torch::Tensor batches;
+  if (!archive.try_read("replay_batches", batches)) return;
+  RenderReplay::State state;
+  state.next = read("replay_next").item<int64_t>();
+  for (int64_t i = 0; i < batches.item<int64_t>(); ++i) {
+    const std::string index = std::to_string(i);
+    state.renders.push_back(read("renders_" + index));
+    torch::Tensor target;
+    state.targets.push_back(archive.try_read("targets_" + index, target) ? target
+                                                                         : torch::Tensor());
+  }
+  restore_replay(trainer, std::move(state));
+}
+
 void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCounters& counters,
-                     const std::string& config, bool with_replay) {
+                     const std::string& config, bool with_replay,
+                     const std::vector<std::string>& other_ranks) {
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   const fs::path temporary = path.string() + ".tmp";
@@ -354,6 +436,13 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
     std::ostringstream engine;
     engine << trainer.rng();
     write_bytes(rng, "engine", engine.str());
+    root.set_attribute("ranks", static_cast<int64_t>(1 + other_ranks.size()));
+    if (!other_ranks.empty()) {
+      io::Group ranks = root.create_group("ranks");
+      for (size_t r = 0; r < other_ranks.size(); ++r) {
+        write_bytes(ranks, "rank_" + std::to_string(r + 1), other_ranks[r]);
+      }
+    }
     if (with_replay) {
       const RenderReplay::State state = trainer.replay().state();
       io::Group replay = root.create_group("replay");
@@ -393,6 +482,7 @@ CheckpointFile::CheckpointFile(fs::path path) : path_(std::move(path)) {
     header_.policy_sizes = root.string_attribute("policy_sizes");
     header_.discriminator_sizes = root.string_attribute("discriminator_sizes");
     header_.has_replay = root.int_attribute("has_replay") != 0;
+    header_.ranks = root.has_attribute("ranks") ? root.int_attribute("ranks") : 1;
     verify_checksums(root);
     return 0;
   });
@@ -419,7 +509,7 @@ void CheckpointFile::load_policy(model::Policy& policy) const {
   });
 }
 
-CheckpointCounters CheckpointFile::load_trainer(Trainer& trainer) const {
+CheckpointCounters CheckpointFile::load_trainer(Trainer& trainer, int rank) const {
   check_policy(trainer.action_spec(), trainer.policy()->config());
   return naming_file(path_, [&] {
     compare_sizes("discriminator", header_.discriminator_sizes,
@@ -446,16 +536,16 @@ CheckpointCounters CheckpointFile::load_trainer(Trainer& trainer) const {
       const int64_t batches = replay.int_attribute("batches");
       for (int64_t i = 0; i < batches; ++i) {
         const std::string index = std::to_string(i);
-        state.renders.push_back(read_tensor(replay, "renders_" + index).to(d_device));
+        state.renders.push_back(read_tensor(replay, "renders_" + index));
         state.targets.push_back(replay.has("targets_" + index)
-                                    ? read_tensor(replay, "targets_" + index).to(d_device)
+                                    ? read_tensor(replay, "targets_" + index)
                                     : torch::Tensor());
       }
-      if (batches > trainer.replay().capacity()) {
-        throw UserError("the replay holds " + std::to_string(batches) +
-                        " batches, this run keeps " + std::to_string(trainer.replay().capacity()));
-      }
-      trainer.replay().restore(std::move(state));
+      restore_replay(trainer, std::move(state));
+    }
+    if (rank > 0 && rank < header_.ranks) {
+      restore_rank_state(trainer,
+                         read_bytes(root.open_group("ranks"), "rank_" + std::to_string(rank)));
     }
     return header_.counters;
   });

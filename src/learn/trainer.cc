@@ -187,7 +187,10 @@ TrainStepStats Trainer::train_step() {
   loss.total.backward();
   average_gradients(config_, policy_->parameters());
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
-  policy_optimizer_->step();
+  // A non-finite gradient (after averaging, so every rank decides alike) leaves the network and
+  // its optimizer as they were.
+  stats.policy_skipped = !std::isfinite(stats.grad_norm);
+  if (!stats.policy_skipped) policy_optimizer_->step();
   stats.policy_loss = loss.policy.item<double>();
   stats.value_loss = loss.value.item<double>();
   stats.entropy = loss.entropy.item<double>();
@@ -212,7 +215,8 @@ TrainStepStats Trainer::train_step() {
   discriminator_optimizer_->zero_grad();
   d_loss.total.backward();
   average_gradients(config_, discriminator_->parameters());
-  discriminator_optimizer_->step();
+  stats.discriminator_skipped = !std::isfinite(clip_gradients(discriminator_->parameters(), 0));
+  if (!stats.discriminator_skipped) discriminator_optimizer_->step();
   stats.discriminator_loss = d_loss.total.item<double>();
   return stats;
 }

@@ -62,11 +62,29 @@ check "checkpoint of step 4" test -s runs/a/checkpoints/ckpt-00000004.h5
 
 # A truncated newest checkpoint is skipped with a warning naming it.
 head -c 5000 runs/a/checkpoints/ckpt-00000004.h5 >runs/a/checkpoints/ckpt-00000009.h5
+touch runs/a/checkpoints/ckpt-00000010.h5.tmp
+run inspect runs/a
+check "inspect exits 0" test "$code" -eq 0
+check "inspect: the configuration" grep -q "dataset=mnist:.* episode-length=3 batch=4" <<<"$out"
+check "inspect: progress from metrics.h5" grep -q "4 rows: update 4, 48 frames" <<<"$out"
+check "inspect: last metrics" grep -q "policy_loss=.* held_out_mse=0\.[0-9]* (update 4)" <<<"$out"
+check "inspect: 3 checkpoints, newest first" \
+  test "$(grep -o 'ckpt-0*[0-9]*\.h5 ' <<<"$out" | xargs)" = "ckpt-00000009.h5 ckpt-00000004.h5 ckpt-00000002.h5"
+check "inspect: the truncated one is invalid, with the reason" \
+  grep -q "ckpt-00000009.h5 .*INVALID: .*ckpt-00000009.h5" <<<"$out"
+check "inspect: a valid one with its counters" \
+  grep -q "ckpt-00000004.h5 .*valid: update 4, 48 frames, 1 rank(s), with replay" <<<"$out"
+check "inspect: the unfinished write" grep -q "ckpt-00000010.h5.tmp  unfinished write" <<<"$out"
+check "inspect: no trajectory files" grep -qx "trajectory files: 0" <<<"$out"
+run inspect runs
+check "inspect of a folder that is not a run: exit 2, one line" \
+  test "$code" -eq 2 -a "$(lines "$err")" -eq 1
 run train "${tiny[@]}" --name a --frames 60 --resume auto --keep-checkpoints 2
 check "resume past a corrupt checkpoint exits 0" test "$code" -eq 0
 check "the corrupt one is named in a warning" grep -q "skipping checkpoint .*ckpt-00000009.h5" <<<"$err"
 check "resumed from the newest valid one" grep -q "resumed from .*ckpt-00000004.h5" <<<"$out"
 check "steps 1 to 5" test "$(steps_of a)" = "1 2 3 4 5"
+check "the next checkpoint removed the unfinished write" test ! -e runs/a/checkpoints/ckpt-00000010.h5.tmp
 check "--keep-checkpoints 2 keeps the newest two" \
   test "$(cd runs/a/checkpoints && ls)" = "$(printf 'ckpt-00000005.h5\nckpt-00000009.h5')"
 rm runs/a/checkpoints/ckpt-00000009.h5

@@ -39,8 +39,9 @@ check "unknown command exits 2" test "$code" -eq 2
 check "unknown command is named" grep -q "unknown command 'frobnicate'" <<<"$err"
 
 run inspect
-check "unimplemented command exits 2" test "$code" -eq 2
-check "unimplemented command says so" grep -q "not implemented" <<<"$err"
+check "inspect without a run folder exits 2" test "$code" -eq 2
+check "inspect without a run folder: one line asks for it" \
+  test "$(lines "$err")" -eq 1 -a -n "$(grep 'expected a run folder' <<<"$err")"
 
 leftovers=$(find "$work" -mindepth 1 ! -name '.out' ! -name '.err' | wc -l)
 check "failed commands wrote nothing" test "$leftovers" -eq 0

@@ -1,6 +1,7 @@
-// Real MPI collectives across ranks (run with 4 ranks by CTest).
+// Real MPI collectives across ranks (run with 2 and 4 ranks by CTest).
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "spiral/dist/mpi.h"
@@ -36,6 +37,24 @@ TEST(Allreduce, SumsALargeDoubleBuffer) {
   comm.allreduce_sum(values.data(), values.size());
   const int n = comm.size();
   for (double value : values) ASSERT_EQ(value, n * (n + 1) / 2.0);
+}
+
+TEST(Gather, CollectsEveryRanksBytesInRankOrderOnTheRoot) {
+  const Communicator comm = world();
+  const int root = comm.size() - 1;
+  // Parts of different lengths (rank 0's is empty) holding NUL bytes.
+  const auto part = [](int rank) {
+    return std::string(static_cast<size_t>(rank) * 3, '\0') + "r" + std::to_string(rank);
+  };
+  const std::vector<std::string> parts =
+      comm.gather(comm.rank() == 0 ? "" : part(comm.rank()), root);
+  if (comm.rank() != root) {
+    EXPECT_TRUE(parts.empty());
+    return;
+  }
+  ASSERT_EQ(parts.size(), static_cast<size_t>(comm.size()));
+  EXPECT_EQ(parts[0], "");
+  for (int r = 1; r < comm.size(); ++r) EXPECT_EQ(parts[r], part(r)) << "rank " << r;
 }
 
 }  // namespace

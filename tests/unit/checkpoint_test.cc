@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -156,6 +158,79 @@ TEST_F(CheckpointTest, RoundTripRestoresNetworksOptimizersRngAndReplay) {
     EXPECT_EQ(x.discriminator_loss, y.discriminator_loss);
   }
   expect_same(state_tensors(original), state_tensors(restored));
+}
+
+TEST_F(CheckpointTest, OtherRanksGetTheirOwnRandomStreamsAndReplayBack) {
+  TrainerConfig rank1_config = tiny_config(1);
+  rank1_config.rank = 1;
+  Trainer rank0(tiny_config(1), mnist());
+  Trainer rank1(rank1_config, mnist());
+  rank0.train_step();
+  rank1.train_step();
+  rank1.train_step();  // a replay of another length than rank 0's
+  const fs::path path = checkpoint_path(dir_, 2);
+  save_checkpoint(path, rank0, {2, 24, 0}, "", true, {rank_state(rank1, true)});
+  const CheckpointFile file(path);
+  EXPECT_EQ(file.header().ranks, 2);
+
+  Trainer resumed1(rank1_config, mnist());
+  resumed1.reseed(99);  // streams that differ from rank 1's before loading
+  file.load_trainer(resumed1, 1);
+  EXPECT_EQ(resumed1.replay().batches(), 2);
+  EXPECT_EQ(resumed1.rng()(), rank1.rng()());
+  EXPECT_TRUE(
+      torch::equal(torch::rand({8}, resumed1.generator()), torch::rand({8}, rank1.generator())));
+  const RenderReplay::State a = resumed1.replay().state();
+  const RenderReplay::State b = rank1.replay().state();
+  EXPECT_EQ(a.next, b.next);
+  ASSERT_EQ(a.renders.size(), b.renders.size());
+  for (size_t i = 0; i < a.renders.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a.renders[i], b.renders[i]));
+    EXPECT_TRUE(torch::equal(a.targets[i], b.targets[i]));
+  }
+  // The networks are rank 0's (data-parallel ranks hold the same ones).
+  expect_same(state_tensors(rank0), state_tensors(resumed1));
+
+  // A rank the checkpoint has no state for takes rank 0's.
+  TrainerConfig rank2_config = tiny_config(1);
+  rank2_config.rank = 2;
+  Trainer resumed2(rank2_config, mnist());
+  file.load_trainer(resumed2, 2);
+  EXPECT_EQ(resumed2.replay().batches(), 1);
+  EXPECT_EQ(resumed2.rng()(), rank0.rng()());
+}
+
+TEST_F(CheckpointTest, NonFiniteGradientsLeaveNetworksAndOptimizersAsTheyWere) {
+  Trainer trainer(tiny_config(1), mnist());
+  ASSERT_FALSE(trainer.train_step().policy_skipped);
+  const std::vector<torch::Tensor> before = state_tensors(trainer);
+  const std::vector<torch::Tensor> policy_adam = adam_state(trainer.policy_optimizer());
+  const std::vector<torch::Tensor> d_adam = adam_state(trainer.discriminator_optimizer());
+
+  // One NaN weight in D: NaN rewards, so NaN policy gradients, and a NaN D loss.
+  torch::Tensor weight = trainer.discriminator()->parameters().front();
+  const float kept = weight.view(-1)[0].item<float>();
+  {
+    torch::NoGradGuard no_grad;
+    weight.view(-1)[0].fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  const TrainStepStats stats = trainer.train_step();
+  EXPECT_TRUE(stats.policy_skipped);
+  EXPECT_TRUE(stats.discriminator_skipped);
+  EXPECT_FALSE(std::isfinite(stats.grad_norm));
+  {
+    torch::NoGradGuard no_grad;
+    weight.view(-1)[0].fill_(kept);
+  }
+  expect_same(before, state_tensors(trainer));
+  expect_same(policy_adam, adam_state(trainer.policy_optimizer()));
+  expect_same(d_adam, adam_state(trainer.discriminator_optimizer()));
+
+  // With the weight mended, updates apply again.
+  const TrainStepStats next = trainer.train_step();
+  EXPECT_FALSE(next.policy_skipped);
+  EXPECT_FALSE(next.discriminator_skipped);
+  EXPECT_FALSE(torch::equal(before.front(), trainer.policy()->parameters().front()));
 }
 
 TEST_F(CheckpointTest, AnotherActionSpecIsRefusedNamingThePart) {

@@ -24,6 +24,9 @@ void log_line(LogLevel level, const std::string& message);
 // The prefix log_line puts before a message of `level` now.
 std::string log_prefix(LogLevel level);
 
+// "H:MM:SS" for a duration in seconds ("?" when it is not finite).
+std::string format_duration(double seconds);
+
 namespace detail {
 template <typename... Parts>
 void log_parts(LogLevel level, const Parts&... parts) {

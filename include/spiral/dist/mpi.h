@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace spiral::dist {
 
@@ -19,6 +20,9 @@ class Communicator {
   // Sums `count` values element-wise over all ranks, in place (any count, even beyond INT_MAX).
   void allreduce_sum(float* values, size_t count) const;
   void allreduce_sum(double* values, size_t count) const;
+  // Every rank's `bytes`, in rank order, on rank `root`; an empty list on the other ranks.
+  // Each rank's part must be under 2 GiB.
+  std::vector<std::string> gather(const std::string& bytes, int root = 0) const;
   MPI_Comm raw() const { return comm_; }
 
  private:

@@ -34,6 +34,7 @@ struct CheckpointHeader {
   std::string policy_sizes;         // policy_sizes() of the policy
   std::string discriminator_sizes;  // discriminator_sizes() of the discriminator
   bool has_replay = false;          // whether the render replay is stored
+  int64_t ranks = 1;                // ranks whose random streams (and replays) are stored
 };
 
 // "canvas=64 channels=1 conditional=1 ..." for every size of a (resolved) policy config.
@@ -47,16 +48,22 @@ model::PolicyConfig parse_policy_sizes(const std::string& text);
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t step);
 // The checkpoint files of a run (ckpt-<digits>.h5 under <run_dir>/checkpoints), newest step first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
-// Removes all but the newest `keep` checkpoints of a run; returns the removed paths.
+// Removes all but the newest `keep` checkpoints of a run, and temporary files of unfinished
+// writes (call it only between writes); returns the removed paths.
 std::vector<std::filesystem::path> prune_checkpoints(const std::filesystem::path& run_dir,
                                                      int keep);
 
+// The random streams of a data-parallel rank's `trainer`, and its render replay when
+// `with_replay`, as bytes that rank 0 stores with save_checkpoint's `other_ranks`.
+std::string rank_state(Trainer& trainer, bool with_replay);
+
 // Writes `trainer`'s whole state to `path` through a temporary file in the same folder that is
 // renamed into place once complete (no partial file is ever left under `path`). `config` is the
-// resolved configuration as an INI file; `with_replay` stores the render replay too.
+// resolved configuration as an INI file; `with_replay` stores the render replay too;
+// `other_ranks` holds rank_state() of ranks 1, 2, ... of a multi-rank run.
 void save_checkpoint(const std::filesystem::path& path, Trainer& trainer,
                      const CheckpointCounters& counters, const std::string& config,
-                     bool with_replay = true);
+                     bool with_replay = true, const std::vector<std::string>& other_ranks = {});
 
 // An opened and verified checkpoint file. Every problem is a UserError naming the file.
 class CheckpointFile {
@@ -74,8 +81,9 @@ class CheckpointFile {
   // Loads the policy's parameters and buffers (after check_policy).
   void load_policy(model::Policy& policy) const;
   // Loads everything into `trainer` (networks, optimizers, RNGs, the replay when stored) after
-  // checking the ActionSpec and both networks' sizes against it; returns the counters.
-  CheckpointCounters load_trainer(Trainer& trainer) const;
+  // checking the ActionSpec and both networks' sizes against it; returns the counters. `rank`
+  // takes that rank's own random streams and replay when stored (header().ranks), else rank 0's.
+  CheckpointCounters load_trainer(Trainer& trainer, int rank = 0) const;
 
  private:
   std::filesystem::path path_;

@@ -61,6 +61,9 @@ struct TrainStepStats {
   double reward = 0;  // mean over episodes of the summed reward
   double discriminator_loss = 0;
   double grad_norm = 0;  // policy gradient norm before clipping
+  // Updates not applied because a gradient was NaN or infinite (the network is unchanged).
+  bool policy_skipped = false;
+  bool discriminator_skipped = false;
 };
 
 // A reconstruction of the held-out set (sampled with a fixed seed, or greedy).
