@@ -16,6 +16,7 @@
 #include "spiral/data/dataset.h"
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
+#include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
 
 namespace spiral::app {
@@ -92,10 +93,12 @@ int run_reconstruct(const Config& config, CommandContext&) {
   // Evenly spaced over the held-out side, as the Trainer picks its held-out set.
   const data::CanvasFormat format{
       policy.canvas, policy.channels == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
+  std::vector<size_t> indices;
   std::vector<Image> targets;
   std::vector<torch::Tensor> rows;
   for (size_t i = 0; i < count; ++i) {
-    targets.push_back(data::canvas_image(*dataset, held_out[i * held_out.size() / count], format));
+    indices.push_back(held_out[i * held_out.size() / count]);
+    targets.push_back(data::canvas_image(*dataset, indices.back(), format));
     rows.push_back(learn::image_to_tensor(targets.back()));
   }
   const torch::Tensor target = torch::stack(rows);
@@ -120,7 +123,13 @@ int run_reconstruct(const Config& config, CommandContext&) {
 
   const std::filesystem::path out(config.get_text("out"));
   std::filesystem::create_directories(out);
-  write_episodes_h5((out / "reconstruction.h5").string(), agent, episodes, targets);
+  write_episodes_h5((out / "reconstruction.h5").string(), agent, episodes, targets,
+                    [&](io::Group& root) {
+                      root.set_attribute("dataset", spec);
+                      const std::vector<int64_t> index_values(indices.begin(), indices.end());
+                      root.write_array<int64_t>("target_indices", {count}, index_values)
+                          .set_attribute("description", "index of each target in the dataset");
+                    });
   io::write_png((out / "reconstruction.png").string(), comparison_grid(targets, episodes.renders));
   if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
   char line[160];
