@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "command.h"
+#include "human_points.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
@@ -34,6 +35,10 @@ std::vector<OptionGroup> reconstruct_options() {
                text_option("out", "reconstruction", "Folder for the files written"),
                bool_option("programs", false,
                            "Also write each program as JSON (and SVG for the painter)"),
+               text_option("strokes", "auto",
+                           "Human strokes of Omniglot targets to record: auto (the strokes_* set "
+                           "beside an images_* set, when there is one), none, or a strokes folder "
+                           "or zip"),
            }}};
 }
 
@@ -101,6 +106,9 @@ int run_reconstruct(const Config& config, CommandContext&) {
     targets.push_back(data::canvas_image(*dataset, indices.back(), format));
     rows.push_back(learn::image_to_tensor(targets.back()));
   }
+  const std::string strokes = strokes_source(config.get_text("strokes"), spec);
+  const HumanPoints points =
+      strokes.empty() ? HumanPoints{} : human_points(strokes, *dataset, indices, policy.canvas);
   const torch::Tensor target = torch::stack(rows);
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -129,6 +137,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
                       const std::vector<int64_t> index_values(indices.begin(), indices.end());
                       root.write_array<int64_t>("target_indices", {count}, index_values)
                           .set_attribute("description", "index of each target in the dataset");
+                      if (!points.source.empty()) write_human_points(root, points);
                     });
   io::write_png((out / "reconstruction.png").string(), comparison_grid(targets, episodes.renders));
   if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
@@ -137,7 +146,8 @@ int run_reconstruct(const Config& config, CommandContext&) {
                 mse_mean, mse_sd, blank_mse, psnr_mean, psnr_sd);
   std::cout << line << std::flush;
   log_info("wrote ", (out / "reconstruction.h5").string(), " and reconstruction.png",
-           config.get_bool("programs") ? " and programs/" : "");
+           config.get_bool("programs") ? " and programs/" : "",
+           points.source.empty() ? "" : " (with the human strokes of " + points.source + ")");
   return 0;
 }
 
