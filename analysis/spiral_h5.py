@@ -36,7 +36,8 @@ def run_folder(run):
     return run if os.path.isdir(run) else os.path.dirname(os.path.abspath(run))
 
 
-def _open_h5(path):
+def open_h5(path):
+    """Opens an HDF5 file read-only (SWMR when it was written so), or raises RunFileError."""
     import h5py  # imported here so that --help works without h5py
     if not os.path.exists(path):
         raise RunFileError(f"{path}: no such file")
@@ -54,7 +55,7 @@ def _open_h5(path):
 def read_metrics(run):
     """Returns {column: numpy array} for every series of COLUMNS, all of one length."""
     path = metrics_path(run)
-    with _open_h5(path) as f:
+    with open_h5(path) as f:
         missing = [name for name in COLUMNS if name not in f]
         if missing:
             raise RunFileError(f"{path}: no '{missing[0]}' series (not a spiral metrics.h5?)")

@@ -100,6 +100,12 @@ Episodes play_agent(Agent& agent, int count, const torch::Tensor& target, bool g
   for (int i = 0; i < count; ++i) {
     episodes.renders.push_back(learn::tensor_to_image(rollout.final_canvases[i]));
   }
+  episodes.canvases.resize(static_cast<size_t>(count));
+  for (const torch::Tensor& canvas : learn::episode_canvases(rollout)) {
+    for (int i = 0; i < count; ++i) {
+      episodes.canvases[i].push_back(learn::tensor_to_image(canvas[i]));
+    }
+  }
   return episodes;
 }
 
@@ -121,25 +127,46 @@ void write_programs(const std::string& dir, const Agent& agent, const Episodes& 
 
 namespace {
 
+// Images of one shape, in order, as a uint8 array of shape `leading` + [H, W, C].
+io::Dataset write_images(io::Group& root, const std::string& name, std::vector<size_t> leading,
+                         const std::vector<const Image*>& images) {
+  std::vector<uint8_t> pixels;
+  for (const Image* image : images) {
+    pixels.insert(pixels.end(), image->pixels.begin(), image->pixels.end());
+  }
+  const Image& first = *images.front();
+  for (int size : {first.height, first.width, first.channels}) {
+    leading.push_back(static_cast<size_t>(size));
+  }
+  return root.write_array<uint8_t>(name, leading, pixels);
+}
+
 // K images of one shape as a [K, H, W, C] uint8 array.
 void write_images(io::Group& root, const std::string& name, const std::vector<Image>& images) {
-  std::vector<uint8_t> pixels;
-  for (const Image& image : images) {
-    pixels.insert(pixels.end(), image.pixels.begin(), image.pixels.end());
+  std::vector<const Image*> list;
+  for (const Image& image : images) list.push_back(&image);
+  write_images(root, name, {images.size()}, list)
+      .set_attribute("description", "images, height x width x channels, 0 = black");
+}
+
+// Every episode's canvases, step by step, as a [K, T + 1, H, W, C] uint8 array.
+void write_canvases(io::Group& root, const std::vector<std::vector<Image>>& canvases) {
+  std::vector<const Image*> list;
+  for (const auto& episode : canvases) {
+    for (const Image& image : episode) list.push_back(&image);
   }
-  const Image& first = images.front();
-  io::Dataset dataset = root.write_array<uint8_t>(
-      name,
-      {images.size(), static_cast<size_t>(first.height), static_cast<size_t>(first.width),
-       static_cast<size_t>(first.channels)},
-      pixels);
-  dataset.set_attribute("description", "images, height x width x channels, 0 = black");
+  write_images(root, "canvases", {canvases.size(), canvases.front().size()}, list)
+      .set_attribute("description",
+                     "canvas of each episode before its first step (index 0, blank) and after "
+                     "each step t (index t; the last equals renders), height x width x "
+                     "channels, 0 = black");
 }
 
 }  // namespace
 
 void write_episodes_h5(const std::string& path, const Agent& agent, const Episodes& episodes,
-                       const std::vector<Image>& targets) {
+                       const std::vector<Image>& targets,
+                       const std::function<void(io::Group&)>& extra) {
   const std::string temporary = path + ".tmp";
   try {
     io::File file = io::File::create(temporary);
@@ -165,6 +192,8 @@ void write_episodes_h5(const std::string& path, const Agent& agent, const Episod
                        "environment reset seed of each episode (uint64 bits stored as int64)");
     write_images(root, "renders", episodes.renders);
     if (!targets.empty()) write_images(root, "targets", targets);
+    if (!episodes.canvases.empty()) write_canvases(root, episodes.canvases);
+    if (extra) extra(root);
     file.close();
   } catch (...) {
     std::error_code error;

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@
 #include "spiral/learn/rollout.h"
 #include "spiral/model/policy.h"
 #include "spiral/render/settings.h"
+
+namespace spiral::io {
+class Group;
+}  // namespace spiral::io
 
 namespace spiral::app {
 
@@ -35,7 +40,8 @@ struct Episodes {
   std::vector<Image> renders;                          // final canvases
   std::vector<uint64_t> seeds;                         // each environment's reset seed
   std::vector<std::vector<render::Command>> commands;  // [episode][step] commands
-  torch::Tensor final_canvases;                        // [K, C, H, W] in [0, 1]
+  std::vector<std::vector<Image>> canvases;  // [episode][0..T]: blank, then after each step
+  torch::Tensor final_canvases;              // [K, C, H, W] in [0, 1]
 };
 
 // Plays `count` episodes of `agent` (for `target` [K, C, H, W], or undefined when unconditional)
@@ -46,9 +52,11 @@ Episodes play_agent(Agent& agent, int count, const torch::Tensor& target, bool g
 // Writes every episode's program as <dir>/program-<i>.json, and .svg for painter programs.
 void write_programs(const std::string& dir, const Agent& agent, const Episodes& episodes);
 
-// Writes `episodes`' commands [K, T, P] (int32), renders [K, H, W, C] (uint8) and seeds to the
-// HDF5 file `path` (through a temporary file renamed into place); `targets` too when not empty.
+// Writes `episodes`' commands [K, T, P] (int32), renders [K, H, W, C] (uint8), canvases
+// [K, T + 1, H, W, C] (uint8) and seeds to the HDF5 file `path` (through a temporary file renamed
+// into place); `targets` too when not empty, and whatever `extra` adds to the file's root.
 void write_episodes_h5(const std::string& path, const Agent& agent, const Episodes& episodes,
-                       const std::vector<Image>& targets);
+                       const std::vector<Image>& targets,
+                       const std::function<void(io::Group&)>& extra = {});
 
 }  // namespace spiral::app

@@ -10,12 +10,14 @@
 
 #include "agent.h"
 #include "command.h"
+#include "human_points.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
+#include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
 
 namespace spiral::app {
@@ -33,6 +35,10 @@ std::vector<OptionGroup> reconstruct_options() {
                text_option("out", "reconstruction", "Folder for the files written"),
                bool_option("programs", false,
                            "Also write each program as JSON (and SVG for the painter)"),
+               text_option("strokes", "auto",
+                           "Human strokes of Omniglot targets to record: auto (the strokes_* set "
+                           "beside an images_* set, when there is one), none, or a strokes folder "
+                           "or zip"),
            }}};
 }
 
@@ -92,12 +98,17 @@ int run_reconstruct(const Config& config, CommandContext&) {
   // Evenly spaced over the held-out side, as the Trainer picks its held-out set.
   const data::CanvasFormat format{
       policy.canvas, policy.channels == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
+  std::vector<size_t> indices;
   std::vector<Image> targets;
   std::vector<torch::Tensor> rows;
   for (size_t i = 0; i < count; ++i) {
-    targets.push_back(data::canvas_image(*dataset, held_out[i * held_out.size() / count], format));
+    indices.push_back(held_out[i * held_out.size() / count]);
+    targets.push_back(data::canvas_image(*dataset, indices.back(), format));
     rows.push_back(learn::image_to_tensor(targets.back()));
   }
+  const std::string strokes = strokes_source(config.get_text("strokes"), spec);
+  const HumanPoints points =
+      strokes.empty() ? HumanPoints{} : human_points(strokes, *dataset, indices, policy.canvas);
   const torch::Tensor target = torch::stack(rows);
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -120,7 +131,14 @@ int run_reconstruct(const Config& config, CommandContext&) {
 
   const std::filesystem::path out(config.get_text("out"));
   std::filesystem::create_directories(out);
-  write_episodes_h5((out / "reconstruction.h5").string(), agent, episodes, targets);
+  write_episodes_h5((out / "reconstruction.h5").string(), agent, episodes, targets,
+                    [&](io::Group& root) {
+                      root.set_attribute("dataset", spec);
+                      const std::vector<int64_t> index_values(indices.begin(), indices.end());
+                      root.write_array<int64_t>("target_indices", {count}, index_values)
+                          .set_attribute("description", "index of each target in the dataset");
+                      if (!points.source.empty()) write_human_points(root, points);
+                    });
   io::write_png((out / "reconstruction.png").string(), comparison_grid(targets, episodes.renders));
   if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
   char line[160];
@@ -128,7 +146,8 @@ int run_reconstruct(const Config& config, CommandContext&) {
                 mse_mean, mse_sd, blank_mse, psnr_mean, psnr_sd);
   std::cout << line << std::flush;
   log_info("wrote ", (out / "reconstruction.h5").string(), " and reconstruction.png",
-           config.get_bool("programs") ? " and programs/" : "");
+           config.get_bool("programs") ? " and programs/" : "",
+           points.source.empty() ? "" : " (with the human strokes of " + points.source + ")");
   return 0;
 }
 

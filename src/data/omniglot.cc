@@ -1,6 +1,7 @@
 #include "spiral/data/omniglot.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -103,6 +104,18 @@ OmniglotStrokes::OmniglotStrokes(const std::string& path) {
 const Drawing* OmniglotStrokes::find(const std::string& key) const {
   const auto it = by_key_.find(key);
   return it == by_key_.end() ? nullptr : &drawings_[it->second];
+}
+
+std::string omniglot_strokes_beside(const std::string& images_path) {
+  const std::string prefix = "images_";
+  std::filesystem::path path(images_path);
+  if (!path.has_filename()) path = path.parent_path();  // "dir/" names the folder "dir"
+  const std::string name = path.filename().string();
+  if (name.compare(0, prefix.size(), prefix) != 0) return "";
+  const std::filesystem::path strokes =
+      path.parent_path() / ("strokes_" + name.substr(prefix.size()));
+  std::error_code error;
+  return std::filesystem::exists(strokes, error) ? strokes.string() : "";
 }
 
 }  // namespace spiral::data

@@ -59,6 +59,17 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
   return rollout;
 }
 
+std::vector<torch::Tensor> episode_canvases(const Rollout& rollout) {
+  if (rollout.inputs.empty()) {
+    throw std::invalid_argument("episode_canvases: the episodes were played without record");
+  }
+  // Each step's input holds the canvas the policy saw before acting, i.e. after the step before.
+  std::vector<torch::Tensor> canvases;
+  for (const model::PolicyInput& input : rollout.inputs) canvases.push_back(input.canvas);
+  canvases.push_back(rollout.final_canvases);
+  return canvases;
+}
+
 torch::Tensor image_to_tensor(const Image& image) {
   torch::Tensor pixels =
       torch::from_blob(const_cast<uint8_t*>(image.pixels.data()),

@@ -43,9 +43,17 @@ parts = len(f.attrs["action_spec"].split())
 assert f["commands"].shape == (4, 3, parts), f["commands"].shape
 mse = float(np.mean((t / 255.0 - r / 255.0) ** 2))
 assert abs(mse - float(sys.argv[2])) < 2e-3, (mse, sys.argv[2])
+c = f["canvases"][()]
+assert c.shape == (4, 4, 64, 64, 1), c.shape
+assert (c[:, 0] == 255).all() and (c[:, -1] == r).all(), "canvases: not blank first, render last"
+indices = f["target_indices"][()]
+assert indices.shape == (4,) and ((0 <= indices) & (indices < 10000)).all(), indices
+assert f.attrs["dataset"].startswith("mnist:"), f.attrs["dataset"]
+assert "human_points" not in f
 print("ok")
 PY
-check "reconstruction.h5: targets, renders, commands; MSE agrees" grep -qx ok h5.txt
+check "reconstruction.h5: targets, indices, renders, commands, canvases; MSE agrees" \
+  grep -qx ok h5.txt
 [[ "$(cat h5.txt)" == ok ]] || cat h5.txt
 run render rec/programs/program-0.json --out p0.png
 check "a written program renders again" test "$code" -eq 0 -a -s p0.png

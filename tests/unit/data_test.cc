@@ -340,6 +340,18 @@ TEST(Strokes, MalformedLinesAreNamedWithTheirLineNumber) {
             "bad.txt:2: expected 'x,y,t', START or BREAK, got '1,2,?'");
 }
 
+TEST_F(DataTest, StrokesBesideAnImageSetAreFound) {
+  EXPECT_EQ(omniglot_strokes_beside(omniglot_file("images_background_small1.zip")),
+            omniglot_file("strokes_background_small1.zip"));
+  EXPECT_EQ(omniglot_strokes_beside(omniglot_file("all_runs.zip")), "");
+  std::filesystem::create_directories(temp("images_evaluation"));
+  EXPECT_EQ(omniglot_strokes_beside(temp("images_evaluation") + "/"), "");  // no strokes beside
+  std::filesystem::create_directories(temp("strokes_evaluation"));
+  EXPECT_EQ(omniglot_strokes_beside(temp("images_evaluation") + "/"), temp("strokes_evaluation"));
+  EXPECT_EQ(omniglot_strokes_beside(temp("images_evaluation")), temp("strokes_evaluation"));
+  EXPECT_EQ(omniglot_strokes_beside(temp("strokes_evaluation")), "");
+}
+
 TEST_F(DataTest, MalformedStrokeFileInAFolderIsNamed) {
   std::filesystem::create_directories(temp("A/character01"));
   write_bytes(temp("A/character01/0001_01.txt"), {'S', 'T', 'A', 'R', 'T', '\n', 'x', '\n'});

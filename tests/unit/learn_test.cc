@@ -1,17 +1,22 @@
-// Tests of the learn module: A2C loss, rewards, discriminator losses and the render replay.
+// Tests of the learn module: A2C loss, rewards, discriminator losses, the render replay and the
+// canvases a rollout records.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <map>
+#include <stdexcept>
 #include <vector>
 
 #include "spiral/core/errors.h"
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
 #include "spiral/learn/rewards.h"
+#include "spiral/learn/rollout.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/model/policy.h"
+#include "spiral/render/environment_batch.h"
+#include "spiral/render/settings.h"
 
 namespace spiral::learn {
 namespace {
@@ -412,6 +417,52 @@ TEST(Replay, KeepsLastBatchesAndSamplesUniformly) {
                std::invalid_argument);
   EXPECT_THROW(replay.add(torch::zeros({2, 1, 2, 2})), std::invalid_argument);
   EXPECT_THROW(RenderReplay(0), UserError);
+}
+
+// ---- Rollout ----
+
+TEST(Rollout, EpisodeCanvasesAreTheCanvasBeforeAndAfterEachStep) {
+  render::EnvironmentSettings settings;
+  settings.painter.grid = 8;
+  settings.painter.episode_length = 4;
+  settings.painter.brush_sizes = {4};
+  const int count = 3;
+  render::EnvironmentBatch envs(settings, count, 1);
+  model::PolicyConfig config;  // unconditional: noise drawn from the generator
+  config.residual_blocks = 1;
+  config.lstm_size = 32;
+  model::Policy policy(config, envs.action_spec());
+  RolloutOptions options;
+  options.seeds = {1, 2, 3};
+  at::Generator generator = model::make_generator(3);
+  const Rollout rollout = play_episodes(policy, envs, torch::Tensor(), options, &generator, true);
+  const std::vector<torch::Tensor> canvases = episode_canvases(rollout);
+  ASSERT_EQ(canvases.size(), 5u);
+  EXPECT_GT(canvases.front().min().item<float>(), 0.999f);  // blank: white
+  EXPECT_TRUE(torch::equal(canvases.back(), rollout.final_canvases));
+
+  // Replaying the recorded commands step by step shows the same canvas after each step.
+  render::EnvironmentBatch replay(settings, count, 1);
+  replay.reset(options.seeds);
+  bool changed = false;
+  for (size_t t = 0; t < rollout.commands.size(); ++t) {
+    const torch::Tensor values = rollout.commands[t].to(torch::kInt).contiguous();
+    const int64_t parts = values.size(1);
+    std::vector<render::Command> commands;
+    for (int64_t b = 0; b < count; ++b) {
+      const int32_t* row = values.data_ptr<int32_t>() + b * parts;
+      commands.emplace_back(row, row + parts);
+    }
+    replay.step(commands);
+    EXPECT_TRUE(torch::equal(canvases[t + 1], batch_canvases(replay, torch::kCPU))) << "step " << t;
+    changed = changed || !torch::equal(canvases[t + 1], canvases[t]);
+  }
+  EXPECT_TRUE(changed) << "no step painted: the comparison above proves nothing";
+
+  generator = model::make_generator(3);
+  const Rollout unrecorded =
+      play_episodes(policy, envs, torch::Tensor(), options, &generator, false);
+  EXPECT_THROW(episode_canvases(unrecorded), std::invalid_argument);
 }
 
 }  // namespace

@@ -97,4 +97,8 @@ class OmniglotStrokes {
   std::map<std::string, size_t> by_key_;
 };
 
+// The human strokes shipped beside an Omniglot image set: for a folder or zip named
+// `images_<rest>`, its sibling `strokes_<rest>` when that exists; "" otherwise.
+std::string omniglot_strokes_beside(const std::string& images_path);
+
 }  // namespace spiral::data

@@ -22,7 +22,7 @@ struct RolloutOptions {
 // What one batch of episodes produced.
 struct Rollout {
   torch::Tensor final_canvases;            // [B, C, H, W] float in [0, 1]
-  std::vector<model::PolicyInput> inputs;  // every step's input (when asked for)
+  std::vector<model::PolicyInput> inputs;  // every step's input, canvas included (when asked for)
   std::vector<torch::Tensor> commands;     // every step's [B, P] int64 commands (when asked)
 };
 
@@ -36,6 +36,11 @@ torch::Tensor batch_canvases(const render::EnvironmentBatch& envs, torch::Device
 Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
                       const torch::Tensor& target, const RolloutOptions& options,
                       at::Generator* generator, bool record);
+
+// The canvases of episodes played with `record`: T + 1 tensors [B, C, H, W], the canvas before the
+// first step (blank) and then the canvas after each step, the last being final_canvases.
+// invalid_argument when the rollout was played without `record`.
+std::vector<torch::Tensor> episode_canvases(const Rollout& rollout);
 
 // HxWxC uint8 image -> [C, H, W] float in [0, 1].
 torch::Tensor image_to_tensor(const Image& image);
