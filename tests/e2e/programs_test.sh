@@ -7,11 +7,6 @@ python=/usr/bin/python3
 programs=$source_dir/analysis/programs.py
 images=$source_dir/inputs/data/omniglot/images_background_small1.zip
 
-png_ok() {  # png_ok FILE: a real picture: over 5 kB and more than one colour
-  [[ $(stat -c %s "$1" 2>/dev/null || echo 0) -gt 5000 ]] &&
-    "$python" -c 'import sys, matplotlib.image as m, numpy as n
-i = m.imread(sys.argv[1]); sys.exit(0 if n.unique(i.reshape(-1, i.shape[-1]), axis=0).shape[0] > 1 else 1)' "$1"
-}
 one_line() { test "$(lines "$1")" -eq 1; }
 
 # A tiny Omniglot painter: one update of 4 episodes of 5 steps on an 8 x 8 grid.

@@ -26,6 +26,11 @@ run() {  # run ARGS...: runs spiral; sets $out, $err, $code
   err=$(cat "$work/.err")
 }
 lines() { printf '%s' "$1" | grep -c ''; }
+png_ok() {  # png_ok FILE: a real picture: over 5 kB and more than one colour
+  [[ $(stat -c %s "$1" 2>/dev/null || echo 0) -gt 5000 ]] &&
+    /usr/bin/python3 -c 'import sys, matplotlib.image as m, numpy as n
+i = m.imread(sys.argv[1]); sys.exit(0 if n.unique(i.reshape(-1, i.shape[-1]), axis=0).shape[0] > 1 else 1)' "$1"
+}
 finish() {  # the closing line CTest and CI read; fails the script when a check failed
   echo "$passes passed, $failures failed"
   ((failures == 0))

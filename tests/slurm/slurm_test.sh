@@ -124,11 +124,6 @@ PY
 check "metrics.h5 has 10 rows" grep -qx ok rows.txt
 
 # --- the analysis scripts on the run the job wrote ----------------------------------------------
-png_ok() {  # png_ok FILE: a real picture: over 5 kB and more than one colour
-  [[ $(stat -c %s "$1" 2>/dev/null || echo 0) -gt 5000 ]] &&
-    "$python" -c 'import sys, matplotlib.image as m, numpy as n
-i = m.imread(sys.argv[1]); sys.exit(0 if n.unique(i.reshape(-1, i.shape[-1]), axis=0).shape[0] > 1 else 1)' "$1"
-}
 "$python" "$analysis/spiral_h5.py" "$run_folder" >summary.txt 2>&1
 check "spiral_h5.py summary: 10 rows, 200 frames" grep -q "tiny-$job: 10 rows, frames 200" summary.txt
 "$python" "$analysis/curves.py" "$run_folder" "$run_folder/metrics.h5" --labels a,b --out curves.png >/dev/null
