@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -267,9 +268,13 @@ std::string Config::to_ini(const std::string& heading) const {
   return out.str();
 }
 
-ParsedCommandLine parse_command_line(const std::string& command,
-                                     const std::vector<OptionGroup>& groups,
-                                     const std::vector<std::string>& args) {
+namespace {
+
+// parse_command_line with the input file's text given (`config_text` not null, named
+// `config_name` in messages) or read from the file --config names (`config_text` null).
+ParsedCommandLine parse(const std::string& command, const std::vector<OptionGroup>& groups,
+                        const std::vector<std::string>& args, const std::string* config_name,
+                        const std::string* config_text) {
   po::options_description file_options = boost_options(groups);
   po::options_description cli_options;
   cli_options.add(file_options);
@@ -305,10 +310,18 @@ ParsedCommandLine parse_command_line(const std::string& command,
 
   po::variables_map file;
   std::string config_path;
-  if (cli.count(kConfigOption)) {
+  std::string text;
+  if (config_text != nullptr) {
+    config_path = *config_name;
+    text = *config_text;
+  } else if (cli.count(kConfigOption)) {
     config_path = cli[kConfigOption].as<std::string>();
     std::ifstream stream(config_path);
     if (!stream) throw UserError("--config: cannot read input file '" + config_path + "'");
+    text.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+  }
+  if (config_text != nullptr || cli.count(kConfigOption)) {
+    std::istringstream stream(text);
     run_boost(command, config_path,
               [&] { po::store(po::parse_config_file(stream, file_options), file); });
   }
@@ -316,20 +329,36 @@ ParsedCommandLine parse_command_line(const std::string& command,
   std::map<std::string, std::string> values;
   for (const auto& group : groups) {
     for (const auto& spec : group.options) {
-      std::string text = spec.default_value;
+      std::string value = spec.default_value;
       std::string where = "--" + spec.name + " (default)";
       if (cli.count(spec.name)) {
-        text = cli[spec.name].as<std::string>();
+        value = cli[spec.name].as<std::string>();
         where = "--" + spec.name;
       } else if (file.count(spec.name)) {
-        text = file[spec.name].as<std::string>();
+        value = file[spec.name].as<std::string>();
         where = config_path + ": " + spec.name;
       }
-      values[spec.name] = canonical_value(spec, text, where);
+      values[spec.name] = canonical_value(spec, value, where);
     }
   }
   parsed.config = Config(groups, std::move(values));
   return parsed;
+}
+
+}  // namespace
+
+ParsedCommandLine parse_command_line(const std::string& command,
+                                     const std::vector<OptionGroup>& groups,
+                                     const std::vector<std::string>& args) {
+  return parse(command, groups, args, nullptr, nullptr);
+}
+
+ParsedCommandLine parse_command_line(const std::string& command,
+                                     const std::vector<OptionGroup>& groups,
+                                     const std::vector<std::string>& args,
+                                     const std::string& config_name,
+                                     const std::string& config_text) {
+  return parse(command, groups, args, &config_name, &config_text);
 }
 
 std::string format_help(const std::string& command, const std::string& summary,

@@ -1,7 +1,5 @@
 #include "spiral/learn/checkpoint.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -20,25 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// CRC32 (zlib) of a byte range.
-int64_t crc32_of(const void* data, size_t bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* p = static_cast<const Bytef*>(data);
-  while (bytes > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(bytes, 1u << 30));
-    crc = crc32(crc, p, chunk);
-    p += chunk;
-    bytes -= chunk;
-  }
-  return static_cast<int64_t>(crc);
-}
-
 // Writes a dataset with its CRC32 attribute.
 template <typename T>
 void write_checked(io::Group& group, const std::string& name, const std::vector<size_t>& shape,
                    const std::vector<T>& data) {
   io::Dataset dataset = group.write_array<T>(name, shape, data);
-  dataset.set_attribute("crc32", crc32_of(data.data(), data.size() * sizeof(T)));
+  dataset.set_attribute("crc32", checkpoint_crc32(data.data(), data.size() * sizeof(T)));
 }
 
 void write_bytes(io::Group& group, const std::string& name, const std::string& bytes) {
@@ -156,39 +141,6 @@ void restore_replay(Trainer& trainer, RenderReplay::State state) {
     if (target.defined()) target = target.to(device);
   }
   trainer.replay().restore(std::move(state));
-}
-
-// Re-reads every dataset under `group` in its stored type and compares its CRC32 attribute.
-void verify_checksums(const io::Group& group) {
-  for (const std::string& name : group.names()) {
-    io::Handle object(H5Oopen(group.id(), name.c_str(), H5P_DEFAULT));
-    if (!object.valid()) throw UserError("cannot open " + group.path() + "/" + name);
-    const H5I_type_t kind = H5Iget_type(object.get());
-    object.reset();
-    if (kind == H5I_GROUP) {
-      verify_checksums(group.open_group(name));
-      continue;
-    }
-    const io::Dataset dataset = group.open_dataset(name);
-    if (!dataset.has_attribute("crc32")) {
-      throw UserError("dataset " + dataset.path() + " has no crc32 attribute");
-    }
-    io::Handle file_type(H5Dget_type(dataset.id()));
-    io::Handle memory_type(H5Tget_native_type(file_type.get(), H5T_DIR_ASCEND));
-    io::Handle space(H5Dget_space(dataset.id()));
-    const hssize_t points = H5Sget_simple_extent_npoints(space.get());
-    if (!memory_type.valid() || points < 0) {
-      throw UserError("cannot read dataset " + dataset.path());
-    }
-    std::vector<char> bytes(static_cast<size_t>(points) * H5Tget_size(memory_type.get()));
-    if (points > 0 &&
-        H5Dread(dataset.id(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
-      throw UserError("cannot read dataset " + dataset.path());
-    }
-    if (crc32_of(bytes.data(), bytes.size()) != dataset.int_attribute("crc32")) {
-      throw UserError("dataset " + dataset.path() + " fails its CRC32 check (corrupt file)");
-    }
-  }
 }
 
 // key=value words -> map.
@@ -465,27 +417,7 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
 }
 
 CheckpointFile::CheckpointFile(fs::path path) : path_(std::move(path)) {
-  naming_file(path_, [&] {
-    const io::File file = io::File::open(path_.string());
-    const io::Group root = file.root();
-    if (!root.has_attribute("format_version")) throw UserError("not a spiral checkpoint");
-    const int64_t version = root.int_attribute("format_version");
-    if (version != kCheckpointFormatVersion) {
-      throw UserError("checkpoint format version " + std::to_string(version) +
-                      ", this build reads version " + std::to_string(kCheckpointFormatVersion));
-    }
-    header_.counters.step = root.int_attribute("step");
-    header_.counters.frames = root.int_attribute("frames");
-    header_.counters.wall_time = root.double_attribute("wall_time");
-    header_.config = root.string_attribute("config");
-    header_.action_spec = root.string_attribute("action_spec");
-    header_.policy_sizes = root.string_attribute("policy_sizes");
-    header_.discriminator_sizes = root.string_attribute("discriminator_sizes");
-    header_.has_replay = root.int_attribute("has_replay") != 0;
-    header_.ranks = root.has_attribute("ranks") ? root.int_attribute("ranks") : 1;
-    verify_checksums(root);
-    return 0;
-  });
+  header_ = naming_file(path_, [&] { return read_checkpoint_header(path_); });
 }
 
 model::PolicyConfig CheckpointFile::policy_config() const {

@@ -5,12 +5,6 @@
 
 namespace spiral::render {
 
-ActionSpec action_spec_for(const EnvironmentSettings& settings) {
-  return settings.kind == EnvironmentSettings::Kind::kPainter
-             ? painter_action_spec(settings.painter)
-             : scene_action_spec(settings.scene);
-}
-
 std::unique_ptr<Environment> make_environment(const EnvironmentSettings& settings) {
   if (settings.kind == EnvironmentSettings::Kind::kPainter) {
     return std::make_unique<Painter>(settings.painter);

@@ -72,6 +72,9 @@ void rgb_to_hsv(double r, double g, double b, double* h, double* s, double* v) {
 }  // namespace
 
 ActionSpec painter_action_spec(const PainterSettings& settings) {
+  // Settings read from a file may not have been checked yet; grid * grid must not overflow.
+  require(settings.grid >= 2 && settings.grid <= kMaxGrid, "grid", std::to_string(settings.grid),
+          "2 to " + std::to_string(kMaxGrid));
   const int locations = settings.grid * settings.grid;
   std::vector<ActionPart> parts = {{"flag", 2}, {"end", locations}, {"control", locations}};
   if (settings.brush_sizes.size() > 1) {

@@ -6,6 +6,8 @@
 
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
+#include "spiral/render/painter.h"
+#include "spiral/render/scene.h"
 
 namespace spiral::render {
 namespace {
@@ -13,6 +15,13 @@ namespace {
 using nlohmann::json;
 
 constexpr char kFormatName[] = "spiral-program";
+
+// `text` as in a JSON string, without the quotes: control characters (line breaks included) are
+// escaped, so that a message quoting it stays on one line.
+std::string escaped(const std::string& text) {
+  const std::string quoted = json(text).dump();
+  return quoted.substr(1, quoted.size() - 2);
+}
 
 std::string kind_name(EnvironmentSettings::Kind kind) {
   return kind == EnvironmentSettings::Kind::kPainter ? "painter" : "scene";
@@ -57,7 +66,7 @@ class ObjectReader {
   void finish() const {
     for (const auto& item : object_.items()) {
       if (read_.count(item.key()) == 0) {
-        throw UserError(source_ + ": unknown key '" + name(item.key()) + "'");
+        throw UserError(source_ + ": unknown key '" + escaped(name(item.key())) + "'");
       }
     }
   }
@@ -148,6 +157,12 @@ int episode_length_of(const EnvironmentSettings& settings) {
 
 }  // namespace
 
+ActionSpec action_spec_for(const EnvironmentSettings& settings) {
+  return settings.kind == EnvironmentSettings::Kind::kPainter
+             ? painter_action_spec(settings.painter)
+             : scene_action_spec(settings.scene);
+}
+
 Image render_program(const Program& program) {
   std::unique_ptr<Environment> environment = make_environment(program.settings);
   environment->reset(program.seed);
@@ -176,7 +191,7 @@ Program program_from_json(const std::string& text, const std::string& source) {
   json document;
   try {
     document = json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, or out_of_range for 1e999
     throw UserError(source + ": not valid JSON (" + error.what() + ")");
   }
   ObjectReader top(document, "", source);
@@ -196,7 +211,7 @@ Program program_from_json(const std::string& text, const std::string& source) {
     program.settings.kind = EnvironmentSettings::Kind::kScene;
     program.settings.scene = scene_from_json(settings);
   } else {
-    top.fail("environment", "\"painter\" or \"scene\", got \"" + kind + "\"");
+    top.fail("environment", "\"painter\" or \"scene\", got \"" + escaped(kind) + "\"");
   }
   settings.finish();
 
@@ -210,6 +225,8 @@ Program program_from_json(const std::string& text, const std::string& source) {
   try {
     spec = action_spec_for(program.settings);
   } catch (const std::invalid_argument& error) {
+    throw UserError(source + ": settings: " + error.what());
+  } catch (const UserError& error) {
     throw UserError(source + ": settings: " + error.what());
   }
   if (top.has("action_spec")) {

@@ -137,6 +137,21 @@ TEST_F(TempDir, ConfigFileMistakesNameTheFile) {
             "--config: cannot read input file '" + (dir_ / "missing.cfg").string() + "'");
 }
 
+TEST(Config, InputFileTextReadsLikeTheFile) {
+  const Config config = parse_command_line("train", test_groups(), {"--batch", "32"}, "run.cfg",
+                                           "# a comment\nbatch = 16\nmode = async\nlr=0.25\n")
+                            .config;
+  EXPECT_EQ(config.get_int("batch"), 32);  // the command line wins
+  EXPECT_EQ(config.get_text("mode"), "async");
+  EXPECT_DOUBLE_EQ(config.get_real("lr"), 0.25);
+  try {
+    parse_command_line("train", test_groups(), {}, "bad.cfg", "batch = many\n");
+    ADD_FAILURE() << "no UserError";
+  } catch (const UserError& error) {
+    EXPECT_STREQ(error.what(), "bad.cfg: batch: expected an integer in [1, 4096], got 'many'");
+  }
+}
+
 TEST_F(TempDir, WrittenIniReproducesTheConfiguration) {
   const Config first = parse({"--batch", "7", "--lr", "0.1", "--conditional=false", "--mode",
                               "async", "--name", "my run"})

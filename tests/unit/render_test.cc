@@ -112,6 +112,29 @@ TEST(Program, MalformedFilesAreRefusedWithOneClearLine) {
             "pressure:10)");
 }
 
+TEST(Program, HostileFilesAreRefusedWithOneLine) {
+  const auto error_for = [](const std::string& rest) {
+    return user_error([&] {
+      program_from_json(R"({"format": "spiral-program", "version": 1, )" + rest, "p.json");
+    });
+  };
+  // A grid whose square overflows, and settings that no action spec fits.
+  EXPECT_EQ(error_for(R"("environment": "painter", "settings": {"grid": 65536}, "seed": 0,
+                         "commands": []})"),
+            "p.json: settings: painter grid is 65536, expected 2 to 1024");
+  EXPECT_EQ(error_for(R"("environment": "scene", "settings": {"grid": 0}, "seed": 0,
+                         "commands": []})"),
+            "p.json: settings: scene setting 'grid' is 0, expected 1 to 256");
+  // Line breaks in keys and values are shown escaped.
+  EXPECT_EQ(error_for(R"("environment": "painter", "settings": {"gr\nid": 8}, "seed": 0,
+                         "commands": []})"),
+            "p.json: unknown key 'settings.gr\\nid'");
+  EXPECT_EQ(error_for(R"("environment": "pa\ninter", "settings": {}, "seed": 0, "commands": []})"),
+            "p.json: environment: expected \"painter\" or \"scene\", got \"pa\\ninter\"");
+  // A number beyond double's range is a JSON error too.
+  EXPECT_EQ(error_for(R"("seed": 1e999})").rfind("p.json: not valid JSON (", 0), 0u);
+}
+
 TEST(Program, CommandsThatDoNotFitAreRefused) {
   Program program = painter_program();
   program.commands[1][1] = 64;

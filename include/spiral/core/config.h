@@ -79,6 +79,14 @@ struct ParsedCommandLine {
 ParsedCommandLine parse_command_line(const std::string& command,
                                      const std::vector<OptionGroup>& groups,
                                      const std::vector<std::string>& args);
+// The same with the input file given as text: `config_text` is read as the file --config would
+// name (which `args` then need not give, and which it replaces), and `config_name` names it in
+// messages.
+ParsedCommandLine parse_command_line(const std::string& command,
+                                     const std::vector<OptionGroup>& groups,
+                                     const std::vector<std::string>& args,
+                                     const std::string& config_name,
+                                     const std::string& config_text);
 
 // The --help text of a command: usage, summary, and every option with default, unit and help.
 std::string format_help(const std::string& command, const std::string& summary,

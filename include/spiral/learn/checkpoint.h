@@ -9,33 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "spiral/learn/checkpoint_header.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/model/policy.h"
 #include "spiral/render/action_spec.h"
 
 namespace spiral::learn {
-
-// The layout version written by this build; other versions are refused.
-inline constexpr int kCheckpointFormatVersion = 1;
-
-// Where a run is in its training.
-struct CheckpointCounters {
-  int64_t step = 0;      // policy updates done
-  int64_t frames = 0;    // agent steps taken
-  double wall_time = 0;  // seconds of training so far, over every resumed part
-};
-
-// What a checkpoint says about itself (the file's root attributes).
-struct CheckpointHeader {
-  CheckpointCounters counters;
-  std::string config;               // the run's resolved configuration as an INI file
-  std::string action_spec;          // ActionSpec::describe() of the environment
-  std::string policy_sizes;         // policy_sizes() of the policy
-  std::string discriminator_sizes;  // discriminator_sizes() of the discriminator
-  bool has_replay = false;          // whether the render replay is stored
-  int64_t ranks = 1;                // ranks whose random streams (and replays) are stored
-};
 
 // "canvas=64 channels=1 conditional=1 ..." for every size of a (resolved) policy config.
 std::string policy_sizes(const model::PolicyConfig& config);

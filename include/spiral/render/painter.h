@@ -45,7 +45,8 @@ namespace spiral::render {
 // Number of distinct brush jitter sequences that reset(seed) selects from (seed % this).
 inline constexpr uint64_t kPainterJitterStreams = 256;
 
-// The painter's command parts: flag, end, control, [size], pressure, [red, green, blue].
+// The painter's command parts: flag, end, control, [size], pressure, [red, green, blue]. Throws
+// UserError for a grid out of range and std::invalid_argument for a part without values.
 ActionSpec painter_action_spec(const PainterSettings& settings);
 
 // Throws UserError naming the first of `settings`' numbers that is out of range.
