@@ -116,20 +116,6 @@ std::vector<uint64_t> Trainer::episode_seeds(int count) {
   return seeds;
 }
 
-torch::Tensor Trainer::play(render::EnvironmentBatch& envs, const torch::Tensor& target,
-                            bool greedy, std::vector<model::PolicyInput>* inputs,
-                            std::vector<torch::Tensor>* commands) {
-  RolloutOptions options;
-  options.greedy = greedy;
-  options.seeds = episode_seeds(envs.size());
-  options.device = device_;
-  const bool record = inputs != nullptr || commands != nullptr;
-  Rollout rollout = play_episodes(policy_, envs, target, options, &generator_, record);
-  if (inputs != nullptr) *inputs = std::move(rollout.inputs);
-  if (commands != nullptr) *commands = std::move(rollout.commands);
-  return rollout.final_canvases;
-}
-
 TrainStepStats Trainer::train_step() {
   TrainStepStats stats;
   const int batch = config_.batch;
@@ -142,28 +128,18 @@ TrainStepStats Trainer::train_step() {
     target = targets(picks, nullptr);
   }
 
-  // Act.
-  std::vector<model::PolicyInput> inputs;
-  std::vector<torch::Tensor> commands;
-  const torch::Tensor final_renders = play(*envs_, target, false, &inputs, &commands);
+  // Act, recording every step's input and commands.
+  RolloutOptions options;
+  options.seeds = episode_seeds(envs_->size());
+  options.device = device_;
+  const Rollout rollout = play_episodes(policy_, *envs_, target, options, &generator_, true);
+  const std::vector<model::PolicyInput>& inputs = rollout.inputs;
+  const torch::Tensor& final_renders = rollout.final_canvases;
   const int64_t steps = static_cast<int64_t>(inputs.size());
   stats.frames = static_cast<int64_t>(batch) * steps;
 
-  // Rewards (no grad, D in its current state).
-  RewardInputs reward_inputs;
-  reward_inputs.steps = steps;
-  reward_inputs.final_renders = final_renders;
-  reward_inputs.targets = target;
-  std::vector<torch::Tensor> step_renders;
-  for (const model::PolicyInput& in : inputs) step_renders.push_back(in.canvas);
-  step_renders.push_back(final_renders);
-  reward_inputs.step_renders = torch::stack(step_renders);
-  std::vector<torch::Tensor> first_values;
-  for (const torch::Tensor& c : commands) first_values.push_back(c.select(1, 0));
-  reward_inputs.first_values = torch::stack(first_values);
-  const torch::Tensor rewards = compute_rewards(config_.reward, reward_inputs, &discriminator_);
-
-  // A2C on the stored unroll.
+  // The unroll the policy is evaluated on: the canvas, previous commands and masks before each
+  // step [T, B, ...].
   model::PolicyInput unroll;
   std::vector<torch::Tensor> canvas, prev_commands, prev_masks;
   for (const model::PolicyInput& in : inputs) {
@@ -179,8 +155,20 @@ TrainStepStats Trainer::train_step() {
   if (inputs.front().noise.defined()) {
     unroll.noise = inputs.front().noise.unsqueeze(0).expand({steps, -1, -1}).contiguous();
   }
+  const torch::Tensor commands = torch::stack(rollout.commands);
+
+  // Rewards (no grad, D in its current state).
+  RewardInputs reward_inputs;
+  reward_inputs.steps = steps;
+  reward_inputs.final_renders = final_renders;
+  reward_inputs.targets = target;
+  reward_inputs.step_renders = torch::cat({unroll.canvas, final_renders.unsqueeze(0)});
+  reward_inputs.first_values = commands.select(2, 0);
+  const torch::Tensor rewards = compute_rewards(config_.reward, reward_inputs, &discriminator_);
+
+  // A2C on the stored unroll.
   const model::PolicyStep evaluated =
-      policy_->evaluate_unroll(unroll, policy_->initial_state(batch), torch::stack(commands));
+      policy_->evaluate_unroll(unroll, policy_->initial_state(batch), commands);
   const A2CLoss loss =
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c);
   policy_optimizer_->zero_grad();

@@ -111,11 +111,6 @@ class Trainer {
   // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
   torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
   std::vector<uint64_t> episode_seeds(int count);
-  // One episode in `envs` for `target` (undefined: unconditional) with play_episodes (rollout.h),
-  // seeded from rng_ and generator_. Stores every step's input and commands when the vectors are
-  // given. Returns the final canvases.
-  torch::Tensor play(render::EnvironmentBatch& envs, const torch::Tensor& target, bool greedy,
-                     std::vector<model::PolicyInput>* inputs, std::vector<torch::Tensor>* commands);
 
   TrainerConfig config_;
   std::shared_ptr<const data::Dataset> dataset_;
