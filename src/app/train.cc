@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "command.h"
+#include "data_parallel.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
-#include "spiral/dist/allreduce.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
@@ -282,56 +282,6 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.device = torch::Device(torch::kCUDA, 0);
   }
   return t;
-}
-
-// Averages both networks' gradients over the ranks of a multi-rank --mode sync run: one fused
-// MPI_Allreduce per bucket for CPU training, ncclAllReduce (one GPU per rank) for CUDA training.
-class GradientAverager {
- public:
-  // Installs itself in `settings` (and picks this rank's GPU) when `world` has several ranks.
-  GradientAverager(const dist::Communicator& world, learn::TrainerConfig* settings) {
-    settings->rank = world.rank();
-    if (world.size() == 1) return;
-    if (settings->device.is_cuda()) {
-      try {
-        nccl_ = std::make_unique<dist::NcclAllreduce>(world);
-      } catch (const std::runtime_error& error) {
-        throw UserError(std::string("--device cuda on several ranks needs NCCL: ") + error.what());
-      }
-      settings->device = nccl_->device();
-      settings->average_gradients = [this](const std::vector<torch::Tensor>& grads) {
-        nccl_->average(grads);
-      };
-    } else {
-      fused_ = std::make_unique<dist::FusedAllreduce>(world);
-      settings->average_gradients = [this](const std::vector<torch::Tensor>& grads) {
-        fused_->average(grads);
-      };
-    }
-  }
-
- private:
-  std::unique_ptr<dist::FusedAllreduce> fused_;
-  std::unique_ptr<dist::NcclAllreduce> nccl_;
-};
-
-// Throws std::runtime_error naming this rank when its parameters (their sum, for both networks)
-// differ from the ranks' mean: data-parallel ranks must stay identical. Collective.
-void check_ranks_agree(const dist::Communicator& world, learn::Trainer& trainer, int64_t step) {
-  torch::NoGradGuard no_grad;
-  double sum = 0;
-  for (const torch::Tensor& p : trainer.policy()->parameters()) sum += p.sum().item<double>();
-  for (const torch::Tensor& p : trainer.discriminator()->parameters()) {
-    sum += p.sum().item<double>();
-  }
-  double mean = sum;
-  world.allreduce_sum(&mean, 1);
-  mean /= world.size();
-  if (std::abs(mean - sum) > 1e-9 * std::max(1.0, std::abs(sum))) {
-    throw std::runtime_error("rank " + std::to_string(world.rank()) + ": parameters differ from " +
-                             "the other ranks' after update " + std::to_string(step) + " (sum " +
-                             std::to_string(sum) + ", mean " + std::to_string(mean) + ")");
-  }
 }
 
 int run_train(const Config& config, CommandContext& context) {
