@@ -233,8 +233,9 @@ MetricsFile reopen_metrics(const std::filesystem::path& path, int64_t step) {
   }
   std::filesystem::rename(copy, path);
   MetricsFile metrics{io::File::open(path.string(), io::File::Mode::kReadWrite), {}};
-  for (const Series& one : series)
+  for (const Series& one : series) {
     metrics.columns.push_back(metrics.file.root().open_dataset(one.name));
+  }
   return metrics;
 }
 
