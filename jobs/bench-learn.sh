@@ -5,7 +5,8 @@
 # the same images, and each arm's frames/s; writes the table to <out>/learn.csv.
 #   bash jobs/bench-learn.sh [--minutes 30] [--config inputs/quickstart.cfg] [--out runs/bench-learn]
 #                            [--seed 1] [-- more spiral train options for both arms]
-# Needs: build/spiral (bash scripts/build.sh) and /usr/bin/python3 with h5py.
+# Needs: build/spiral (bash scripts/build.sh; SPIRAL_BINARY names another) and /usr/bin/python3
+# with h5py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 minutes=30 config=inputs/quickstart.cfg out=runs/bench-learn seed=1
@@ -20,7 +21,8 @@ while (($#)); do
     *) echo "bench-learn: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ -x build/spiral ]] || { echo "bench-learn: build/spiral is missing; run bash scripts/build.sh" >&2; exit 2; }
+spiral=${SPIRAL_BINARY:-build/spiral}
+[[ -x $spiral ]] || { echo "bench-learn: $spiral is missing; run bash scripts/build.sh" >&2; exit 2; }
 [[ -f $config ]] || { echo "bench-learn: $config: no such input file" >&2; exit 2; }
 [[ $minutes =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "bench-learn: --minutes wants a number, got $minutes" >&2; exit 2; }
 for arm in discriminator l2; do
@@ -30,7 +32,7 @@ mkdir -p "$out"
 seconds=$(/usr/bin/python3 -c "print(int(float('$minutes') * 60))")
 pids=()
 for arm in discriminator l2; do
-  build/spiral train --config "$config" --run-dir "$out" --name "$arm" --reward "$arm" \
+  "$spiral" train --config "$config" --run-dir "$out" --name "$arm" --reward "$arm" \
     --seed "$seed" --threads 1 --frames 1000000000000 --time-limit "$seconds" \
     --progress-every 60 "$@" >"$out/$arm.log" 2>&1 &
   pids+=($!)
@@ -38,8 +40,8 @@ for arm in discriminator l2; do
 done
 # Each arm ends at its time limit with a checkpoint and exit code 3 (frames left), or 0.
 for pid in "${pids[@]}"; do
-  wait "$pid"
-  status=$?
+  status=0
+  wait "$pid" || status=$?  # (set -e would end the script at an arm's exit code 3)
   ((status == 0 || status == 3)) || { echo "bench-learn: an arm failed (exit $status); see $out/*.log" >&2; exit 1; }
 done
 /usr/bin/python3 - "$out" <<'PY'
