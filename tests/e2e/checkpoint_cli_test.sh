@@ -5,22 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 # A tiny conditional MNIST painter: 4 episodes of 3 steps = 12 frames per update.
-cat >tiny.cfg <<CFG
-run-dir = runs
-canvas = 64
-grid = 8
-episode-length = 3
-batch = 4
-envs = 4
-policy-size = small
-held-out = 4
-eval-every = 1
-images-every = 1000
-progress-every = 0
-seed = 7
-threads = 2
-dataset = mnist:$source_dir/inputs/data/mnist
-CFG
+tiny_config eval-every=1 images-every=1000
 tiny=(--config tiny.cfg)
 
 steps_of() {  # steps_of RUN: the metrics.h5 step column, space separated

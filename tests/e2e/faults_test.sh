@@ -7,22 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
 
 # A tiny conditional MNIST painter: 4 episodes of 3 steps = 12 frames per update.
-cat >tiny.cfg <<CFG
-run-dir = runs
-canvas = 64
-grid = 8
-episode-length = 3
-batch = 4
-envs = 4
-policy-size = small
-held-out = 4
-eval-every = 1
-images-every = 1000
-progress-every = 0
-seed = 7
-threads = 1
-dataset = mnist:$source_dir/inputs/data/mnist
-CFG
+tiny_config eval-every=1 images-every=1000 threads=1
 tiny=(--config tiny.cfg)
 
 column_of() {  # column_of RUN NAME: a metrics.h5 column, space separated (SWMR: after a kill too)

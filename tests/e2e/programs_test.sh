@@ -10,21 +10,7 @@ images=$source_dir/inputs/data/omniglot/images_background_small1.zip
 one_line() { test "$(lines "$1")" -eq 1; }
 
 # A tiny Omniglot painter: one update of 4 episodes of 5 steps on an 8 x 8 grid.
-cat >tiny.cfg <<CFG
-run-dir = runs
-canvas = 64
-grid = 8
-episode-length = 5
-batch = 4
-envs = 4
-policy-size = small
-held-out = 4
-frames = 20
-progress-every = 0
-seed = 5
-threads = 2
-dataset = omniglot:$images
-CFG
+tiny_config episode-length=5 frames=20 seed=5 "dataset=omniglot:$images"
 run train --config tiny.cfg --name omni
 check "train exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5

@@ -3,21 +3,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 # Tiny MNIST painters: one update of 4 episodes of 3 steps.
-cat >tiny.cfg <<CFG
-run-dir = runs
-canvas = 64
-grid = 8
-episode-length = 3
-batch = 4
-envs = 4
-policy-size = small
-held-out = 4
-frames = 12
-progress-every = 0
-seed = 7
-threads = 2
-dataset = mnist:$source_dir/inputs/data/mnist
-CFG
+tiny_config frames=12
 tiny=(--config tiny.cfg)
 
 run train "${tiny[@]}" --name cond

@@ -31,6 +31,21 @@ png_ok() {  # png_ok FILE: a real picture: over 5 kB and more than one colour
     /usr/bin/python3 -c 'import sys, matplotlib.image as m, numpy as n
 i = m.imread(sys.argv[1]); sys.exit(0 if n.unique(i.reshape(-1, i.shape[-1]), axis=0).shape[0] > 1 else 1)' "$1"
 }
+tiny_config() {  # tiny_config [KEY=VALUE...]: writes tiny.cfg, a tiny conditional MNIST painter
+  # (4 episodes of 3 steps = 12 frames per update), with the given settings changed or added
+  local keys=(run-dir canvas grid episode-length batch envs policy-size held-out progress-every
+    seed threads dataset)
+  local -A values=([run-dir]=runs [canvas]=64 [grid]=8 [episode-length]=3 [batch]=4 [envs]=4
+    [policy-size]=small [held-out]=4 [progress-every]=0 [seed]=7 [threads]=2
+    [dataset]="mnist:$source_dir/inputs/data/mnist")
+  local pair key
+  for pair in "$@"; do
+    key=${pair%%=*}
+    [[ -v "values[$key]" ]] || keys+=("$key")
+    values[$key]=${pair#*=}
+  done
+  for key in "${keys[@]}"; do echo "$key = ${values[$key]}"; done >tiny.cfg
+}
 finish() {  # the closing line CTest and CI read; fails the script when a check failed
   echo "$passes passed, $failures failed"
   ((failures == 0))

@@ -2,24 +2,7 @@
 # End-to-end test of `spiral train --mode sync` on a tiny conditional MNIST config (seconds).
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
-cat >tiny.cfg <<CFG
-name = tiny
-run-dir = runs
-canvas = 64
-grid = 8
-episode-length = 3
-batch = 4
-envs = 4
-policy-size = small
-frames = 120
-held-out = 8
-eval-every = 5
-images-every = 5
-progress-every = 0
-seed = 7
-threads = 2
-dataset = mnist:$source_dir/inputs/data/mnist
-CFG
+tiny_config name=tiny frames=120 held-out=8 eval-every=5 images-every=5
 
 run train --config tiny.cfg
 train_out=$out
