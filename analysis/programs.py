@@ -130,6 +130,18 @@ def show(axis, image):
     axis.set_yticks([])
 
 
+def panel_grid(plt, count, max_columns, width, height, title_height):
+    """A figure of `count` panels, at most `max_columns` a row, each width x height inches, all
+    axes off (a panel turns its own on)."""
+    columns = min(count, max_columns)
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False,
+                                figsize=(width * columns, height * rows + title_height))
+    for axis in axes.flat:
+        axis.axis("off")
+    return figure, axes
+
+
 def draw_sequence(data, parts, episode, out):
     """sequence-<episode>.png: the target, the blank canvas, then the canvas after each step."""
     import matplotlib.pyplot as plt
@@ -145,12 +157,7 @@ def draw_sequence(data, parts, episode, out):
             paints = data["commands"][episode, step - 1, parts["flag"][0]] == 1
             label += " paint" if paints else " jump"
         panels.append((label, canvases[step]))
-    columns = min(len(panels), 10)
-    rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, squeeze=False,
-                                figsize=(1.4 * columns, 1.55 * rows + 0.4))
-    for axis in axes.flat:
-        axis.axis("off")
+    figure, axes = panel_grid(plt, len(panels), 10, 1.4, 1.55, 0.4)
     for axis, (label, image) in zip(axes.flat, panels):
         axis.axis("on")
         show(axis, image)
@@ -171,12 +178,7 @@ def compare_strokes(data, parts, out):
     canvas = renders.shape[2]
     indices = data.get("target_indices", np.arange(len(renders)))
     rows = []
-    figure_columns = min(len(renders), 8)
-    figure_rows = -(-len(renders) // figure_columns)
-    figure, axes = plt.subplots(figure_rows, figure_columns, squeeze=False,
-                                figsize=(2.2 * figure_columns, 2.4 * figure_rows + 0.5))
-    for axis in axes.flat:
-        axis.axis("off")
+    figure, axes = panel_grid(plt, len(renders), 8, 2.2, 2.4, 0.5)
     for k in range(len(renders)):
         agent = agent_paths(data["commands"][k], parts, canvas)
         human = human_strokes(data["human_points"], k)
