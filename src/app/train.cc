@@ -166,6 +166,12 @@ void write_grid(const std::filesystem::path& run_dir, int64_t step,
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
 }
 
+// The newest checkpoint file of a run, or "none", for messages.
+std::string newest_checkpoint_name(const std::filesystem::path& run_dir) {
+  const std::vector<std::filesystem::path> checkpoints = learn::list_checkpoints(run_dir);
+  return checkpoints.empty() ? "none" : checkpoints.front().string();
+}
+
 // Whether a series holds int64 values (the others hold doubles).
 bool is_integer(const Series& series) {
   return series.name == "step" || series.name == "frames" || series.name == "skipped";
@@ -409,10 +415,9 @@ int run_train(const Config& config, CommandContext& context) {
       learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
                              checkpoint_replay, other_ranks);
     } catch (const std::exception& error) {
-      const std::vector<std::filesystem::path> newest = learn::list_checkpoints(run_dir);
       throw std::runtime_error("checkpoint of update " + std::to_string(step) +
                                " not written: " + error.what() + "; the newest checkpoint is " +
-                               (newest.empty() ? "none" : newest.front().string()));
+                               newest_checkpoint_name(run_dir));
     }
     for (const std::filesystem::path& old : learn::prune_checkpoints(run_dir, keep_checkpoints)) {
       log_debug("removed ", old.string());
@@ -492,11 +497,9 @@ int run_train(const Config& config, CommandContext& context) {
   if (skipped_in_a_row >= max_skipped) {
     // The networks are as after the last applied update, but that state produced nothing else:
     // the checkpoints on disk stay the newest.
-    const std::vector<std::filesystem::path> checkpoints = learn::list_checkpoints(run_dir);
     log_error(skipped_in_a_row, " updates in a row had NaN or infinite gradients (see ",
               metrics_path.string(), ", column skipped): stopped after ", frames,
-              " frames without a new checkpoint; the newest is ",
-              checkpoints.empty() ? "none" : checkpoints.front().string(),
+              " frames without a new checkpoint; the newest is ", newest_checkpoint_name(run_dir),
               " (try a lower learning rate or --grad-clip)");
     return kDivergedExitCode;
   }
