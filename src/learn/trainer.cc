@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "spiral/core/errors.h"
@@ -116,46 +118,59 @@ std::vector<uint64_t> Trainer::episode_seeds(int count) {
   return seeds;
 }
 
-TrainStepStats Trainer::train_step() {
-  TrainStepStats stats;
-  const int batch = config_.batch;
-  torch::Tensor target;
-  if (config_.conditional) {
-    std::vector<size_t> picks;
-    for (int b = 0; b < batch; ++b) {
-      picks.push_back(train_indices_[rng_() % train_indices_.size()]);
-    }
-    target = targets(picks, nullptr);
-  }
+std::vector<size_t> Trainer::pick_training_images(int count) {
+  std::vector<size_t> picks;
+  for (int b = 0; b < count; ++b) picks.push_back(train_indices_[rng_() % train_indices_.size()]);
+  return picks;
+}
 
+TrainStepStats Trainer::train_step() { return learn(act()); }
+
+EpisodeBatch Trainer::act() {
+  EpisodeBatch batch;
+  if (config_.conditional) {
+    const std::vector<size_t> picks = pick_training_images(config_.batch);
+    batch.target_indices.assign(picks.begin(), picks.end());
+    batch.targets = targets(picks, nullptr);
+  }
   // Act, recording every step's input and commands.
   RolloutOptions options;
   options.seeds = episode_seeds(envs_->size());
   options.device = device_;
-  const Rollout rollout = play_episodes(policy_, *envs_, target, options, &generator_, true);
+  const Rollout rollout = play_episodes(policy_, *envs_, batch.targets, options, &generator_, true);
   const std::vector<model::PolicyInput>& inputs = rollout.inputs;
-  const torch::Tensor& final_renders = rollout.final_canvases;
   const int64_t steps = static_cast<int64_t>(inputs.size());
-  stats.frames = static_cast<int64_t>(batch) * steps;
-
   // The unroll the policy is evaluated on: the canvas, previous commands and masks before each
   // step [T, B, ...].
-  model::PolicyInput unroll;
   std::vector<torch::Tensor> canvas, prev_commands, prev_masks;
   for (const model::PolicyInput& in : inputs) {
     canvas.push_back(in.canvas);
     prev_commands.push_back(in.prev_commands);
     prev_masks.push_back(in.prev_masks);
   }
-  unroll.canvas = torch::stack(canvas);
-  unroll.prev_commands = torch::stack(prev_commands);
-  unroll.prev_masks = torch::stack(prev_masks);
-  if (target.defined())
-    unroll.target = target.unsqueeze(0).expand({steps, -1, -1, -1, -1}).contiguous();
-  if (inputs.front().noise.defined()) {
-    unroll.noise = inputs.front().noise.unsqueeze(0).expand({steps, -1, -1}).contiguous();
+  batch.unroll.canvas = torch::stack(canvas);
+  batch.unroll.prev_commands = torch::stack(prev_commands);
+  batch.unroll.prev_masks = torch::stack(prev_masks);
+  if (batch.targets.defined()) {
+    batch.unroll.target = batch.targets.unsqueeze(0).expand({steps, -1, -1, -1, -1}).contiguous();
   }
-  const torch::Tensor commands = torch::stack(rollout.commands);
+  if (inputs.front().noise.defined()) {
+    batch.unroll.noise = inputs.front().noise.unsqueeze(0).expand({steps, -1, -1}).contiguous();
+  }
+  batch.commands = torch::stack(rollout.commands);
+  batch.final_renders = rollout.final_canvases;
+  return batch;
+}
+
+TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
+  TrainStepStats stats;
+  const model::PolicyInput& unroll = episodes.unroll;
+  const torch::Tensor& commands = episodes.commands;
+  const torch::Tensor& final_renders = episodes.final_renders;
+  const torch::Tensor& target = episodes.targets;
+  const int64_t steps = commands.size(0);
+  const int64_t batch = commands.size(1);
+  stats.frames = batch * steps;
 
   // Rewards (no grad, D in its current state).
   RewardInputs reward_inputs;
@@ -187,14 +202,10 @@ TrainStepStats Trainer::train_step() {
   // One WGAN-GP update of D: fakes from the replay, reals the targets of those fakes
   // (conditional) or fresh training images.
   replay_.add(final_renders, target);
-  const ReplaySample fake = replay_.sample(batch, &generator_);
+  const ReplaySample fake = replay_.sample(static_cast<int>(batch), &generator_);
   torch::Tensor real = fake.targets;
   if (!config_.conditional) {
-    std::vector<size_t> picks;
-    for (int b = 0; b < batch; ++b) {
-      picks.push_back(train_indices_[rng_() % train_indices_.size()]);
-    }
-    real = targets(picks, nullptr);
+    real = targets(pick_training_images(static_cast<int>(batch)), nullptr);
   }
   DiscriminatorLossConfig d_config;
   d_config.gradient_penalty = config_.gradient_penalty;
@@ -207,6 +218,113 @@ TrainStepStats Trainer::train_step() {
   if (!stats.discriminator_skipped) discriminator_optimizer_->step();
   stats.discriminator_loss = d_loss.total.item<double>();
   return stats;
+}
+
+EpisodeShape Trainer::episode_shape() const {
+  EpisodeShape shape;
+  shape.steps = envs_->episode_length();
+  shape.parts = static_cast<int>(envs_->action_spec().size());
+  shape.height = shape.width = canvas_;
+  shape.channels = channels_;
+  shape.noise = policy_->config().resolved_noise_dim();
+  return shape;
+}
+
+std::vector<Episode> Trainer::episodes_of(const EpisodeBatch& batch, int64_t policy_version,
+                                          int actor) const {
+  const EpisodeShape shape = episode_shape();
+  // [B, T + 1, H, W, C] bytes, as tensor_to_image rounds them.
+  const torch::Tensor canvases = torch::cat({batch.unroll.canvas, batch.final_renders.unsqueeze(0)})
+                                     .to(torch::kCPU)
+                                     .clamp(0, 1)
+                                     .mul(255.0f)
+                                     .round()
+                                     .to(torch::kUInt8)
+                                     .permute({1, 0, 3, 4, 2})
+                                     .contiguous();
+  const torch::Tensor commands =
+      batch.commands.to(torch::kCPU).to(torch::kInt).permute({1, 0, 2}).contiguous();
+  torch::Tensor noise;
+  if (shape.noise > 0) noise = batch.unroll.noise[0].to(torch::kCPU).contiguous();
+  const int64_t count = commands.size(0);
+  std::vector<Episode> episodes(static_cast<size_t>(count));
+  const size_t command_values = static_cast<size_t>(shape.steps) * shape.parts;
+  const size_t canvas_values = (static_cast<size_t>(shape.steps) + 1) * shape.canvas_bytes();
+  for (int64_t b = 0; b < count; ++b) {
+    Episode& e = episodes[static_cast<size_t>(b)];
+    if (!batch.target_indices.empty()) e.target_index = batch.target_indices[b];
+    e.policy_version = policy_version;
+    e.actor = actor;
+    const int32_t* c = commands.data_ptr<int32_t>() + b * command_values;
+    e.commands.assign(c, c + command_values);
+    const uint8_t* p = canvases.data_ptr<uint8_t>() + b * canvas_values;
+    e.canvases.assign(p, p + canvas_values);
+    if (noise.defined()) {
+      const float* n = noise.data_ptr<float>() + b * shape.noise;
+      e.noise.assign(n, n + shape.noise);
+    }
+  }
+  return episodes;
+}
+
+EpisodeBatch Trainer::batch_of(const std::vector<Episode>& episodes) const {
+  const EpisodeShape shape = episode_shape();
+  const int64_t count = static_cast<int64_t>(episodes.size());
+  const int64_t steps = shape.steps;
+  std::vector<int32_t> commands;
+  std::vector<uint8_t> canvases;
+  std::vector<float> noise;
+  EpisodeBatch batch;
+  for (const Episode& e : episodes) {
+    commands.insert(commands.end(), e.commands.begin(), e.commands.end());
+    canvases.insert(canvases.end(), e.canvases.begin(), e.canvases.end());
+    noise.insert(noise.end(), e.noise.begin(), e.noise.end());
+    if (config_.conditional) {
+      if (e.target_index < 0 || static_cast<size_t>(e.target_index) >= dataset_->size()) {
+        throw std::runtime_error("episode of actor rank " + std::to_string(e.actor) +
+                                 " names target " + std::to_string(e.target_index) +
+                                 ", outside dataset " + dataset_->name());
+      }
+      batch.target_indices.push_back(e.target_index);
+    }
+  }
+  // [T + 1, B, C, H, W] float canvases.
+  const torch::Tensor all =
+      torch::from_blob(canvases.data(),
+                       {count, steps + 1, shape.height, shape.width, shape.channels}, torch::kUInt8)
+          .permute({1, 0, 4, 2, 3})
+          .to(torch::kFloat)
+          .div(255.0f)
+          .contiguous()
+          .to(device_);
+  batch.unroll.canvas = all.slice(0, 0, steps);
+  batch.final_renders = all[steps];
+  batch.commands = torch::from_blob(commands.data(), {count, steps, shape.parts}, torch::kInt)
+                       .permute({1, 0, 2})
+                       .to(torch::kLong)
+                       .contiguous()
+                       .to(device_);
+  // Before step t: the command of step t - 1 and its mask (zeros before the first step).
+  const torch::Tensor first = torch::zeros({1, count, shape.parts}, batch.commands.options());
+  batch.unroll.prev_commands = torch::cat({first, batch.commands.slice(0, 0, steps - 1)});
+  std::vector<torch::Tensor> masks = {torch::zeros({count, shape.parts}, device_)};
+  for (int64_t t = 0; t + 1 < steps; ++t) {
+    masks.push_back(model::command_mask(envs_->action_spec(), batch.commands[t].select(1, 0)));
+  }
+  batch.unroll.prev_masks = torch::stack(masks);
+  if (config_.conditional) {
+    std::vector<size_t> indices(batch.target_indices.begin(), batch.target_indices.end());
+    batch.targets = targets(indices, nullptr);
+    batch.unroll.target = batch.targets.unsqueeze(0).expand({steps, -1, -1, -1, -1}).contiguous();
+  }
+  if (shape.noise > 0) {
+    batch.unroll.noise = torch::from_blob(noise.data(), {count, shape.noise}, torch::kFloat)
+                             .to(device_)
+                             .unsqueeze(0)
+                             .expand({steps, -1, -1})
+                             .contiguous();
+  }
+  return batch;
 }
 
 HeldOutResult Trainer::held_out() {

@@ -1,10 +1,14 @@
-// Tests of the dist module's pure helpers: the bucket planner of the fused allreduce.
+// Tests of the dist module's pure helpers: the bucket planner of the fused allreduce and the role
+// layout of asynchronous runs.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "spiral/core/errors.h"
 #include "spiral/dist/buckets.h"
+#include "spiral/dist/layout.h"
 
 namespace spiral::dist {
 namespace {
@@ -85,6 +89,76 @@ TEST(PlanBuckets, ManyItemsArePartitioned) {
 
 TEST(PlanBuckets, ZeroCapacityIsRejected) {
   EXPECT_THROW(plan_buckets({{1, 0}}, 0), std::invalid_argument);
+}
+
+// ---- Role layout of --mode async ----
+
+TEST(RoleLayout, ParsesAnyOrderAndNumbersLearnersFirst) {
+  const RoleLayout layout = parse_layout("replay:2,actors:5,learners:2", 9);
+  EXPECT_EQ(layout.learners, 2);
+  EXPECT_EQ(layout.replay, 2);
+  EXPECT_EQ(layout.actors, 5);
+  EXPECT_EQ(layout.role(0), Role::kLearner);
+  EXPECT_EQ(layout.role(1), Role::kLearner);
+  EXPECT_EQ(layout.role(2), Role::kReplay);
+  EXPECT_EQ(layout.role(4), Role::kActor);
+  EXPECT_EQ(layout.index(3), 1);
+  EXPECT_EQ(layout.index(8), 4);
+  EXPECT_EQ(layout.holder_of_actor(0), 2);
+  EXPECT_EQ(layout.holder_of_actor(3), 3);
+  EXPECT_EQ(layout.actors_of_holder(0), (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(layout.actors_of_holder(1), (std::vector<int>{1, 3}));
+  EXPECT_EQ(layout.to_string(), "actors:5,replay:2,learners:2");
+  EXPECT_EQ(parse_layout(layout.to_string(), 9).to_string(), layout.to_string());
+  EXPECT_EQ(layout.describe(),
+            "learners: ranks 0-1 (rank 0 writes the run's files)\n"
+            "replay holder: rank 2, episodes of actor rank(s) 4,6,8\n"
+            "replay holder: rank 3, episodes of actor rank(s) 5,7\n"
+            "actors: ranks 4-8");
+}
+
+// The message of the UserError `text` on `world` ranks raises ("" when none).
+std::string layout_error(const std::string& text, int world) {
+  try {
+    parse_layout(text, world);
+  } catch (const UserError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(RoleLayout, RefusesBadLayoutsWithOneClearLine) {
+  EXPECT_NE(layout_error("actors:2,replay:1", 3).find("every role needs at least one rank"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:2,replay:1,learners:0", 3).find("at least one rank"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:4,replay:1,learners:1", 4).find("has 6 ranks, the job has 4"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:1,replay:1,learners:1", 4).find("has 3 ranks, the job has 4"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:2,critics:1,learners:1", 4).find("unknown role 'critics'"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:2,replay,learners:1", 4).find("'replay' is not role:count"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:x,replay:1,learners:1", 3).find("'x' is not a rank count"),
+            std::string::npos);
+  EXPECT_NE(layout_error("actors:1,actors:1,replay:1,learners:1", 4).find("given twice"),
+            std::string::npos);
+  EXPECT_NE(layout_error("", 2).find("at least 3 ranks"), std::string::npos);
+}
+
+TEST(RoleLayout, DefaultHasOneLearnerAndAHolderPer16Actors) {
+  EXPECT_EQ(default_layout(3).to_string(), "actors:1,replay:1,learners:1");
+  EXPECT_EQ(default_layout(4).to_string(), "actors:2,replay:1,learners:1");
+  EXPECT_EQ(default_layout(18).to_string(), "actors:16,replay:1,learners:1");
+  EXPECT_EQ(default_layout(19).to_string(), "actors:16,replay:2,learners:1");
+  EXPECT_EQ(parse_layout("", 64).to_string(), "actors:59,replay:4,learners:1");
+  for (int world = 3; world < 200; ++world) {
+    const RoleLayout layout = default_layout(world);
+    EXPECT_EQ(layout.size(), world);
+    EXPECT_LE(layout.actors, 16 * layout.replay);
+    EXPECT_GE(layout.actors, 1);
+  }
 }
 
 }  // namespace

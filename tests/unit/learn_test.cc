@@ -6,11 +6,13 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "spiral/core/errors.h"
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
+#include "spiral/learn/episode.h"
 #include "spiral/learn/rewards.h"
 #include "spiral/learn/rollout.h"
 #include "spiral/model/discriminator.h"
@@ -464,6 +466,65 @@ TEST(Rollout, EpisodeCanvasesAreTheCanvasBeforeAndAfterEachStep) {
       play_episodes(policy, envs, torch::Tensor(), options, &generator, false);
   EXPECT_THROW(episode_canvases(unrecorded), std::invalid_argument);
 }
+
+// ---- Episode messages ----
+
+namespace episodes {
+
+EpisodeShape small_shape(int noise) { return EpisodeShape{3, 2, 4, 5, 1, noise}; }
+
+Episode numbered_episode(const EpisodeShape& shape, int seed) {
+  Episode e;
+  e.target_index = 100 + seed;
+  e.policy_version = 7 * seed;
+  e.actor = seed % 4;
+  for (int i = 0; i < shape.steps * shape.parts; ++i) e.commands.push_back(seed * 10 + i);
+  for (size_t i = 0; i < (shape.steps + 1) * shape.canvas_bytes(); ++i) {
+    e.canvases.push_back(static_cast<uint8_t>(seed + i));
+  }
+  for (int i = 0; i < shape.noise; ++i) e.noise.push_back(0.5f * static_cast<float>(i - seed));
+  return e;
+}
+
+void expect_same(const Episode& a, const Episode& b) {
+  EXPECT_EQ(a.target_index, b.target_index);
+  EXPECT_EQ(a.policy_version, b.policy_version);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.commands, b.commands);
+  EXPECT_EQ(a.canvases, b.canvases);
+  EXPECT_EQ(a.noise, b.noise);
+}
+
+TEST(EpisodeMessage, RoundTripsWithAndWithoutNoise) {
+  for (int noise : {0, 3}) {
+    const EpisodeShape shape = small_shape(noise);
+    const std::vector<Episode> sent = {numbered_episode(shape, 1), numbered_episode(shape, 2),
+                                       numbered_episode(shape, 3)};
+    const std::vector<Episode> received = decode_episodes(encode_episodes(shape, sent), shape);
+    ASSERT_EQ(received.size(), 3u);
+    for (size_t i = 0; i < sent.size(); ++i) expect_same(sent[i], received[i]);
+  }
+  EXPECT_TRUE(decode_episodes(encode_episodes(small_shape(0), {}), small_shape(0)).empty());
+}
+
+TEST(EpisodeMessage, RefusesOtherShapesAndDamagedBytes) {
+  const EpisodeShape shape = small_shape(0);
+  const std::string bytes = encode_episodes(shape, {numbered_episode(shape, 1)});
+  EpisodeShape other = shape;
+  other.parts = 3;
+  EXPECT_THROW(decode_episodes(bytes, other), std::runtime_error);
+  EXPECT_THROW(decode_episodes(bytes.substr(0, bytes.size() - 1), shape), std::runtime_error);
+  EXPECT_THROW(decode_episodes(bytes + "x", shape), std::runtime_error);
+  EXPECT_THROW(decode_episodes(bytes.substr(0, 5), shape), std::runtime_error);
+  std::string bad_magic = bytes;
+  bad_magic[0] ^= 1;
+  EXPECT_THROW(decode_episodes(bad_magic, shape), std::runtime_error);
+  Episode short_commands = numbered_episode(shape, 1);
+  short_commands.commands.pop_back();
+  EXPECT_THROW(encode_episodes(shape, {short_commands}), std::invalid_argument);
+}
+
+}  // namespace episodes
 
 }  // namespace
 }  // namespace spiral::learn

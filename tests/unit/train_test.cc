@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "spiral/core/allocator.h"
 #include "spiral/data/dataset.h"
@@ -71,6 +73,43 @@ TEST(TrainerTest, ConditionalUpdatesRunAndHeldOutIsConsistent) {
   EXPECT_LE(after.mse, 1.0);
   EXPECT_DOUBLE_EQ(after.blank_mse, before.blank_mse);
   EXPECT_GT(before.blank_mse, 0.0);
+}
+
+// Episodes played here, sent as bytes and rebuilt (as an actor and a learner of --mode async do)
+// give the learner the same unroll, up to the rounding of canvases to bytes.
+TEST(TrainerTest, EpisodesSurviveTheTripToAnotherTrainer) {
+  TrainerConfig actor_config = tiny_config(1);
+  actor_config.reward.discriminator_weight = 1;  // masks and D rewards come into play
+  actor_config.reward.l2_weight = 0;
+  actor_config.reward.l2_per_step = false;
+  Trainer actor(actor_config, mnist());
+  Trainer learner(actor_config, mnist());
+  const EpisodeBatch played = actor.act();
+  const EpisodeShape shape = actor.episode_shape();
+  EXPECT_EQ(shape.steps, 5);
+  EXPECT_EQ(shape.height, 64);
+  const std::vector<Episode> sent = actor.episodes_of(played, 42, 3);
+  ASSERT_EQ(sent.size(), 16u);
+  EXPECT_EQ(sent[5].policy_version, 42);
+  EXPECT_EQ(sent[5].actor, 3);
+  EXPECT_EQ(sent[5].target_index, played.target_indices[5]);
+  const EpisodeBatch rebuilt =
+      learner.batch_of(decode_episodes(encode_episodes(shape, sent), shape));
+  EXPECT_TRUE(torch::equal(rebuilt.commands, played.commands));
+  EXPECT_TRUE(torch::equal(rebuilt.unroll.prev_commands, played.unroll.prev_commands));
+  EXPECT_TRUE(torch::equal(rebuilt.unroll.prev_masks, played.unroll.prev_masks));
+  EXPECT_TRUE(torch::equal(rebuilt.targets, played.targets));
+  EXPECT_TRUE(torch::equal(rebuilt.unroll.target, played.unroll.target));
+  EXPECT_LE((rebuilt.unroll.canvas - played.unroll.canvas).abs().max().item<float>(), 0.501f / 255);
+  EXPECT_LE((rebuilt.final_renders - played.final_renders).abs().max().item<float>(), 0.501f / 255);
+  EXPECT_GT((played.final_renders - 1).abs().max().item<float>(), 0.1f);  // something was painted
+  const TrainStepStats stats = learner.learn(rebuilt);
+  EXPECT_EQ(stats.frames, 16 * 5);
+  EXPECT_TRUE(std::isfinite(stats.policy_loss));
+
+  Episode stranger = sent[0];
+  stranger.target_index = 1 << 30;
+  EXPECT_THROW(learner.batch_of({stranger}), std::runtime_error);
 }
 
 // SPIRAL_TRAIN_TEST_STEPS and SPIRAL_TRAIN_TEST_SEED override the budget and the seed.

@@ -15,6 +15,7 @@
 #include "spiral/data/dataset.h"
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
+#include "spiral/learn/episode.h"
 #include "spiral/learn/rewards.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/model/policy.h"
@@ -52,6 +53,15 @@ struct TrainerConfig {
   std::function<void(const std::vector<torch::Tensor>&)> average_gradients;
 };
 
+// Played episodes as the updates take them.
+struct EpisodeBatch {
+  model::PolicyInput unroll;            // [T, B, ...]: the inputs before each step
+  torch::Tensor commands;               // [T, B, P] int64
+  torch::Tensor final_renders;          // [B, C, H, W] float in [0, 1]
+  torch::Tensor targets;                // [B, C, H, W]; undefined for an unconditional agent
+  std::vector<int64_t> target_indices;  // dataset index of each target (conditional)
+};
+
 // The scalars of one train_step().
 struct TrainStepStats {
   int64_t frames = 0;  // agent steps taken by this update: batch x episode length
@@ -79,8 +89,22 @@ class Trainer {
   // Throws UserError for a dataset with no training or no held-out images, or bad settings.
   Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset);
 
-  // One policy update and one discriminator update.
+  // One policy update and one discriminator update on episodes just played: learn(act()).
   TrainStepStats train_step();
+  // Plays one episode in each of the `batch` environments with the current policy, on training
+  // targets drawn at random (conditional).
+  EpisodeBatch act();
+  // One policy update (A2C) and one discriminator update on `episodes` (played here or elsewhere).
+  TrainStepStats learn(const EpisodeBatch& episodes);
+  // The sizes of this agent's episodes.
+  EpisodeShape episode_shape() const;
+  // `batch` as episodes to send (canvases rounded to bytes), played by `actor` with parameters of
+  // `policy_version`.
+  std::vector<Episode> episodes_of(const EpisodeBatch& batch, int64_t policy_version,
+                                   int actor) const;
+  // The batch of `episodes` (of episode_shape()), on this Trainer's device, targets loaded from the
+  // dataset. Throws std::runtime_error for a target index outside the dataset.
+  EpisodeBatch batch_of(const std::vector<Episode>& episodes) const;
   // Episodes on the held-out targets, sampled with the same seed every time (greedy with
   // greedy_eval); unconditional agents paint samples (mse NaN, no targets). Draws nothing from
   // training's streams.
@@ -110,6 +134,8 @@ class Trainer {
  private:
   // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
   torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
+  // `count` training images drawn at random.
+  std::vector<size_t> pick_training_images(int count);
   std::vector<uint64_t> episode_seeds(int count);
 
   TrainerConfig config_;
