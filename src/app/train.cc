@@ -9,10 +9,13 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "async_learner.h"
+#include "async_roles.h"
 #include "command.h"
 #include "data_parallel.h"
 #include "spiral/core/errors.h"
@@ -21,6 +24,7 @@
 #include "spiral/core/logging.h"
 #include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
+#include "spiral/dist/layout.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
@@ -55,6 +59,24 @@ std::vector<OptionGroup> train_options() {
            int_option("images-every", 500, 1, INT64_MAX, "steps",
                       "Held-out target/reconstruction grid to images/ every this many updates"),
            real_option("progress-every", 5, 0, 1e9, "s", "Seconds between progress lines"),
+       }},
+      {"async",
+       {
+           real_option("peer-timeout", 300, 1, 1e6, "s",
+                       "--mode async: end the job when a rank that another waits for has sent "
+                       "nothing for this long (it died or hung); longer than any rank's step"),
+           int_option("queue-episodes", 0, 0, 1 << 24, "episodes",
+                      "Capacity of each replay holder's queue; when full, its actors wait "
+                      "(0: 4 x --batch)"),
+           int_option("max-policy-lag", 0, 0, INT64_MAX, "updates",
+                      "Replay holders drop episodes played more than this many policy updates "
+                      "before the requesting learner's (0: keep every episode)"),
+           real_option("trajectory-fraction", 0.1, 0, 1, "",
+                       "Share of the episodes each replay holder writes to "
+                       "trajectories/replay-<rank>.h5"),
+           choice_option("actor-device", "cpu", {"cpu", "cuda"},
+                         "Where actors run the policy (cuda: a GPU of their node, shared by the "
+                         "node's actor ranks)"),
        }},
       {"checkpoints",
        {
@@ -140,6 +162,19 @@ const std::vector<Series>& metric_series() {
       {"skipped", "",
        "Network updates not applied for NaN or infinite gradients: 0 none, 1 the policy's, 2 the "
        "discriminator's, 3 both (int64)"},
+      {"frames_produced", "frames",
+       "Agent steps the actors have handed to the replay holders (--mode async: the holders' "
+       "latest counts; sync: as frames) (int64)"},
+      {"queue_depth", "episodes",
+       "Episodes waiting in the replay holders' queues (latest counts; 0 in sync mode) (int64)"},
+      {"dropped_episodes", "episodes",
+       "Episodes the replay holders dropped as older than --max-policy-lag, in all (int64)"},
+      {"policy_lag", "updates",
+       "Mean policy updates between acting and learning over the update's episodes (0 in sync "
+       "mode)"},
+      {"policy_lag_max", "updates", "Largest policy lag of the update's episodes (int64)"},
+      {"wait_time", "s", "Time learner 0 waited for the update's episodes (0 in sync mode)"},
+      {"bytes_received", "bytes", "Episode bytes learner 0 has received, in all (int64)"},
   };
   return series;
 }
@@ -174,7 +209,8 @@ std::string newest_checkpoint_name(const std::filesystem::path& run_dir) {
 
 // Whether a series holds int64 values (the others hold doubles).
 bool is_integer(const Series& series) {
-  return series.name == "step" || series.name == "frames" || series.name == "skipped";
+  return series.description.size() > 7 &&
+         series.description.compare(series.description.size() - 7, 7, "(int64)") == 0;
 }
 
 // metrics.h5 and its columns, in metric_series() order.
@@ -245,6 +281,60 @@ MetricsFile reopen_metrics(const std::filesystem::path& path, int64_t step) {
   return metrics;
 }
 
+// Appends one row of metrics, `row` in metric_series() order (integers are exact up to 2^53).
+void append_row(MetricsFile& metrics, const std::vector<double>& row) {
+  const std::vector<Series>& series = metric_series();
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (is_integer(series[i])) {
+      const int64_t value = static_cast<int64_t>(row[i]);
+      metrics.columns[i].append(&value, 1);
+    } else {
+      metrics.columns[i].append(&row[i], 1);
+    }
+  }
+  metrics.file.flush();
+}
+
+// The asynchronous run's settings of every role.
+AsyncSettings async_settings(const Config& config, const dist::RoleLayout& layout,
+                             const std::filesystem::path& run_dir) {
+  AsyncSettings a;
+  a.layout = layout;
+  a.peer_timeout = config.get_real("peer-timeout");
+  a.queue_episodes = static_cast<int>(config.get_int("queue-episodes"));
+  if (a.queue_episodes == 0) a.queue_episodes = static_cast<int>(4 * config.get_int("batch"));
+  if (a.queue_episodes < config.get_int("batch")) {
+    throw UserError("--queue-episodes " + std::to_string(a.queue_episodes) +
+                    " is smaller than --batch " + std::to_string(config.get_int("batch")) +
+                    ": a learner could never get a batch");
+  }
+  a.max_policy_lag = config.get_int("max-policy-lag");
+  a.trajectory_fraction = config.get_real("trajectory-fraction");
+  a.run_dir = run_dir;
+  a.resume = !config.get_text("resume").empty();
+  a.seed = static_cast<uint64_t>(config.get_int("seed"));
+  return a;
+}
+
+// An actor's Trainer settings: --envs environments on --actor-device (a GPU picked by the rank's
+// place on its node).
+learn::TrainerConfig actor_config(const Config& config, learn::TrainerConfig settings, int rank,
+                                  int node_rank) {
+  settings.batch = static_cast<int>(config.get_int("envs"));
+  settings.render_threads = std::min(settings.render_threads, settings.batch);
+  settings.rank = rank;
+  settings.held_out = 1;  // actors do not evaluate
+  settings.device = torch::kCPU;
+  if (config.get_text("actor-device") == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw UserError("--actor-device cuda: no CUDA device is visible to this LibTorch build");
+    }
+    const int gpus = static_cast<int>(torch::cuda::device_count());
+    settings.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(node_rank % gpus));
+  }
+  return settings;
+}
+
 learn::TrainerConfig trainer_config(const Config& config,
                                     const render::EnvironmentSettings& environment) {
   learn::TrainerConfig t;
@@ -291,10 +381,10 @@ learn::TrainerConfig trainer_config(const Config& config,
   return t;
 }
 
-int run_train(const Config& config, CommandContext& context) {
+// The run on this rank. `abort_on_error` is set once the ranks of an asynchronous run go their own
+// ways: from then on an error must end the whole job.
+int train(const Config& config, const dist::Communicator& world, bool* abort_on_error) {
   const render::EnvironmentSettings environment = render::environment_settings(config);
-  dist::MpiRuntime mpi(context.argc, context.argv);
-  const dist::Communicator world = mpi.world();
   set_log_identity(world.rank(), "main");
   const std::filesystem::path run_dir =
       std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
@@ -311,21 +401,48 @@ int run_train(const Config& config, CommandContext& context) {
              render::action_spec_for(environment).describe(), "; resolved configuration:");
     std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
   }
-  if (config.get_text("mode") != "sync") {
-    throw UserError(
-        "--mode async (actor, replay and learner roles) is not built in this version; "
-        "--mode sync runs on any number of ranks");
+  const bool async = config.get_text("mode") == "async";
+  std::optional<AsyncSettings> async_options;
+  if (async) {
+    async_options = async_settings(
+        config, dist::parse_layout(config.get_text("layout"), world.size()), run_dir);
+    if (world.rank() == 0) {
+      log_info("--mode async, layout ", async_options->layout.to_string(), ":");
+      std::istringstream lines(async_options->layout.describe());
+      for (std::string line; std::getline(lines, line);) log_info("  ", line);
+    }
   }
   // Every rank has checked that the run folder is free before rank 0 writes into it.
   world.barrier();
+  *abort_on_error = async;
+  const dist::Role role = async ? async_options->layout.role(world.rank()) : dist::Role::kLearner;
+  // The learners: every rank in sync mode.
+  const dist::OwnedCommunicator learner_group(
+      async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL);
+  const dist::Communicator team = async ? learner_group.get() : world;
+  const int node_rank = async ? world.node_rank() : 0;
+  // Signals reach every rank; learners decide when the run stops and tell the others.
+  SignalGuard signals;
   const bool leader = world.rank() == 0;  // writes every file and log line of the run
   std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   learn::TrainerConfig settings = trainer_config(config, environment);
-  GradientAverager averager(world, &settings);
-  if (config.get_int("envs") != settings.batch) {
+  if (role == dist::Role::kReplay) {
+    set_log_identity(world.rank(), "replay");
+    return run_replay_holder(world, *async_options, signals);
+  }
+  if (role == dist::Role::kActor) {
+    set_log_identity(world.rank(), "actor");
+    learn::Trainer actor(actor_config(config, settings, world.rank(), node_rank), dataset);
+    return run_actor(world, *async_options, actor, signals);
+  }
+  if (async) set_log_identity(world.rank(), "learner");
+  GradientAverager averager(team, &settings);
+  if (!async && config.get_int("envs") != settings.batch) {
     log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
   }
   learn::Trainer trainer(settings, dataset);
+  std::optional<LearnerLink> link;
+  if (async) link.emplace(world, *async_options);
   if (leader) {
     log_info(model::parameter_summary("policy", *trainer.policy()));
     log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
@@ -344,14 +461,14 @@ int run_train(const Config& config, CommandContext& context) {
   learn::CheckpointCounters counters;
   if (resume_from) {
     const learn::CheckpointFile checkpoint(*resume_from);
-    counters = checkpoint.load_trainer(trainer, world.rank());
-    if (checkpoint.header().ranks != world.size()) {
+    counters = checkpoint.load_trainer(trainer, team.rank());
+    if (checkpoint.header().ranks != team.size()) {
       if (leader) {
         log_warning(resume_from->string(), " holds the random streams of ",
-                    checkpoint.header().ranks, " rank(s), this run has ", world.size(),
+                    checkpoint.header().ranks, " learning rank(s), this run has ", team.size(),
                     ": it goes on, but not exactly as an uninterrupted run would");
       }
-      if (world.rank() >= checkpoint.header().ranks) {
+      if (team.rank() >= checkpoint.header().ranks) {
         trainer.reseed(settings.seed ^ static_cast<uint64_t>(counters.step) << 20);
       }
     }
@@ -407,7 +524,7 @@ int run_train(const Config& config, CommandContext& context) {
   // Collective: rank 0 writes every rank's state.
   const auto write_checkpoint = [&] {
     std::vector<std::string> other_ranks =
-        world.gather(leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
+        team.gather(leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
     if (!leader) return;
     other_ranks.erase(other_ranks.begin());
     const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
@@ -425,17 +542,23 @@ int run_train(const Config& config, CommandContext& context) {
     log_info("checkpoint ", path.string(), " (step ", step, ", ", frames, " frames)");
     last_checkpoint = elapsed();
   };
-  SignalGuard signals;
+  // Stops the actors and holders; learner 0 writes every rank's report.
+  const auto finish_roles = [&](int exit_code) {
+    const std::vector<RoleReport> reports = link->finish(exit_code);
+    if (leader) write_role_reports(run_dir / "roles.h5", reports);
+  };
+  if (link && leader) link->publish(trainer.policy(), step);
   while (frames < frame_budget) {
     // Every rank stops at the same update: when any of them was signalled or ran out of time;
     // rank 0's clock says when to checkpoint.
-    double due[] = {signals.received() != 0 ? 1.0 : 0.0,
+    const bool signalled = signals.received() != 0 || (link && link->forwarded_signal() != 0);
+    double due[] = {signalled ? 1.0 : 0.0,
                     time_limit > 0 && elapsed() + last_step_seconds >= time_limit ? 1.0 : 0.0,
                     leader && checkpoint_every > 0 && step > counters.step &&
                             elapsed() - last_checkpoint >= checkpoint_every
                         ? 1.0
                         : 0.0};
-    world.allreduce_sum(due, 3);
+    team.allreduce_sum(due, 3);
     if (due[0] > 0) {
       stopped_by_signal = true;
       break;
@@ -447,9 +570,12 @@ int run_train(const Config& config, CommandContext& context) {
     if (due[2] > 0) write_checkpoint();
     if (skipped_in_a_row >= max_skipped) break;
     const double step_start = elapsed();
-    const learn::TrainStepStats stats = trainer.train_step();
+    const learn::TrainStepStats stats =
+        link ? trainer.learn(link->next_batch(trainer, settings.batch, step))
+             : trainer.train_step();
     ++step;
-    frames += stats.frames * world.size();
+    if (link && leader) link->publish(trainer.policy(), step);
+    frames += stats.frames * team.size();
     // Skip decisions come from averaged gradients: every rank makes the same ones.
     const int64_t skipped = (stats.policy_skipped ? 1 : 0) + (stats.discriminator_skipped ? 2 : 0);
     skipped_in_a_row = skipped != 0 ? skipped_in_a_row + 1 : 0;
@@ -462,7 +588,7 @@ int run_train(const Config& config, CommandContext& context) {
     }
     double mse = std::numeric_limits<double>::quiet_NaN();
     const bool last = frames >= frame_budget;
-    if (world.size() > 1 && step % eval_every == 0) check_ranks_agree(world, trainer, step);
+    if (team.size() > 1 && step % eval_every == 0) check_ranks_agree(team, trainer, step);
     if (!leader) continue;
     if (step % eval_every == 0 || step % images_every == 0 || last) {
       held = trainer.held_out();
@@ -471,16 +597,19 @@ int run_train(const Config& config, CommandContext& context) {
     }
     const double now = elapsed();
     last_step_seconds = now - step_start;
-    const int64_t ints[] = {step, frames, skipped};
-    const double wall_time = wall_offset + now;
-    const double reals[] = {wall_time,    stats.policy_loss,        stats.value_loss, stats.entropy,
-                            stats.reward, stats.discriminator_loss, stats.grad_norm,  mse};
-    std::vector<io::Dataset>& columns = metrics->columns;
-    columns[0].append(&ints[0], 1);
-    columns[1].append(&ints[1], 1);
-    for (size_t i = 0; i < std::size(reals); ++i) columns[i + 2].append(&reals[i], 1);
-    columns[std::size(reals) + 2].append(&ints[2], 1);
-    metrics->file.flush();
+    // Sync mode learns from all it plays at once: nothing queued, no lag, no waiting.
+    const FlowStats flow = link ? link->stats() : FlowStats{};
+    const double produced =
+        link ? static_cast<double>(flow.holders.received * (stats.frames / settings.batch))
+             : static_cast<double>(frames);
+    append_row(
+        *metrics,
+        {static_cast<double>(step), static_cast<double>(frames), wall_offset + now,
+         stats.policy_loss, stats.value_loss, stats.entropy, stats.reward, stats.discriminator_loss,
+         stats.grad_norm, mse, static_cast<double>(skipped), produced,
+         static_cast<double>(flow.holders.queued), static_cast<double>(flow.holders.dropped),
+         flow.lag_mean, static_cast<double>(flow.lag_max), flow.wait_seconds,
+         static_cast<double>(flow.bytes_received)});
     if (now - last_progress >= progress_every || last) {
       last_progress = now;
       // This process's rate: frames of earlier parts of a resumed run do not count.
@@ -488,10 +617,20 @@ int run_train(const Config& config, CommandContext& context) {
       // Time to the frame budget, or to the time limit when that comes first.
       double eta = static_cast<double>(frame_budget - frames) / fps;
       if (time_limit > 0) eta = std::min(eta, std::max(0.0, time_limit - now));
+      std::string flow_part;  // where an asynchronous run's time goes
+      if (link) {
+        std::ostringstream part;
+        part.precision(3);
+        part << " | produced " << static_cast<int64_t>(produced) << " queue " << flow.holders.queued
+             << " lag " << flow.lag_mean << " waiting "
+             << static_cast<int64_t>(100 * flow.total_wait_seconds / std::max(now, 1e-9)) << "%";
+        flow_part = part.str();
+      }
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
                " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",
-               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta));
+               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta),
+               flow_part);
     }
   }
   if (skipped_in_a_row >= max_skipped) {
@@ -501,13 +640,17 @@ int run_train(const Config& config, CommandContext& context) {
               metrics_path.string(), ", column skipped): stopped after ", frames,
               " frames without a new checkpoint; the newest is ", newest_checkpoint_name(run_dir),
               " (try a lower learning rate or --grad-clip)");
+    if (link) finish_roles(kDivergedExitCode);
     return kDivergedExitCode;
   }
   // The final checkpoint comes before any further evaluation, so that resuming from it draws the
   // same random numbers as going on would have.
   write_checkpoint();
-  // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself.
+  // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself (learner 0
+  // knows the signal of an actor or replay holder).
+  const int forwarded = link ? link->forwarded_signal() : 0;
   const int stop_signal = signals.received() != 0 ? signals.received()
+                          : forwarded != 0        ? forwarded
                           : stopped_by_signal     ? SIGTERM
                                                   : 0;
   int exit_code = 0;
@@ -523,10 +666,23 @@ int run_train(const Config& config, CommandContext& context) {
     log_info("time limit reached after ", frames, " frames");
     if (frames < frame_budget) exit_code = kCheckpointedExitCode;
   }
+  if (link) finish_roles(exit_code);
   log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
            "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
            run_dir.string());
   return exit_code;
+}
+
+int run_train(const Config& config, CommandContext& context) {
+  dist::MpiRuntime mpi(context.argc, context.argv);
+  bool abort_on_error = false;
+  try {
+    return train(config, mpi.world(), &abort_on_error);
+  } catch (const std::exception& error) {
+    if (!abort_on_error) throw;
+    dist::abort_job(error.what(),
+                    dynamic_cast<const UserError*>(&error) != nullptr ? kUserErrorExitCode : 1);
+  }
 }
 
 }  // namespace

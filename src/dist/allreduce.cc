@@ -166,18 +166,6 @@ ncclDataType_t nccl_type(torch::ScalarType type) {
   }
 }
 
-// This rank's index among the ranks that share its node.
-int local_rank(const Communicator& comm) {
-  MPI_Comm node = MPI_COMM_NULL;
-  check_mpi(
-      MPI_Comm_split_type(comm.raw(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node),
-      "MPI_Comm_split_type");
-  int rank = 0;
-  MPI_Comm_rank(node, &rank);
-  MPI_Comm_free(&node);
-  return rank;
-}
-
 }  // namespace
 
 struct NcclAllreduce::State {
@@ -196,7 +184,7 @@ NcclAllreduce::NcclAllreduce(const Communicator& comm, size_t bucket_bytes)
   }
   const int gpus = static_cast<int>(torch::cuda::device_count());
   state_->device =
-      torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank(comm) % gpus));
+      torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm.node_rank() % gpus));
   state_->ranks = comm.size();
   state_->bucket_bytes = bucket_bytes;
   ncclUniqueId id;

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <iostream>
 #include <stdexcept>
+#include <utility>
+
+#include "spiral/core/logging.h"
 
 namespace spiral::dist {
 namespace {
@@ -72,6 +77,81 @@ std::vector<std::string> Communicator::gather(const std::string& bytes, int root
   std::vector<std::string> parts;
   for (size_t r = 0; r < sizes.size(); ++r) parts.push_back(all.substr(offsets[r], sizes[r]));
   return parts;
+}
+
+void Communicator::send(const std::string& bytes, int destination, int tag) const {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    throw std::runtime_error("send: " + std::to_string(bytes.size()) + " bytes is over 2 GiB");
+  }
+  check_mpi(
+      MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, destination, tag, comm_),
+      "MPI_Send");
+}
+
+std::optional<Message> Communicator::try_receive(int source, int tag) const {
+  int arrived = 0;
+  MPI_Status status;
+  check_mpi(MPI_Iprobe(source, tag, comm_, &arrived, &status), "MPI_Iprobe");
+  if (!arrived) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  Message message{status.MPI_SOURCE, status.MPI_TAG, std::string(static_cast<size_t>(count), '\0')};
+  check_mpi(MPI_Recv(message.bytes.data(), count, MPI_BYTE, message.source, message.tag, comm_,
+                     MPI_STATUS_IGNORE),
+            "MPI_Recv");
+  return message;
+}
+
+int Communicator::node_rank() const {
+  MPI_Comm node = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
+  const OwnedCommunicator owned(node);
+  return owned.get().rank();
+}
+
+MPI_Comm Communicator::split(int color) const {
+  MPI_Comm part = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split(comm_, color, rank(), &part), "MPI_Comm_split");
+  return part;
+}
+
+PendingSend::PendingSend(const Communicator& comm, std::shared_ptr<const std::string> bytes,
+                         int destination, int tag)
+    : bytes_(std::move(bytes)), destination_(destination) {
+  if (bytes_->size() > static_cast<size_t>(INT_MAX)) {
+    throw std::runtime_error("send: " + std::to_string(bytes_->size()) + " bytes is over 2 GiB");
+  }
+  check_mpi(MPI_Isend(bytes_->data(), static_cast<int>(bytes_->size()), MPI_BYTE, destination, tag,
+                      comm.raw(), &request_),
+            "MPI_Isend");
+}
+
+PendingSend::~PendingSend() {
+  if (request_ == MPI_REQUEST_NULL) return;
+  // MPI may still read the bytes: they must outlive the request, so they are kept for good.
+  static std::vector<std::shared_ptr<const std::string>> kept;
+  kept.push_back(bytes_);
+  MPI_Request_free(&request_);
+}
+
+bool PendingSend::done() {
+  if (request_ == MPI_REQUEST_NULL) return true;
+  int complete = 0;
+  check_mpi(MPI_Test(&request_, &complete, MPI_STATUS_IGNORE), "MPI_Test");
+  return complete != 0;
+}
+
+OwnedCommunicator::~OwnedCommunicator() {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+void abort_job(const std::string& message, int exit_code) {
+  log_error(message);
+  std::cerr << std::flush;
+  std::cout << std::flush;
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::abort();  // MPI_Abort does not return
 }
 
 MpiRuntime::MpiRuntime(int* argc, char*** argv) {

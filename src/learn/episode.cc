@@ -102,4 +102,16 @@ std::vector<Episode> decode_episodes(const std::string& bytes, const EpisodeShap
   return episodes;
 }
 
+EpisodeShape message_shape(const std::string& bytes) {
+  Header header;
+  if (bytes.size() < sizeof header) {
+    throw std::runtime_error("episode message of " + std::to_string(bytes.size()) +
+                             " bytes is shorter than its header");
+  }
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (header.magic != kMagic) throw std::runtime_error("not an episode message");
+  const int32_t* v = header.shape;
+  return EpisodeShape{v[0], v[1], v[2], v[3], v[4], v[5]};
+}
+
 }  // namespace spiral::learn

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of `spiral train --mode sync` on 2 MPI ranks (oversubscribed): every rank acts on
 # its own episodes and the gradients are averaged, rank 0 alone writes the run; the same seed and
-# rank count give the same run; a resumed run continues bit for bit; --mode async is refused.
+# rank count give the same run; a resumed run continues bit for bit; --mode async on 2 ranks is
+# refused.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 cat >tiny.cfg <<CFG
@@ -105,6 +106,6 @@ done
 
 mpirun -np 2 "$spiral" train --config tiny.cfg --name d --mode async >d.out 2>d.err
 code=$?
-check "--mode async is refused with exit 2" test "$code" -eq 2
-check "--mode async: one line says so" grep -q "mode async" d.err
+check "--mode async on 2 ranks is refused with exit 2" test "$code" -eq 2
+check "--mode async on 2 ranks: one line says it needs 3" grep -q "mode async needs at least 3 ranks" d.err
 finish

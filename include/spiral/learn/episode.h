@@ -38,4 +38,8 @@ std::string encode_episodes(const EpisodeShape& shape, const std::vector<Episode
 // message of episodes of `shape`.
 std::vector<Episode> decode_episodes(const std::string& bytes, const EpisodeShape& shape);
 
+// The episode shape a message of encode_episodes says its episodes have (std::runtime_error for
+// bytes that are not such a message).
+EpisodeShape message_shape(const std::string& bytes);
+
 }  // namespace spiral::learn

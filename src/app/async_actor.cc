@@ -1,0 +1,107 @@
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "async_roles.h"
+#include "policy_message.h"
+#include "spiral/core/logging.h"
+
+namespace spiral::app {
+
+int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
+              learn::Trainer& trainer, const SignalGuard& signals) {
+  const dist::RoleLayout& layout = settings.layout;
+  const int rank = world.rank();
+  const int holder = layout.holder_of_actor(layout.index(rank));
+  constexpr int kLearner0 = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const learn::EpisodeShape shape = trainer.episode_shape();
+  RoleReport report;
+  report.rank = rank;
+  report.role = static_cast<int32_t>(dist::Role::kActor);
+  PeerWatch watch(layout, settings.peer_timeout);
+  watch.heard(holder);
+  int64_t version = -1;
+  bool stop = false;
+  int exit_code = 0;
+  SignalForwarder forwarder(world, signals);
+  // Learner 0's messages in the order it sent them: parameters, and at last the stop.
+  const auto read_learner = [&] {
+    while (std::optional<dist::Message> message = world.try_receive(kLearner0, MPI_ANY_TAG)) {
+      if (message->tag == kTagStop) {
+        stop = true;
+        exit_code = from_bytes<int32_t>(message->bytes);
+      } else if (message->tag == kTagParameters) {
+        version = load_policy_message(message->bytes, trainer.policy());
+        ++report.parameter_updates;
+      }
+    }
+  };
+  auto last_heartbeat = std::chrono::steady_clock::now();
+  // The holder's heartbeats, and ours to it while this actor waits.
+  const auto keep_in_touch = [&] {
+    forwarder.poll();
+    while (world.try_receive(holder, kTagHeartbeat)) watch.heard(holder);
+    if (seconds_since(last_heartbeat) >= settings.heartbeat_seconds()) {
+      world.send({}, holder, kTagHeartbeat);
+      last_heartbeat = std::chrono::steady_clock::now();
+    }
+  };
+
+  // The first parameters: episodes of the initial network would be wasted on a resumed run.
+  PeerWatch learner_watch(layout, settings.peer_timeout);
+  learner_watch.heard(kLearner0);
+  while (version < 0 && !stop) {
+    read_learner();
+    keep_in_touch();
+    learner_watch.check("waiting for the first parameters");
+    if (version < 0 && !stop) idle_pause();
+  }
+  // A resumed run's actors must not replay the episodes of the run before.
+  if (version > 0) trainer.reseed(settings.seed ^ static_cast<uint64_t>(version) << 20);
+
+  std::deque<std::unique_ptr<dist::PendingSend>> sends;
+  const auto reap = [&] {
+    sends.erase(
+        std::remove_if(sends.begin(), sends.end(),
+                       [](const std::unique_ptr<dist::PendingSend>& s) { return s->done(); }),
+        sends.end());
+  };
+  while (!stop) {
+    const auto acting = std::chrono::steady_clock::now();
+    const learn::EpisodeBatch batch = trainer.act();
+    const std::vector<learn::Episode> episodes = trainer.episodes_of(batch, version, rank);
+    auto bytes = std::make_shared<const std::string>(learn::encode_episodes(shape, episodes));
+    report.seconds_working += seconds_since(acting);
+    const auto blocked = std::chrono::steady_clock::now();
+    for (reap(); static_cast<int>(sends.size()) >= settings.max_outstanding_sends; reap()) {
+      keep_in_touch();
+      read_learner();  // takes newer parameters, so that learner 0 can send the next ones
+      watch.check("waiting for its replay holder to take episodes");
+      idle_pause();
+    }
+    report.seconds_blocked += seconds_since(blocked);
+    sends.push_back(std::make_unique<dist::PendingSend>(world, bytes, holder, kTagEpisodes));
+    report.episodes += static_cast<int64_t>(episodes.size());
+    report.frames += static_cast<int64_t>(episodes.size()) * shape.steps;
+    report.bytes_sent += static_cast<double>(bytes->size());
+    keep_in_touch();
+    read_learner();
+  }
+  // Every episode message taken by the holder, then the count it must have received.
+  for (reap(); !sends.empty(); reap()) {
+    keep_in_touch();
+    watch.check("handing its last episodes to its replay holder");
+    idle_pause();
+  }
+  world.send(to_bytes(report.episodes), holder, kTagDone);
+  report.seconds = seconds_since(start);
+  report.peak_rss_mb = peak_rss_mb();
+  world.send(to_bytes(report), kLearner0, kTagReport);
+  log_debug("actor: ", report.episodes, " episodes sent");
+  return exit_code;
+}
+
+}  // namespace spiral::app
