@@ -74,6 +74,9 @@ std::vector<OptionGroup> train_options() {
            real_option("trajectory-fraction", 0.1, 0, 1, "",
                        "Share of the episodes each replay holder writes to "
                        "trajectories/replay-<rank>.h5"),
+           bool_option("vtrace", true,
+                       "Correct the learners' policy updates for policy lag with V-trace "
+                       "(IMPALA; importance weights clipped at 1); --mode async only"),
            choice_option("actor-device", "cpu", {"cpu", "cuda"},
                          "Where actors run the policy (cuda: a GPU of their node, shared by the "
                          "node's actor ranks)"),
@@ -355,6 +358,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.a2c.value_cost = config.get_real("value-cost");
   t.a2c.normalize_advantages = config.get_bool("normalize-advantages");
   t.grad_clip = config.get_real("grad-clip");
+  t.vtrace = config.get_text("mode") == "async" && config.get_bool("vtrace");
   const bool per_step = config.get_text("reward-timing") == "per-step";
   if (config.get_text("reward") == "l2") {
     t.reward.discriminator_weight = 0;

@@ -52,9 +52,45 @@ torch::Tensor discounted_returns(const torch::Tensor& rewards, double discount,
   return torch::stack(out);
 }
 
+VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behaviour_log_prob,
+                     const torch::Tensor& value, const torch::Tensor& rewards, double discount,
+                     const torch::Tensor& bootstrap) {
+  if (!rewards.defined() || rewards.dim() != 2) {
+    throw std::invalid_argument("vtrace: rewards must be [T, B]");
+  }
+  require_shape(log_prob, rewards, "log_prob");
+  require_shape(behaviour_log_prob, rewards, "behaviour_log_prob");
+  require_shape(value, rewards, "value");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor v = value.detach();
+  const torch::Tensor r = rewards.to(v.options());
+  const torch::Tensor rho =
+      torch::exp(log_prob.detach() - behaviour_log_prob.to(v.options())).clamp_max(1.0);
+  const int64_t steps = r.size(0);
+  const torch::Tensor last = bootstrap.defined()
+                                 ? bootstrap.detach().to(v.options()).reshape({r.size(1)})
+                                 : torch::zeros({r.size(1)}, v.options());
+  // V(x_{t+1}), the bootstrap after the last step.
+  const torch::Tensor next_v = torch::cat({v.slice(0, 1, steps), last.unsqueeze(0)});
+  const torch::Tensor delta = rho * (r + discount * next_v - v);
+  // v_s - V_s = delta_s + discount c_s (v_{s+1} - V_{s+1}), backwards from 0 after the last step.
+  std::vector<torch::Tensor> gaps(static_cast<size_t>(steps));
+  torch::Tensor gap = torch::zeros_like(last);
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    gap = delta[t] + discount * rho[t] * gap;
+    gaps[static_cast<size_t>(t)] = gap;
+  }
+  VtraceTargets targets;
+  targets.values = steps == 0 ? torch::zeros_like(v) : v + torch::stack(gaps);
+  const torch::Tensor next_values =
+      torch::cat({targets.values.slice(0, 1, steps), last.unsqueeze(0)});
+  targets.advantage = rho * (r + discount * next_values - v);
+  return targets;
+}
+
 A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
                  const torch::Tensor& value, const torch::Tensor& rewards, const A2CConfig& config,
-                 const torch::Tensor& bootstrap) {
+                 const torch::Tensor& bootstrap, const torch::Tensor& behaviour_log_prob) {
   config.check();
   if (!rewards.defined() || rewards.dim() != 2) {
     throw std::invalid_argument("a2c_loss: rewards must be [T, B]");
@@ -62,10 +98,17 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
   require_shape(log_prob, rewards, "log_prob");
   require_shape(entropy, rewards, "entropy");
   require_shape(value, rewards, "value");
-  const torch::Tensor returns =
-      discounted_returns(rewards.to(value.options()), config.discount, bootstrap);
+  torch::Tensor returns, advantage;
+  if (behaviour_log_prob.defined()) {
+    VtraceTargets targets =
+        vtrace(log_prob, behaviour_log_prob, value, rewards, config.discount, bootstrap);
+    returns = targets.values;
+    advantage = targets.advantage;
+  } else {
+    returns = discounted_returns(rewards.to(value.options()), config.discount, bootstrap);
+    advantage = (returns - value).detach();
+  }
   const torch::Tensor error = returns - value;  // gradient flows into V only
-  torch::Tensor advantage = error.detach();
   if (config.normalize_advantages && advantage.numel() > 1) {
     advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-6);
   }

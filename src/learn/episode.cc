@@ -27,6 +27,7 @@ Header header_of(const EpisodeShape& shape, size_t count) {
 size_t episode_bytes(const EpisodeShape& shape) {
   return 2 * sizeof(int64_t) + sizeof(int32_t) +
          static_cast<size_t>(shape.steps) * shape.parts * sizeof(int32_t) +
+         static_cast<size_t>(shape.steps) * sizeof(float) +
          (static_cast<size_t>(shape.steps) + 1) * shape.canvas_bytes() +
          static_cast<size_t>(shape.noise) * sizeof(float);
 }
@@ -56,14 +57,15 @@ std::string encode_episodes(const EpisodeShape& shape, const std::vector<Episode
   const Header header = header_of(shape, episodes.size());
   put(&out, &header, sizeof header);
   for (const Episode& e : episodes) {
-    if (e.commands.size() != commands || e.canvases.size() != canvases ||
-        e.noise.size() != static_cast<size_t>(shape.noise)) {
+    if (e.commands.size() != commands || e.log_probs.size() != static_cast<size_t>(shape.steps) ||
+        e.canvases.size() != canvases || e.noise.size() != static_cast<size_t>(shape.noise)) {
       throw std::invalid_argument("encode_episodes: an episode does not match the shape");
     }
     put(&out, &e.target_index, sizeof e.target_index);
     put(&out, &e.policy_version, sizeof e.policy_version);
     put(&out, &e.actor, sizeof e.actor);
     put(&out, e.commands.data(), commands * sizeof(int32_t));
+    put(&out, e.log_probs.data(), e.log_probs.size() * sizeof(float));
     put(&out, e.canvases.data(), canvases);
     put(&out, e.noise.data(), e.noise.size() * sizeof(float));
   }
@@ -90,12 +92,14 @@ std::vector<Episode> decode_episodes(const std::string& bytes, const EpisodeShap
   std::vector<Episode> episodes(header.count);
   for (Episode& e : episodes) {
     e.commands.resize(static_cast<size_t>(shape.steps) * shape.parts);
+    e.log_probs.resize(static_cast<size_t>(shape.steps));
     e.canvases.resize((static_cast<size_t>(shape.steps) + 1) * shape.canvas_bytes());
     e.noise.resize(static_cast<size_t>(shape.noise));
     take(bytes, &offset, &e.target_index, sizeof e.target_index);
     take(bytes, &offset, &e.policy_version, sizeof e.policy_version);
     take(bytes, &offset, &e.actor, sizeof e.actor);
     take(bytes, &offset, e.commands.data(), e.commands.size() * sizeof(int32_t));
+    take(bytes, &offset, e.log_probs.data(), e.log_probs.size() * sizeof(float));
     take(bytes, &offset, e.canvases.data(), e.canvases.size());
     take(bytes, &offset, e.noise.data(), e.noise.size() * sizeof(float));
   }

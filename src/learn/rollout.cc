@@ -49,6 +49,7 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
     if (record) {
       rollout.inputs.push_back(input);
       rollout.commands.push_back(step.commands);
+      rollout.log_probs.push_back(step.log_prob);
     }
     envs.step(step_commands);
     input.prev_commands = step.commands;

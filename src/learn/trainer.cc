@@ -158,6 +158,7 @@ EpisodeBatch Trainer::act() {
     batch.unroll.noise = inputs.front().noise.unsqueeze(0).expand({steps, -1, -1}).contiguous();
   }
   batch.commands = torch::stack(rollout.commands);
+  batch.behaviour_log_prob = torch::stack(rollout.log_probs);
   batch.final_renders = rollout.final_canvases;
   return batch;
 }
@@ -185,7 +186,8 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   const model::PolicyStep evaluated =
       policy_->evaluate_unroll(unroll, policy_->initial_state(batch), commands);
   const A2CLoss loss =
-      a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c);
+      a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c, {},
+               config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor());
   policy_optimizer_->zero_grad();
   loss.total.backward();
   average_gradients(config_, policy_->parameters());
@@ -244,6 +246,8 @@ std::vector<Episode> Trainer::episodes_of(const EpisodeBatch& batch, int64_t pol
                                      .contiguous();
   const torch::Tensor commands =
       batch.commands.to(torch::kCPU).to(torch::kInt).permute({1, 0, 2}).contiguous();
+  const torch::Tensor log_probs =
+      batch.behaviour_log_prob.to(torch::kCPU, torch::kFloat).t().contiguous();  // [B, T]
   torch::Tensor noise;
   if (shape.noise > 0) noise = batch.unroll.noise[0].to(torch::kCPU).contiguous();
   const int64_t count = commands.size(0);
@@ -257,6 +261,8 @@ std::vector<Episode> Trainer::episodes_of(const EpisodeBatch& batch, int64_t pol
     e.actor = actor;
     const int32_t* c = commands.data_ptr<int32_t>() + b * command_values;
     e.commands.assign(c, c + command_values);
+    const float* l = log_probs.data_ptr<float>() + b * shape.steps;
+    e.log_probs.assign(l, l + shape.steps);
     const uint8_t* p = canvases.data_ptr<uint8_t>() + b * canvas_values;
     e.canvases.assign(p, p + canvas_values);
     if (noise.defined()) {
@@ -272,11 +278,13 @@ EpisodeBatch Trainer::batch_of(const std::vector<Episode>& episodes) const {
   const int64_t count = static_cast<int64_t>(episodes.size());
   const int64_t steps = shape.steps;
   std::vector<int32_t> commands;
+  std::vector<float> log_probs;
   std::vector<uint8_t> canvases;
   std::vector<float> noise;
   EpisodeBatch batch;
   for (const Episode& e : episodes) {
     commands.insert(commands.end(), e.commands.begin(), e.commands.end());
+    log_probs.insert(log_probs.end(), e.log_probs.begin(), e.log_probs.end());
     canvases.insert(canvases.end(), e.canvases.begin(), e.canvases.end());
     noise.insert(noise.end(), e.noise.begin(), e.noise.end());
     if (config_.conditional) {
@@ -304,6 +312,10 @@ EpisodeBatch Trainer::batch_of(const std::vector<Episode>& episodes) const {
                        .to(torch::kLong)
                        .contiguous()
                        .to(device_);
+  batch.behaviour_log_prob = torch::from_blob(log_probs.data(), {count, steps}, torch::kFloat)
+                                 .t()
+                                 .contiguous()
+                                 .to(device_);
   // Before step t: the command of step t - 1 and its mask (zeros before the first step).
   const torch::Tensor first = torch::zeros({1, count, shape.parts}, batch.commands.options());
   batch.unroll.prev_commands = torch::cat({first, batch.commands.slice(0, 0, steps - 1)});

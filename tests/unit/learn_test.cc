@@ -125,6 +125,37 @@ TEST(A2C, LossParts) {
   EXPECT_THROW(a2c_loss(log_prob, torch::zeros({2, 2}), value, rewards, config), UserError);
 }
 
+TEST(Vtrace, OnPolicyEqualsDiscountedReturns) {
+  const torch::Tensor rewards = tensor2d({{0, 0.5f}, {1, 2}, {0.25f, -1}});
+  const torch::Tensor value = tensor2d({{0.5f, 1}, {0, 0.2f}, {0.1f, 0.3f}});
+  const torch::Tensor log_prob = tensor2d({{-1, -1}, {-2, -1}, {-0.5f, -3}});
+  const VtraceTargets targets = vtrace(log_prob, log_prob, value, rewards, 0.9);
+  const torch::Tensor returns = discounted_returns(rewards, 0.9);
+  EXPECT_TRUE(torch::allclose(targets.values, returns));
+  EXPECT_TRUE(torch::allclose(targets.advantage, returns - value));
+  A2CConfig config;
+  config.discount = 0.9;
+  const A2CLoss a2c = a2c_loss(log_prob, torch::zeros({3, 2}), value, rewards, config);
+  const A2CLoss corrected =
+      a2c_loss(log_prob, torch::zeros({3, 2}), value, rewards, config, {}, log_prob);
+  EXPECT_NEAR(corrected.total.item<double>(), a2c.total.item<double>(), 1e-6);
+}
+
+TEST(Vtrace, ClipsImportanceWeightsAtOne) {
+  // T = 2, one episode: the learner's policy makes step 0 half as likely as the actor's did
+  // (rho 0.5) and step 1 twice as likely (rho clipped to 1).
+  const torch::Tensor rewards = tensor2d({{0}, {1}});
+  const torch::Tensor value = tensor2d({{0.5f}, {0}});
+  const torch::Tensor log_prob = tensor2d({{std::log(0.5f)}, {0}});
+  const torch::Tensor behaviour = tensor2d({{0}, {std::log(0.5f)}});
+  const VtraceTargets targets = vtrace(log_prob, behaviour, value, rewards, 1.0);
+  // v_1 = 0 + 1 * (1 - 0) = 1; v_0 = 0.5 + 0.5 * (0 + 0 - 0.5) + 0.5 * (v_1 - V_1) = 0.75.
+  EXPECT_TRUE(torch::allclose(targets.values, tensor2d({{0.75f}, {1}})));
+  // Advantages: 0.5 * (0 + v_1 - 0.5) = 0.25 and 1 * (1 + 0 - 0) = 1.
+  EXPECT_TRUE(torch::allclose(targets.advantage, tensor2d({{0.25f}, {1}})));
+  EXPECT_THROW(vtrace(log_prob, torch::zeros({3, 1}), value, rewards, 1.0), std::invalid_argument);
+}
+
 TEST(A2C, ClipGradients) {
   torch::Tensor a = torch::zeros({1}).requires_grad_(true);
   torch::Tensor b = torch::zeros({1}).requires_grad_(true);
@@ -479,6 +510,8 @@ Episode numbered_episode(const EpisodeShape& shape, int seed) {
   e.policy_version = 7 * seed;
   e.actor = seed % 4;
   for (int i = 0; i < shape.steps * shape.parts; ++i) e.commands.push_back(seed * 10 + i);
+  for (int i = 0; i < shape.steps; ++i)
+    e.log_probs.push_back(-0.25f * static_cast<float>(i + seed));
   for (size_t i = 0; i < (shape.steps + 1) * shape.canvas_bytes(); ++i) {
     e.canvases.push_back(static_cast<uint8_t>(seed + i));
   }
@@ -491,6 +524,7 @@ void expect_same(const Episode& a, const Episode& b) {
   EXPECT_EQ(a.policy_version, b.policy_version);
   EXPECT_EQ(a.actor, b.actor);
   EXPECT_EQ(a.commands, b.commands);
+  EXPECT_EQ(a.log_probs, b.log_probs);
   EXPECT_EQ(a.canvases, b.canvases);
   EXPECT_EQ(a.noise, b.noise);
 }

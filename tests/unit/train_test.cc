@@ -96,6 +96,8 @@ TEST(TrainerTest, EpisodesSurviveTheTripToAnotherTrainer) {
   const EpisodeBatch rebuilt =
       learner.batch_of(decode_episodes(encode_episodes(shape, sent), shape));
   EXPECT_TRUE(torch::equal(rebuilt.commands, played.commands));
+  EXPECT_TRUE(torch::equal(rebuilt.behaviour_log_prob, played.behaviour_log_prob));
+  EXPECT_LT(played.behaviour_log_prob.max().item<float>(), 0.0f);  // log-probabilities
   EXPECT_TRUE(torch::equal(rebuilt.unroll.prev_commands, played.unroll.prev_commands));
   EXPECT_TRUE(torch::equal(rebuilt.unroll.prev_masks, played.unroll.prev_masks));
   EXPECT_TRUE(torch::equal(rebuilt.targets, played.targets));

@@ -36,12 +36,28 @@ struct A2CLoss {
 torch::Tensor discounted_returns(const torch::Tensor& rewards, double discount,
                                  const torch::Tensor& bootstrap = torch::Tensor());
 
+// V-trace targets (IMPALA, Espeholt et al. 2018) for an unroll played by an older policy.
+struct VtraceTargets {
+  torch::Tensor values;     // v_s [T, B]: targets of V
+  torch::Tensor advantage;  // rho_s (r_s + discount v_{s+1} - V_s) [T, B]: the policy's advantage
+};
+
+// V-trace with importance weights rho_t = min(1, pi(a_t) / mu(a_t)) and c_t = rho_t, from the
+// learner's `log_prob` and the actor's `behaviour_log_prob` (all [T, B], like value and rewards);
+// `bootstrap` [B] is V after the last step (undefined: 0). Nothing carries a gradient.
+VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behaviour_log_prob,
+                     const torch::Tensor& value, const torch::Tensor& rewards, double discount,
+                     const torch::Tensor& bootstrap = torch::Tensor());
+
 // The A2C loss of one unroll: log_prob, entropy, value and rewards are all [T, B] (as returned by
 // Policy::evaluate_unroll); `bootstrap` [B] is V after the last step (undefined: episode ended).
+// With `behaviour_log_prob` [T, B] (the log-probabilities of the policy that played the unroll)
+// the returns and advantages are V-trace's instead.
 A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
                  const torch::Tensor& value, const torch::Tensor& rewards,
                  const A2CConfig& config = A2CConfig(),
-                 const torch::Tensor& bootstrap = torch::Tensor());
+                 const torch::Tensor& bootstrap = torch::Tensor(),
+                 const torch::Tensor& behaviour_log_prob = torch::Tensor());
 
 // Scales the gradients of `params` so that their joint L2 norm is at most `max_norm` (0 = no
 // clipping) and returns the norm before clipping. Parameters without a gradient are skipped.

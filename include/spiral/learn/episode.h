@@ -27,6 +27,7 @@ struct Episode {
   int64_t policy_version = 0;     // policy updates behind the parameters that played it
   int32_t actor = 0;              // the rank that played it
   std::vector<int32_t> commands;  // [T, P]
+  std::vector<float> log_probs;   // [T]: log-probability of each command under the acting policy
   std::vector<uint8_t> canvases;  // [T + 1, H, W, C]: blank, then after each step (last: final)
   std::vector<float> noise;       // [noise]
 };

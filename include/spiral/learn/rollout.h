@@ -24,6 +24,7 @@ struct Rollout {
   torch::Tensor final_canvases;            // [B, C, H, W] float in [0, 1]
   std::vector<model::PolicyInput> inputs;  // every step's input, canvas included (when asked for)
   std::vector<torch::Tensor> commands;     // every step's [B, P] int64 commands (when asked)
+  std::vector<torch::Tensor> log_probs;    // every step's [B] log-probability of them (when asked)
 };
 
 // [B, C, H, W] float canvases of every environment of `envs` on `device`.

@@ -35,6 +35,9 @@ struct TrainerConfig {
   double policy_lr = 1e-4;
   A2CConfig a2c;
   double grad_clip = 40;  // 0: no clipping
+  // Correct the policy update for episodes played by older parameters with V-trace (IMPALA);
+  // without it, learn() treats every batch as played by the current policy (plain A2C).
+  bool vtrace = false;
   // The reward terms; the L2 terms need a conditional agent (they compare with the target).
   RewardConfig reward;
   double discriminator_lr = 1e-4;
@@ -57,6 +60,7 @@ struct TrainerConfig {
 struct EpisodeBatch {
   model::PolicyInput unroll;            // [T, B, ...]: the inputs before each step
   torch::Tensor commands;               // [T, B, P] int64
+  torch::Tensor behaviour_log_prob;     // [T, B]: log-probability of the commands when played
   torch::Tensor final_renders;          // [B, C, H, W] float in [0, 1]
   torch::Tensor targets;                // [B, C, H, W]; undefined for an unconditional agent
   std::vector<int64_t> target_indices;  // dataset index of each target (conditional)
