@@ -50,6 +50,7 @@ int run_replay_holder(const dist::Communicator& world, const AsyncSettings& sett
   std::deque<PendingRequest> requests;
   std::vector<std::unique_ptr<dist::PendingSend>> sends;
   HolderStatus status;
+  size_t next_actor = 0;  // the actor whose episodes are taken first
   bool stopping = false;
   int exit_code = 0;
   SignalForwarder forwarder(world, signals);
@@ -68,9 +69,18 @@ int run_replay_holder(const dist::Communicator& world, const AsyncSettings& sett
       actor_watch.heard(beat->source);
     }
     // Back-pressure: a full queue takes no more until learners empty it (all once stopping).
-    while (stopping || static_cast<int>(queue.size()) < settings.queue_episodes) {
-      std::optional<dist::Message> message = world.try_receive(MPI_ANY_SOURCE, kTagEpisodes);
-      if (!message) break;
+    // The actors take turns, so that none is starved while the queue is nearly full.
+    for (size_t quiet = 0;  // actors in a row with nothing sent
+         quiet < actors.size() &&
+         (stopping || static_cast<int>(queue.size()) < settings.queue_episodes);) {
+      const int actor = actors[next_actor];
+      next_actor = (next_actor + 1) % actors.size();
+      std::optional<dist::Message> message = world.try_receive(actor, kTagEpisodes);
+      if (!message) {
+        ++quiet;
+        continue;
+      }
+      quiet = 0;
       busy = true;
       const auto working = std::chrono::steady_clock::now();
       if (!shape) {

@@ -670,7 +670,23 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     log_info("time limit reached after ", frames, " frames");
     if (frames < frame_budget) exit_code = kCheckpointedExitCode;
   }
-  if (link) finish_roles(exit_code);
+  if (link) {
+    finish_roles(exit_code);
+  } else {
+    // Every rank acted and learnt: one report each, in roles.h5 as in async mode.
+    RoleReport report;
+    report.rank = world.rank();
+    report.role = static_cast<int32_t>(dist::Role::kLearner);
+    report.episodes = (step - counters.step) * settings.batch;
+    report.frames = (frames - counters.frames) / team.size();
+    report.seconds = elapsed();
+    report.peak_rss_mb = peak_rss_mb();
+    std::vector<RoleReport> reports;
+    for (const std::string& bytes : team.gather(to_bytes(report))) {
+      reports.push_back(from_bytes<RoleReport>(bytes));
+    }
+    if (leader) write_role_reports(run_dir / "roles.h5", reports);
+  }
   log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
            "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
            run_dir.string());
