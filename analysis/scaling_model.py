@@ -32,9 +32,13 @@ Model:
     episodes, actor -> holder    F / N / T * E * (N-1)/N    (holders spread evenly)
     episodes, holder -> learner  F / N / T * E * (N-1)/N
     allreduce                    2 (L-1)/L * 4 (Pp + Pd) * U   (one ring hop per node)
-    parameters to its actors     A * U * 4 Pp
-  Learner 0's node also sends the policy to every actor on the other nodes after each update:
-    fan-out                      (N-1) * A * U * 4 Pp
+    parameters to its actors     A * V * 4 Pp
+  where V is the copies of the policy an actor takes per second: learner 0 sends an actor a new
+  copy only once it has taken the one before, which a busy actor does between its rollouts of e
+  environments (--envs): V = min(U, a / (e T)) when actors limit; V = U when learners limit (the
+  actors wait for their holder and take every copy meanwhile).
+  Learner 0's node also sends the policy to every actor on the other nodes:
+    fan-out                      (N-1) * A * V * 4 Pp
   It grows with the number of actors, the others per node do not: where it passes the link's
   bandwidth, learner 0 cannot send every actor every version (it skips actors still receiving
   an older one, so their policy lag grows).
@@ -58,13 +62,16 @@ import spiral_h5
 
 # Measured figures, the defaults of the options below (BENCHMARKS.md). Placeholders say so.
 MEASURED = {
-    # Placeholder, to be replaced by the measured painter step + policy inference per CPU core.
-    "actor_frames_per_core": 150.0,
-    # H200, paper policy, conditional gray, A2C step at 64 x 19, fp32 (BENCHMARKS.md, GPU
-    # figures; 27,063 at 1024 x 19, 38,460 at 1024 x 19 with TF32).
-    "learner_frames_per_gpu": 19307.0,
-    # Placeholder: 6.21 MiB of float32 in `spiral bench allreduce` (paper, conditional gray).
-    "policy_params": 1_627_000,
+    # Paper sizes on one CPU core (2-core development machine, 2026-11-27): an async run of
+    # inputs/mnist-conditional.cfg with 1 actor of --envs 32 acted 13,984 frames in 31.2 s of
+    # acting (roles.h5), painter steps and policy inference together (BENCHMARKS.md, async).
+    "actor_frames_per_core": 448.0,
+    # H200, paper policy, conditional gray, 64 x 19 batch: A2C step 62.98 ms + WGAN-GP update
+    # 16.26 ms = 1,216 frames in 79.24 ms (BENCHMARKS.md, GPU figures; the policy step alone is
+    # 19,307 frames/s, 27,063 at 1024 x 19 and 38,460 there with TF32).
+    "learner_frames_per_gpu": 15346.0,
+    # The paper policy, conditional gray (its parameter count as `spiral train` logs it).
+    "policy_params": 1_629_205,
     # Conditional gray discriminator (10.54 MiB in `spiral bench allreduce`).
     "discriminator_params": 2_763_713,
 }
@@ -106,14 +113,16 @@ def predict(nodes, p):
     consumption = learners * frames_per_update / t_update
     frames = min(production, consumption)
     updates = frames / (learners * frames_per_update)
+    actors_limit = production < consumption
+    copies = min(updates, p.actor_frames_per_core / (p.envs * p.unroll)) if actors_limit else updates
     remote = (nodes - 1) / nodes
     episodes_in = 2 * frames / nodes / p.unroll * p.episode_bytes * remote
     allreduce_in = 2 * (learners - 1) / learners * gradient_bytes * updates if nodes > 1 else 0.0
-    parameters_in = actors_per_node * updates * policy_bytes if nodes > 1 else 0.0
-    fanout = (nodes - 1) * actors_per_node * updates * policy_bytes
+    parameters_in = actors_per_node * copies * policy_bytes if nodes > 1 else 0.0
+    fanout = (nodes - 1) * actors_per_node * copies * policy_bytes
     return {"nodes": nodes, "actors": actors, "learners": learners, "production": production,
             "consumption": consumption, "frames_per_s": frames,
-            "limit": "actors" if production < consumption else "learners",
+            "limit": "actors" if actors_limit else "learners",
             "actors_per_gpu": frames_per_update / t_update / p.actor_frames_per_core,
             "network_mb_s_per_node": (episodes_in + allreduce_in + parameters_in) / 1e6,
             "fanout_mb_s": fanout / 1e6, "fanout_link_pct": 100 * fanout / link,
@@ -265,7 +274,7 @@ def parse_nodes(text):
 
 def validate(args):
     """Exits 2 with one line for inputs the model cannot use."""
-    positive = ("actor_frames_per_core", "learner_frames_per_gpu", "batch", "unroll",
+    positive = ("actor_frames_per_core", "learner_frames_per_gpu", "batch", "unroll", "envs",
                 "policy_params", "link_gbps", "gpus_per_node", "replay_per_node")
     for name in positive:
         if not getattr(args, name) > 0:
@@ -289,17 +298,19 @@ def main():
     add = parser.add_argument
     add("--actor-frames-per-core", type=float, default=m["actor_frames_per_core"],
         help="frames/s of one CPU actor core, painter step + policy inference (default "
-             "%(default)g: a placeholder until measured)")
+             "%(default)g: measured, paper sizes, one core of the development machine)")
     add("--learner-frames-per-gpu", type=float, default=m["learner_frames_per_gpu"],
-        help="frames/s one learner GPU learns from (default %(default)g: H200, paper policy, "
-             "64 x 19, fp32, BENCHMARKS.md; 27063 at 1024 x 19, 38460 with TF32)")
+        help="frames/s one learner GPU learns from, policy and discriminator updates (default "
+             "%(default)g: H200, paper policy, 64 x 19, fp32, BENCHMARKS.md)")
     add("--batch", type=int, default=64, help="episodes per learner update (default %(default)s, "
         "inputs/mnist-conditional.cfg)")
     add("--unroll", type=int, default=19, help="steps per episode (default %(default)s, "
         "inputs/mnist-conditional.cfg)")
+    add("--envs", type=int, default=32, help="environments per actor rank, one rollout of each "
+        "between parameter copies (default %(default)s, as measured)")
     add("--policy-params", type=int, default=m["policy_params"],
-        help="policy parameters, float32 (default %(default)s: a placeholder from the 6.21 MiB "
-             "of `spiral bench allreduce`)")
+        help="policy parameters, float32 (default %(default)s: the paper policy, conditional "
+             "gray)")
     add("--discriminator-params", type=int, default=m["discriminator_params"],
         help="discriminator parameters, float32 (default %(default)s, conditional gray)")
     add("--episode-bytes", type=int, default=None,

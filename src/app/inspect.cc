@@ -161,7 +161,14 @@ void print_trajectories(const fs::path& run) {
     try {
       const io::File file = io::File::open(path.string(), io::File::Mode::kSwmrRead);
       const std::vector<size_t> shape = file.root().open_dataset("commands").shape();
-      std::cout << (shape.empty() ? 0 : shape.front()) << " episodes\n";
+      std::cout << (shape.empty() ? 0 : shape.front()) << " episodes";
+      // A replay holder records what it received when it closes the file.
+      if (file.root().has_attribute("episodes_received")) {
+        std::cout << " (of " << file.root().int_attribute("episodes_received")
+                  << " received, fraction " << file.root().double_attribute("fraction_written")
+                  << ")";
+      }
+      std::cout << '\n';
     } catch (const UserError& error) {
       std::cout << "unreadable: " << error.what() << '\n';
     }

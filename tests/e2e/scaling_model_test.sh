@@ -42,7 +42,7 @@ check "slow actors: 14 actors per 16-core node" \
   test "$(column slow.csv actors | paste -sd' ')" = "14 28 56"
 
 # ---- Actors far faster: the learners limit, and the allreduce costs ----
-predict --actor-frames-per-core 1000000 --nodes 1,2 --csv fast.csv
+predict --actor-frames-per-core 1000000 --learner-frames-per-gpu 19307 --nodes 1,2 --csv fast.csv
 check "fast actors: the learners limit" test "$(column fast.csv limit | sort -u)" = learners
 check "fast actors: 1 GPU learns 19307 frames/s" \
   test "$(column fast.csv frames_per_s | sed -n 1p)" = 19307
@@ -60,8 +60,11 @@ check "the ring allreduce's share: 0, 5/1005 and 9/1009" \
 predict --actor-frames-per-core 1 --nodes 2,3,5 --csv fan.csv
 check "the fan-out grows with the remote actors: 1:2:4 from 2, 3, 5 nodes" \
   test "$(ratios fan.csv fanout_mb_s)" = "1.0000 2.0000 4.0000"
-predict --actor-frames-per-core 1000 --nodes 2 --cores-per-node 10 --csv fan8.csv
-predict --actor-frames-per-core 1000 --nodes 2 --cores-per-node 18 --csv fan16.csv
+# (--envs 1: an actor's rollouts are short enough to take every copy)
+predict --actor-frames-per-core 1000 --learner-frames-per-gpu 19307 --nodes 2 --cores-per-node 10 \
+  --envs 1 --csv fan8.csv
+predict --actor-frames-per-core 1000 --learner-frames-per-gpu 19307 --nodes 2 --cores-per-node 18 \
+  --envs 1 --csv fan16.csv
 check "16 actors per node instead of 8: 4 times the fan-out (twice the actors, twice the updates)" \
   awk -v a="$(column fan8.csv fanout_mb_s)" -v b="$(column fan16.csv fanout_mb_s)" \
   'BEGIN {exit !(b / a > 3.999 && b / a < 4.001)}'
@@ -69,12 +72,18 @@ check "16 actors per node instead of 8: 4 times the fan-out (twice the actors, t
 # link is passed from 81 nodes on (80 remote nodes), not at 80.
 link_args=(--actor-frames-per-core 150 --learner-frames-per-gpu 19307 --batch 64 --unroll 19
   --policy-params 1627000 --cores-per-node 16 --gpus-per-node 1 --replay-per-node 1
-  --link-gbps 100)
+  --link-gbps 100 --envs 1)
 # Into a node of 2: episodes 2 x 4200 / 2 / 19 x 82,396 B x 1/2 = 9.107 MB/s, allreduce
 # 17.563 MB x 1.727 updates/s = 30.331, parameters 14 x 1.727 x 6.508 MB = 157.348: 196.786.
 predict "${link_args[@]}" --discriminator-params 2763713 --nodes 1,2 --csv net.csv
 check "network into a node: 0 on one node, 196.786 MB/s on two" \
   test "$(column net.csv network_mb_s_per_node | paste -sd' ')" = "0 196.786"
+# An actor of 32 environments takes a copy per rollout, 150 / (32 x 19) a second, not the 1.727
+# updates a second: 1216 / (32 x 19 x 14) = 1/7 of the fan-out.
+predict "${link_args[@]}" --discriminator-params 2763713 --envs 32 --nodes 2 --csv capped.csv
+check "busy actors take a copy per rollout: 1/7 of the fan-out" \
+  awk -v a="$(column net.csv fanout_mb_s | sed -n 2p)" -v b="$(column capped.csv fanout_mb_s)" \
+  'BEGIN {exit !(b / a > 0.14285 && b / a < 0.14286)}'
 predict "${link_args[@]}" --nodes 80,81
 check "the fan-out passes the link from 81 nodes on" \
   grep -q "fan-out exceeds the 12500 MB/s link from 81 nodes on" <<<"$out"
@@ -90,8 +99,8 @@ check "--explain: 41,196 bytes per episode of 9 steps" grep -q "E = 41,196 bytes
 
 predict --help
 help=$(tr -s ' \n' '  ' <<<"$out")
-check "--help names the placeholders and the assumed link" \
-  test "$(grep -o 'a placeholder' <<<"$help" | grep -c '')" -eq 2 -a \
+check "--help says which defaults were measured and which are assumed" \
+  test "$(grep -o 'measured, paper sizes' <<<"$help" | grep -c '')" -eq 1 -a \
   "$(grep -o 'an assumption' <<<"$help" | grep -c '')" -eq 2
 
 # ---- Bad input: exit 2, one line on stderr, nothing on stdout ----

@@ -102,6 +102,10 @@ check "trajectory file: episodes of both actors" grep -qx "actors \[2, 3\]" a.tx
 check "trajectory file: policy versions 0..10" grep -qx "versions ok True" a.txt
 check "trajectory file: renders are painted" grep -qx "painted True" a.txt
 
+run inspect runs/a
+check "inspect lists the holder's trajectory file with its episode counts" \
+  grep -q "replay-1.h5  $received episodes (of $received received, fraction 1)" <<<"$out"
+
 # ---- Resume: counters go on without a gap ----
 async a --resume auto --frames 240
 check "resumed async run exits 0" test "$code" -eq 0
