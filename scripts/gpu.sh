@@ -2,7 +2,8 @@
 # The GPU build helper (see ../shared/device/README.md).
 #   bash scripts/gpu.sh prepare   here: fetch the Debian packages the GPU machine lacks into .gpu/
 #   bash scripts/gpu.sh check     there: build against PyTorch's CUDA LibTorch, print the version
-#                                 report, run the test suite; results go to $OUT (default .gpu/out)
+#                                 report, run the test suite and the benches (learner, inference,
+#                                 async with a GPU learner); results go to $OUT (default .gpu/out)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 kit=${SPIRAL_DEVICE_KIT:-../shared/device}
@@ -42,6 +43,20 @@ case "${1:-}" in
     bench learner-cuda-64x19 learner --device cuda --batch 64 --unroll 19
     bench learner-cuda-1024x19 learner --device cuda --batch 1024 --unroll 19
     bench learner-cuda-1024x19-tf32 learner --device cuda --batch 1024 --unroll 19 --tf32
+    # Async at the paper's sizes: one GPU learner, 1 to 14 CPU actor ranks on the other cores
+    # (and sync on the GPU first). Run folders stay in /tmp; their small files come back.
+    runs=/tmp/spiral-bench-async
+    rm -rf "$runs"
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 SPIRAL_BINARY="$build/spiral" \
+      bash jobs/bench-async.sh --seconds "${SPIRAL_ASYNC_SECONDS:-60}" --actors 1,2,4,8,14 \
+      --config inputs/mnist-conditional.cfg --out "$runs" -- --device cuda --envs 32 \
+      >"$out/bench-async.log" 2>&1 || echo "bench-async failed: see bench-async.log" >>"$out/summary.txt"
+    for run in "$runs"/*/; do
+      mkdir -p "$out/async/$(basename "$run")"
+      cp "$run"/metrics.h5 "$run"/roles.h5 "$run"/config.cfg "$out/async/$(basename "$run")/" || true
+    done
+    grep '^|' "$out/bench-async.log" >>"$out/summary.txt" || true
+    /usr/bin/python3 analysis/scaling_model.py --check "$runs"/async-*-actors >>"$out/summary.txt" 2>&1 || true
     tail -n 40 "$out/summary.txt"
     ;;
   *)

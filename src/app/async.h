@@ -1,6 +1,7 @@
 // --mode async: what actors, replay holders and learners say to each other, and how long they wait.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -130,6 +131,13 @@ class SignalForwarder {
   const SignalGuard& signals_;
   bool forwarded_ = false;
 };
+
+// Forgets the sends MPI is done with.
+template <typename Sends>
+void drop_finished(Sends& sends) {
+  sends.erase(std::remove_if(sends.begin(), sends.end(), [](const auto& s) { return s->done(); }),
+              sends.end());
+}
 
 // Sleeps a little: the polling loops' pause when no message has come.
 void idle_pause();

@@ -1,8 +1,7 @@
-#include <algorithm>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "async_roles.h"
 #include "policy_message.h"
@@ -62,13 +61,8 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   // A resumed run's actors must not replay the episodes of the run before.
   if (version > 0) trainer.reseed(settings.seed ^ static_cast<uint64_t>(version) << 20);
 
-  std::deque<std::unique_ptr<dist::PendingSend>> sends;
-  const auto reap = [&] {
-    sends.erase(
-        std::remove_if(sends.begin(), sends.end(),
-                       [](const std::unique_ptr<dist::PendingSend>& s) { return s->done(); }),
-        sends.end());
-  };
+  std::vector<std::unique_ptr<dist::PendingSend>> sends;
+  const auto reap = [&] { drop_finished(sends); };
   while (!stop) {
     const auto acting = std::chrono::steady_clock::now();
     const learn::EpisodeBatch batch = trainer.act();

@@ -135,10 +135,7 @@ int run_replay_holder(const dist::Communicator& world, const AsyncSettings& sett
       report.seconds_working += seconds_since(working);
       busy = true;
     }
-    sends.erase(
-        std::remove_if(sends.begin(), sends.end(),
-                       [](const std::unique_ptr<dist::PendingSend>& s) { return s->done(); }),
-        sends.end());
+    drop_finished(sends);
     if (seconds_since(last_heartbeat) >= settings.heartbeat_seconds()) {
       for (int actor : actors) {
         if (!sent_by.count(actor)) world.send({}, actor, kTagHeartbeat);

@@ -507,6 +507,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
 
+  // The actors start acting while learner 0 evaluates.
+  if (link && leader) link->publish(trainer.policy(), counters.step);
+
   // A resumed run skips the start evaluation, so that it draws the same random numbers as a run
   // that was never interrupted.
   learn::HeldOutResult held;
@@ -551,7 +554,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     const std::vector<RoleReport> reports = link->finish(exit_code);
     if (leader) write_role_reports(run_dir / "roles.h5", reports);
   };
-  if (link && leader) link->publish(trainer.policy(), step);
   while (frames < frame_budget) {
     // Every rank stops at the same update: when any of them was signalled or ran out of time;
     // rank 0's clock says when to checkpoint.

@@ -2,7 +2,8 @@
 # End-to-end test of `spiral train --mode async` on 4 MPI ranks (oversubscribed): 2 actors, 1 replay
 # holder, 1 learner. Episodes flow and are all accounted for, learning moves, the holder's
 # trajectory file is valid, a resumed run continues its counters without a gap, bad layouts are
-# refused, a signal to any rank stops the job cleanly, and a hung or killed rank ends the job.
+# refused, 2 learners and 2 holders work together, a signal to any rank stops the job cleanly, and
+# a hung or killed rank ends the job.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config threads=1 eval-every=2 mode=async layout=actors:2,replay:1,learners:1 \
@@ -127,6 +128,25 @@ check "metrics: frames continue from 120" grep -qx "frames True" resume.txt
 check "metrics: wall time continues" grep -qx "wall time grows True" resume.txt
 total=$((received + ${received2:-0}))
 check "the trajectory file grows by the resumed run's episodes" grep -qx "file rows $total attribute $total" resume.txt
+
+# ---- 2 learners (gradients averaged) and 2 replay holders on 6 ranks ----
+started=$SECONDS
+timeout 300 mpirun -np 6 "$spiral" train --config tiny.cfg --name six \
+  --layout actors:2,replay:2,learners:2 --frames 240 >six.out 2>&1
+code=$?
+out=$(cat six.out)
+check "6 ranks, 2 learners, 2 holders: exit 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || tail -20 six.out
+read -r sent received to_learners learnt dropped left <<<"$(accounting "$out")"
+check "... every episode accounted for over both holders" \
+  test "${sent:-0}" -gt 0 -a "$sent" = "$received" -a "$received" -eq $((to_learners + dropped + left))
+check "... both learners learnt from 10 updates x 4 episodes" test "$learnt" -eq 80
+check "... each holder wrote its own trajectory file" \
+  test -f runs/six/trajectories/replay-2.h5 -a -f runs/six/trajectories/replay-3.h5
+/usr/bin/python3 -c 'import sys, h5py; print(list(h5py.File(sys.argv[1], "r")["frames"][()]))' \
+  runs/six/metrics.h5 >six.txt 2>&1
+check "... frames count both learners: 24 per update" \
+  grep -qx "\[24, 48, 72, 96, 120, 144, 168, 192, 216, 240\]" six.txt
 
 # ---- A signal to one actor stops the whole job cleanly ----
 async_in_background() {  # async_in_background NAME ARGS...: as async, in the background
