@@ -10,29 +10,14 @@ is its frames over its time acting (what it would produce if it never waited for
 holder), and efficiency is the acting rate per actor against the run with the fewest actors.
 """
 import argparse
-import csv
 import math
-import os
 
 import spiral_h5
 
-ROLE_NAMES = {0: "learner", 1: "replay holder", 2: "actor"}
 CSV_COLUMNS = ("run", "ranks", "actors", "learnt_frames_per_s", "produced_frames_per_s",
                "acting_frames_per_s_per_actor", "actor_efficiency", "actor_waiting_pct",
                "learner_waiting_pct", "peak_rss_learner_mb", "peak_rss_replay_mb",
                "peak_rss_actor_mb")
-
-
-def read_roles(run):
-    """The columns of a run's roles.h5 as lists, or raises RunFileError."""
-    path = os.path.join(spiral_h5.run_folder(run), "roles.h5")
-    with spiral_h5.open_h5(path) as f:
-        return {name: f[name][()].tolist() for name in f}
-
-
-def ranks_of(roles, role):
-    """Row indices of the ranks that took `role`."""
-    return [i for i, r in enumerate(roles["role"]) if r == role]
 
 
 def rate(frames, seconds):
@@ -41,10 +26,11 @@ def rate(frames, seconds):
 
 def summarize(run):
     """The summary row of one run and its per-rank lines."""
-    roles = read_roles(run)
+    roles = spiral_h5.read_roles(run)
     metrics = spiral_h5.read_metrics(run)
-    actors, learners = ranks_of(roles, 2), ranks_of(roles, 0)
-    holders = ranks_of(roles, 1)
+    actors = spiral_h5.rows_of_role(roles, spiral_h5.ROLE_ACTOR)
+    learners = spiral_h5.rows_of_role(roles, spiral_h5.ROLE_LEARNER)
+    holders = spiral_h5.rows_of_role(roles, spiral_h5.ROLE_REPLAY)
     row = {"run": spiral_h5.run_label(run), "ranks": len(roles["rank"]), "actors": len(actors),
            "learnt_frames_per_s": spiral_h5.throughput(metrics)}
     if actors:
@@ -65,12 +51,13 @@ def summarize(run):
     lines = []
     for i, rank in enumerate(roles["rank"]):
         role = roles["role"][i]
-        line = (f"  rank {rank:3d} {ROLE_NAMES.get(role, '?'):13s} episodes {roles['episodes'][i]:7d}"
+        name = spiral_h5.ROLE_NAMES.get(role, "?")
+        line = (f"  rank {rank:3d} {name:13s} episodes {roles['episodes'][i]:7d}"
                 f"  frames/s {rate(roles['frames'][i], roles['seconds'][i]):8.1f}")
-        if role == 2:
+        if role == spiral_h5.ROLE_ACTOR:
             line += (f"  acting {roles['seconds_working'][i]:6.1f} s  waiting on holder "
                      f"{roles['seconds_blocked'][i]:6.1f} s")
-        elif role == 1:
+        elif role == spiral_h5.ROLE_REPLAY:
             line += (f"  to learners {roles['to_learners'][i]}  dropped {roles['dropped'][i]}"
                      f"  left {roles['left'][i]}")
         else:
@@ -111,11 +98,10 @@ def main():
               f"{fmt(r['learner_waiting_pct'])} | {fmt(r['peak_rss_learner_mb'], 0)} / "
               f"{fmt(r['peak_rss_replay_mb'], 0)} / {fmt(r['peak_rss_actor_mb'], 0)} |")
     if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for r in rows:
-                writer.writerow({k: r.get(k, "") for k in CSV_COLUMNS})
+        try:
+            spiral_h5.write_csv(rows, args.csv, CSV_COLUMNS)
+        except OSError as error:
+            spiral_h5.fail(f"{args.csv}: cannot write ({error.strerror})")
 
 
 if __name__ == "__main__":

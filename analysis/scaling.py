@@ -10,7 +10,6 @@ Ranks and threads come from the job.txt that slurm/train.sbatch writes into each
 is fixed, for a weak one it grows with the ranks (a batch per rank), and the ratio is the same.
 """
 import argparse
-import csv
 import os
 
 import spiral_h5
@@ -56,15 +55,6 @@ def table(rows):
     return result
 
 
-def write_csv(rows, path):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else value)
-                             for key, value in row.items()})
-
-
 def plot(rows, kind, path, title):
     import matplotlib
     matplotlib.use("Agg")
@@ -106,7 +96,7 @@ def main():
         rows = table([measure(run) for run in args.runs])
     except spiral_h5.RunFileError as error:
         spiral_h5.fail(str(error))
-    for path, write in ((args.csv, lambda p: write_csv(rows, p)),
+    for path, write in ((args.csv, lambda p: spiral_h5.write_csv(rows, p, CSV_COLUMNS)),
                         (args.out, lambda p: plot(rows, args.kind, p, args.title))):
         try:
             write(path)

@@ -54,7 +54,6 @@ costs must be given: predicted = ranks / (act + learn seconds per frame); withou
 skipped. error = (predicted - measured) / measured.
 """
 import argparse
-import csv
 import math
 import os
 
@@ -84,7 +83,6 @@ DEFAULT_NODES = "1,2,4,8,16,32,64,128,256,512,1000"
 CSV_COLUMNS = ("nodes", "actors", "learners", "production", "consumption", "frames_per_s",
                "limit", "actors_per_gpu", "network_mb_s_per_node", "fanout_mb_s",
                "fanout_link_pct", "allreduce_pct")
-ROLE_LEARNER, ROLE_ACTOR = 0, 2
 
 
 def episode_bytes(steps, parts, height, width, channels, noise):
@@ -149,16 +147,6 @@ def print_table(rows, p):
         print(f"learner 0's parameter fan-out stays within the {link_mb:.0f} MB/s link")
 
 
-def write_csv(rows, path):
-    """The model's rows as CSV."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else value)
-                             for key, value in row.items()})
-
-
 def plot(rows, path):
     """Frames/s (production, consumption, predicted) and the shares against nodes, log-log."""
     import matplotlib
@@ -214,9 +202,8 @@ def rate(run, roles, i, busy):
 
 def check_async(run, roles):
     """(what, predicted frames/s) of an async run from its roles.h5 rows."""
-    role = roles["role"]
-    actors = [i for i in range(len(role)) if role[i] == ROLE_ACTOR]
-    learners = [i for i in range(len(role)) if role[i] == ROLE_LEARNER]
+    actors = spiral_h5.rows_of_role(roles, spiral_h5.ROLE_ACTOR)
+    learners = spiral_h5.rows_of_role(roles, spiral_h5.ROLE_LEARNER)
     if not actors or not learners:
         raise spiral_h5.RunFileError(f"{run}/roles.h5: no actor or no learner rows")
     production = sum(rate(run, roles, i, roles["seconds_working"][i]) for i in actors)
@@ -229,25 +216,14 @@ def check_async(run, roles):
     return what, min(production, consumption)
 
 
-def read_roles(path):
-    """{column: numpy array} of a roles.h5."""
-    columns = ("rank", "role", "frames", "seconds", "seconds_working", "seconds_blocked")
-    with spiral_h5.open_h5(path) as f:
-        missing = [name for name in columns if name not in f]
-        if missing:
-            raise spiral_h5.RunFileError(f"{path}: no '{missing[0]}' column (not a roles.h5?)")
-        return {name: f[name][...] for name in columns}
-
-
 def check(run, args):
     """One line comparing the model's frames/s for a measured run with the run's own."""
     if not os.path.isdir(run):
         raise spiral_h5.RunFileError(f"{run}: no such run folder")
     measured = spiral_h5.throughput(spiral_h5.read_metrics(run))
     mode = spiral_h5.read_config(run).get("mode", "sync")
-    roles_path = os.path.join(run, "roles.h5")
     if mode == "async":
-        what, predicted = check_async(run, read_roles(roles_path))
+        what, predicted = check_async(run, spiral_h5.read_roles(run))
     elif args.sync_act_seconds_per_frame is None or args.sync_learn_seconds_per_frame is None:
         return (f"{spiral_h5.run_label(run)}: sync, measured {measured:.1f} frames/s; skipped: "
                 "acting and learning alternate in one process and are not timed apart (give "
@@ -355,10 +331,11 @@ def main():
         explain(args)
         print()
     print_table(rows, args)
-    for path, write in ((args.csv, write_csv), (args.plot, plot)):
+    write_csv = lambda path: spiral_h5.write_csv(rows, path, CSV_COLUMNS)
+    for path, write in ((args.csv, write_csv), (args.plot, lambda path: plot(rows, path))):
         if path:
             try:
-                write(rows, path)
+                write(path)
             except OSError as error:
                 spiral_h5.fail(f"{path}: cannot write ({error.strerror})")
 

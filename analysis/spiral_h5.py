@@ -5,6 +5,7 @@ As a program it prints one summary line per run:
   /usr/bin/python3 analysis/spiral_h5.py RUN_FOLDER_OR_METRICS_H5 ...
 """
 import argparse
+import csv
 import math
 import os
 import sys
@@ -14,6 +15,14 @@ import numpy as np
 # The series of metrics.h5, one row per policy update (held_out_mse is NaN when not evaluated).
 COLUMNS = ("step", "frames", "wall_time", "policy_loss", "value_loss", "entropy", "reward",
            "discriminator_loss", "grad_norm", "held_out_mse")
+
+
+# The roles of roles.h5 rows (a row per rank), and its columns.
+ROLE_LEARNER, ROLE_REPLAY, ROLE_ACTOR = 0, 1, 2
+ROLE_NAMES = {ROLE_LEARNER: "learner", ROLE_REPLAY: "replay holder", ROLE_ACTOR: "actor"}
+ROLE_COLUMNS = ("rank", "role", "episodes", "frames", "to_learners", "dropped", "left", "written",
+                "parameter_updates", "seconds", "seconds_working", "seconds_blocked",
+                "bytes_sent", "peak_rss_mb")
 
 
 class RunFileError(Exception):
@@ -90,6 +99,31 @@ def read_job(run):
     """What the Slurm job ran on (job.txt: ranks, threads, nodes, ...); {} when absent."""
     path = os.path.join(run_folder(run), "job.txt")
     return read_ini(path) if os.path.isfile(path) else {}
+
+
+def read_roles(run):
+    """{column: numpy array} of a run's roles.h5 (a row per rank), or raises RunFileError."""
+    path = os.path.join(run_folder(run), "roles.h5")
+    with open_h5(path) as f:
+        missing = [name for name in ROLE_COLUMNS if name not in f]
+        if missing:
+            raise RunFileError(f"{path}: no '{missing[0]}' column (not a roles.h5?)")
+        return {name: np.asarray(f[name][...]) for name in ROLE_COLUMNS}
+
+
+def rows_of_role(roles, role):
+    """Indices of the rows of read_roles' columns whose rank took `role`."""
+    return [i for i, r in enumerate(roles["role"]) if r == role]
+
+
+def write_csv(rows, path, columns):
+    """`rows` (dicts) as CSV with `columns`; floats to 6 significant digits, missing ones empty."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: (f"{value:.6g}" if isinstance(value, float) else value)
+                             for key, value in row.items()})
 
 
 def run_label(run):

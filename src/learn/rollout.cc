@@ -78,15 +78,12 @@ torch::Tensor image_to_tensor(const Image& image) {
   return pixels.permute({2, 0, 1}).to(torch::kFloat).div(255.0f).contiguous();
 }
 
+torch::Tensor to_uint8(const torch::Tensor& intensities) {
+  return intensities.detach().to(torch::kCPU).clamp(0, 1).mul(255.0f).round().to(torch::kUInt8);
+}
+
 Image tensor_to_image(const torch::Tensor& chw) {
-  torch::Tensor hwc = chw.detach()
-                          .to(torch::kCPU)
-                          .clamp(0, 1)
-                          .mul(255.0f)
-                          .round()
-                          .to(torch::kUInt8)
-                          .permute({1, 2, 0})
-                          .contiguous();
+  const torch::Tensor hwc = to_uint8(chw).permute({1, 2, 0}).contiguous();
   Image image;
   image.height = static_cast<int>(hwc.size(0));
   image.width = static_cast<int>(hwc.size(1));

@@ -235,15 +235,11 @@ EpisodeShape Trainer::episode_shape() const {
 std::vector<Episode> Trainer::episodes_of(const EpisodeBatch& batch, int64_t policy_version,
                                           int actor) const {
   const EpisodeShape shape = episode_shape();
-  // [B, T + 1, H, W, C] bytes, as tensor_to_image rounds them.
-  const torch::Tensor canvases = torch::cat({batch.unroll.canvas, batch.final_renders.unsqueeze(0)})
-                                     .to(torch::kCPU)
-                                     .clamp(0, 1)
-                                     .mul(255.0f)
-                                     .round()
-                                     .to(torch::kUInt8)
-                                     .permute({1, 0, 3, 4, 2})
-                                     .contiguous();
+  // [B, T + 1, H, W, C] bytes.
+  const torch::Tensor canvases =
+      to_uint8(torch::cat({batch.unroll.canvas, batch.final_renders.unsqueeze(0)}))
+          .permute({1, 0, 3, 4, 2})
+          .contiguous();
   const torch::Tensor commands =
       batch.commands.to(torch::kCPU).to(torch::kInt).permute({1, 0, 2}).contiguous();
   const torch::Tensor log_probs =

@@ -75,6 +75,7 @@ print("frames", list(m["frames"][()]))
 d = m["discriminator_loss"][()]
 print("D moves", len(set(np.round(d, 6))) > 5 and bool(np.all(np.isfinite(d))))
 print("lag within limit", int(m["policy_lag_max"][()].max()) <= 2)
+print("queue within capacity", int(m["queue_depth"][()].max()) <= 16)
 print("produced >= learnt", bool(np.all(m["frames_produced"][()] >= m["frames"][()])))
 print("bytes grow", bool(np.all(np.diff(m["bytes_received"][()]) > 0)))
 r = h5py.File(run + "/roles.h5", "r")
@@ -93,6 +94,7 @@ check "metrics: updates 1..10" grep -qx "steps \[1, 2, 3, 4, 5, 6, 7, 8, 9, 10\]
 check "metrics: 12 frames per update" grep -q "^frames \[12, 24, .*, 120\]" a.txt
 check "the discriminator's loss moves" grep -qx "D moves True" a.txt
 check "no episode older than --max-policy-lag 2 was learnt from" grep -qx "lag within limit True" a.txt
+check "the holder's queue stays within 4 x --batch (back-pressure)" grep -qx "queue within capacity True" a.txt
 check "actors produced at least what was learnt" grep -qx "produced >= learnt True" a.txt
 check "episode bytes arrive every update" grep -qx "bytes grow True" a.txt
 check "roles.h5: one row per rank, with peak memory" grep -qx "roles \[0, 1, 2, 2\] rss True" a.txt
@@ -132,7 +134,7 @@ check "the trajectory file grows by the resumed run's episodes" grep -qx "file r
 # ---- 2 learners (gradients averaged) and 2 replay holders on 6 ranks ----
 started=$SECONDS
 timeout 300 mpirun -np 6 "$spiral" train --config tiny.cfg --name six \
-  --layout actors:2,replay:2,learners:2 --frames 240 >six.out 2>&1
+  --layout actors:2,replay:2,learners:2 --frames 240 --trajectory-fraction 0 >six.out 2>&1
 code=$?
 out=$(cat six.out)
 check "6 ranks, 2 learners, 2 holders: exit 0" test "$code" -eq 0
@@ -141,8 +143,14 @@ read -r sent received to_learners learnt dropped left <<<"$(accounting "$out")"
 check "... every episode accounted for over both holders" \
   test "${sent:-0}" -gt 0 -a "$sent" = "$received" -a "$received" -eq $((to_learners + dropped + left))
 check "... both learners learnt from 10 updates x 4 episodes" test "$learnt" -eq 80
-check "... each holder wrote its own trajectory file" \
-  test -f runs/six/trajectories/replay-2.h5 -a -f runs/six/trajectories/replay-3.h5
+/usr/bin/python3 - runs/six/trajectories >files.txt 2>&1 <<'PY'
+import sys, h5py
+for rank in (2, 3):
+    f = h5py.File(f"{sys.argv[1]}/replay-{rank}.h5", "r")
+    print(rank, f["commands"].shape[0], int(f.attrs["episodes_received"]) > 0)
+PY
+check "... each holder has its own trajectory file; --trajectory-fraction 0 writes no episode" \
+  test "$(cat files.txt | tr '\n' ' ')" = "2 0 True 3 0 True "
 /usr/bin/python3 -c 'import sys, h5py; print(list(h5py.File(sys.argv[1], "r")["frames"][()]))' \
   runs/six/metrics.h5 >six.txt 2>&1
 check "... frames count both learners: 24 per update" \

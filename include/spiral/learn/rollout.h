@@ -46,6 +46,9 @@ std::vector<torch::Tensor> episode_canvases(const Rollout& rollout);
 // HxWxC uint8 image -> [C, H, W] float in [0, 1].
 torch::Tensor image_to_tensor(const Image& image);
 
+// Float intensities in [0, 1] (clamped) -> uint8 0..255, rounded, same shape, on the CPU.
+torch::Tensor to_uint8(const torch::Tensor& intensities);
+
 // [C, H, W] float in [0, 1] (clamped) -> HxWxC uint8 image.
 Image tensor_to_image(const torch::Tensor& chw);
 
