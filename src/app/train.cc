@@ -61,6 +61,9 @@ std::vector<OptionGroup> train_options() {
            real_option("time-limit", 0, 0, 1e9, "s",
                        "Wall-clock limit of this start (a Slurm job's time): stop before it with a "
                        "checkpoint and exit code 3, to requeue with --resume auto (0: none)"),
+           bool_option("echo-config", false,
+                       "Rank 0 also prints the whole resolved configuration at start, as an input "
+                       "file (slurm/train.sbatch sets it, for the job's .out file)"),
            int_option("render-threads", 0, 0, 1024, "threads",
                       "Threads stepping environments per rank (0: as --threads)"),
            int_option("eval-every", 50, 1, INT64_MAX, "steps",
@@ -270,6 +273,40 @@ std::string stop_message(StopReason reason, int signal, const Budget& budget, in
   return line.str();
 }
 
+// The start-up summary rank 0 prints: where the run goes, what it trains and for how long.
+std::vector<std::string> run_summary(const Config& config, const learn::TrainerConfig& settings,
+                                     int ranks, const std::filesystem::path& run_dir) {
+  const render::EnvironmentSettings& environment = settings.environment;
+  const bool painter = environment.kind == render::EnvironmentSettings::Kind::kPainter;
+  const Budget budget = budget_of(config);
+  std::ostringstream run, env, data, agent, limits;
+  run << "spiral train on " << ranks << " rank(s), --mode " << config.get_text("mode")
+      << "; run folder " << run_dir.string();
+  if (!config.get_text("resume").empty()) run << " (--resume " << config.get_text("resume") << ")";
+  env << "environment " << config.get_text("env") << ": "
+      << (painter ? environment.painter.canvas : environment.scene.image_size) << " px, "
+      << (painter ? environment.painter.episode_length : environment.scene.episode_length)
+      << " steps per episode; actions " << render::action_spec_for(environment).describe();
+  data << "dataset " << config.get_text("dataset") << ", "
+       << (settings.conditional ? "conditional (the agent reconstructs a target image)"
+                                : "unconditional (the agent paints from noise)")
+       << ", " << settings.held_out << " held-out images";
+  agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
+  if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
+  agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
+        << " residual blocks, LSTM " << settings.policy.lstm_size << "); batch " << settings.batch
+        << " episodes per update";
+  limits << "budget: --frames " << budget.frames << ", --duration " << limit_text(budget.duration)
+         << ", --time-limit " << limit_text(budget.time_limit);
+  return {run.str(),
+          env.str(),
+          data.str(),
+          agent.str(),
+          limits.str(),
+          "full configuration: " + (run_dir / "config.cfg").string() +
+              " (spiral train --print-config prints it)"};
+}
+
 // The newest checkpoint file of a run, or "none", for messages.
 std::string newest_checkpoint_name(const std::filesystem::path& run_dir) {
   const std::vector<std::filesystem::path> checkpoints = learn::list_checkpoints(run_dir);
@@ -378,10 +415,14 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                     "overwritten), or continue it with --resume auto");
   }
 
+  learn::TrainerConfig settings = trainer_config(config, environment);
   if (world.rank() == 0) {
-    log_info("spiral train on ", world.size(), " rank(s); actions ",
-             render::action_spec_for(environment).describe(), "; resolved configuration:");
-    std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
+    for (const std::string& line : run_summary(config, settings, world.size(), run_dir)) {
+      log_info(line);
+    }
+    if (config.get_bool("echo-config")) {
+      std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
+    }
   }
   const bool async = config.get_text("mode") == "async";
   std::optional<AsyncSettings> async_options;
@@ -407,7 +448,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   SignalGuard signals;
   const bool leader = world.rank() == 0;  // writes every file and log line of the run
   std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
-  learn::TrainerConfig settings = trainer_config(config, environment);
   if (role == dist::Role::kReplay) {
     set_log_identity(world.rank(), "replay");
     return run_replay_holder(world, *async_options, signals);
