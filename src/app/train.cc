@@ -51,8 +51,19 @@ std::vector<OptionGroup> train_options() {
                          "sync: every rank acts and learns in lock step; async: role layout"),
            text_option("layout", "",
                        "Async roles, e.g. actors:28,replay:2,learners:2 (empty: by world size)"),
-           int_option("frames", 1000000, 1, INT64_MAX, "frames", "Training budget in agent steps"),
-           real_option("time-limit", 0, 0, 1e9, "s", "Wall-clock limit; stop before it (0: none)"),
+           int_option("frames", 1000000, 1, INT64_MAX, "frames",
+                      "Training budget in agent steps of all ranks; reaching it ends the run "
+                      "(exit code 0)"),
+           real_option("duration", 0, 0, 1e9, "s",
+                       "Planned training time, summed over every start of a resumed run (the "
+                       "wall_time of metrics.h5): once reached, stop with a checkpoint, an "
+                       "evaluation and an image grid, exit code 0 (0: none)"),
+           real_option("time-limit", 0, 0, 1e9, "s",
+                       "Wall-clock limit of this start (a Slurm job's time): stop before it with a "
+                       "checkpoint and exit code 3, to requeue with --resume auto (0: none)"),
+           bool_option("echo-config", false,
+                       "Rank 0 also prints the whole resolved configuration at start, as an input "
+                       "file (slurm/train.sbatch sets it, for the job's .out file)"),
            int_option("render-threads", 0, 0, 1024, "threads",
                       "Threads stepping environments per rank (0: as --threads)"),
            int_option("eval-every", 50, 1, INT64_MAX, "steps",
@@ -85,8 +96,8 @@ std::vector<OptionGroup> train_options() {
       {"checkpoints",
        {
            real_option("checkpoint-every", 30, 0, 1e6, "min",
-                       "Minutes between checkpoints (0: only at the end, on a signal or the "
-                       "time limit)"),
+                       "Minutes between checkpoints (0: only when the run stops: frames, "
+                       "duration, time limit or a signal)"),
            int_option("keep-checkpoints", 3, 1, 1000000, "files",
                       "Newest checkpoints kept in <run>/checkpoints; older ones are removed"),
            text_option("resume", "",
@@ -161,6 +172,139 @@ void write_grid(const std::filesystem::path& run_dir, int64_t step,
     cells.insert(cells.end(), held.renders.begin(), held.renders.begin() + columns);
   }
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
+}
+
+// The newest image grid of a run (images/<kind>-<step>.png with the highest step), if any.
+std::optional<std::filesystem::path> newest_grid(const std::filesystem::path& run_dir) {
+  std::optional<std::filesystem::path> newest;
+  int64_t newest_step = -1;
+  std::error_code error;  // no images folder: no grid
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir / "images", error)) {
+    const std::string stem = entry.path().stem().string();
+    const size_t dash = stem.rfind('-');
+    if (entry.path().extension() != ".png" || dash == std::string::npos) continue;
+    const std::string digits = stem.substr(dash + 1);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int64_t step = std::stoll(digits);
+    if (step > newest_step) {
+      newest_step = step;
+      newest = entry.path();
+    }
+  }
+  return newest;
+}
+
+// What ends a run's training loop (besides diverging).
+enum class StopReason { kFrames, kDuration, kTimeLimit, kSignal };
+
+// When a run stops: the first of its frame budget, planned training time and this start's limit.
+struct Budget {
+  int64_t frames = 0;
+  double duration = 0;    // s of training over every start of the run (0: none)
+  double time_limit = 0;  // s of this start (0: none)
+};
+
+// The budget the options of `config` set.
+Budget budget_of(const Config& config) {
+  return {config.get_int("frames"), config.get_real("duration"), config.get_real("time-limit")};
+}
+
+// Whether a limit of `limit` seconds (0: none) is reached by the end of the next update, when
+// `spent` seconds have gone and the next update takes `next_update` (0: reached already).
+bool limit_due(double limit, double spent, double next_update) {
+  return limit > 0 && spent + next_update >= limit;
+}
+
+// Seconds until the budget ends the run at `fps` frames/s, when the run has trained `trained`
+// seconds over all its starts and `now` seconds in this one.
+double seconds_to_end(const Budget& budget, int64_t frames, double fps, double trained,
+                      double now) {
+  double eta = static_cast<double>(budget.frames - frames) / fps;
+  if (budget.duration > 0) eta = std::min(eta, std::max(0.0, budget.duration - trained));
+  if (budget.time_limit > 0) eta = std::min(eta, std::max(0.0, budget.time_limit - now));
+  return eta;
+}
+
+// A limit in seconds for messages: "660 s", or "none" for 0.
+std::string limit_text(double seconds) {
+  if (seconds <= 0) return "none";
+  std::ostringstream text;
+  text << seconds << " s";
+  return text.str();
+}
+
+// The exit code of a run stopped for `reason` (by `signal` for kSignal): 0 when its planned
+// training is done or the user interrupted it (SIGINT), else kCheckpointedExitCode (requeue it).
+int stop_exit_code(StopReason reason, int signal) {
+  switch (reason) {
+    case StopReason::kFrames:
+    case StopReason::kDuration:
+      return 0;
+    case StopReason::kTimeLimit:
+      return kCheckpointedExitCode;
+    case StopReason::kSignal:
+      return signal == SIGINT ? 0 : kCheckpointedExitCode;
+  }
+  return 1;
+}
+
+// The log line that says what stopped the run after `frames` frames, and what its exit code asks.
+std::string stop_message(StopReason reason, int signal, const Budget& budget, int64_t frames) {
+  std::ostringstream line;
+  switch (reason) {
+    case StopReason::kFrames:
+      line << "stopped by --frames: " << frames << " frames trained";
+      break;
+    case StopReason::kDuration:
+      line << "stopped by --duration (" << limit_text(budget.duration) << " of training) after "
+           << frames << " of " << budget.frames << " frames";
+      break;
+    case StopReason::kTimeLimit:
+      line << "stopped by --time-limit (" << limit_text(budget.time_limit)
+           << " for this start) after " << frames << " of " << budget.frames << " frames";
+      break;
+    case StopReason::kSignal:
+      line << signal_name(signal) << " received: stopped after " << frames << " frames";
+      break;
+  }
+  if (stop_exit_code(reason, signal) == kCheckpointedExitCode) {
+    line << "; exit code 3 asks for a requeue with --resume auto";
+  }
+  return line.str();
+}
+
+// The start-up summary rank 0 prints: where the run goes, what it trains and for how long.
+std::vector<std::string> run_summary(const Config& config, const learn::TrainerConfig& settings,
+                                     int ranks, const std::filesystem::path& run_dir) {
+  const render::EnvironmentSettings& environment = settings.environment;
+  const bool painter = environment.kind == render::EnvironmentSettings::Kind::kPainter;
+  const Budget budget = budget_of(config);
+  std::ostringstream run, env, data, agent, limits;
+  run << "spiral train on " << ranks << " rank(s), --mode " << config.get_text("mode")
+      << "; run folder " << run_dir.string();
+  if (!config.get_text("resume").empty()) run << " (--resume " << config.get_text("resume") << ")";
+  env << "environment " << config.get_text("env") << ": "
+      << (painter ? environment.painter.canvas : environment.scene.image_size) << " px, "
+      << (painter ? environment.painter.episode_length : environment.scene.episode_length)
+      << " steps per episode; actions " << render::action_spec_for(environment).describe();
+  data << "dataset " << config.get_text("dataset") << ", "
+       << (settings.conditional ? "conditional (the agent reconstructs a target image)"
+                                : "unconditional (the agent paints from noise)")
+       << ", " << settings.held_out << " held-out images";
+  agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
+  if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
+  agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
+        << " residual blocks, LSTM " << settings.policy.lstm_size << "); batch " << settings.batch
+        << " episodes per update";
+  limits << "budget: --frames " << budget.frames << ", --duration " << limit_text(budget.duration)
+         << ", --time-limit " << limit_text(budget.time_limit);
+  return {run.str(),
+          env.str(),
+          data.str(),
+          agent.str(),
+          limits.str(),
+          "full configuration: " + (run_dir / "config.cfg").string() +
+              " (spiral train --print-config prints it)"};
 }
 
 // The newest checkpoint file of a run, or "none", for messages.
@@ -271,10 +415,14 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                     "overwritten), or continue it with --resume auto");
   }
 
+  learn::TrainerConfig settings = trainer_config(config, environment);
   if (world.rank() == 0) {
-    log_info("spiral train on ", world.size(), " rank(s); actions ",
-             render::action_spec_for(environment).describe(), "; resolved configuration:");
-    std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
+    for (const std::string& line : run_summary(config, settings, world.size(), run_dir)) {
+      log_info(line);
+    }
+    if (config.get_bool("echo-config")) {
+      std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
+    }
   }
   const bool async = config.get_text("mode") == "async";
   std::optional<AsyncSettings> async_options;
@@ -300,7 +448,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   SignalGuard signals;
   const bool leader = world.rank() == 0;  // writes every file and log line of the run
   std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
-  learn::TrainerConfig settings = trainer_config(config, environment);
   if (role == dist::Role::kReplay) {
     set_log_identity(world.rank(), "replay");
     return run_replay_holder(world, *async_options, signals);
@@ -363,8 +510,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     metrics->file.start_swmr_write();
   }
 
-  const int64_t frame_budget = config.get_int("frames");
-  const double time_limit = config.get_real("time-limit");
+  const Budget budget = budget_of(config);
   const int64_t eval_every = config.get_int("eval-every");
   const int64_t images_every = config.get_int("images-every");
   const double progress_every = config.get_real("progress-every");
@@ -396,8 +542,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   double last_progress = 0;
   double last_step_seconds = 0;
   double last_checkpoint = 0;
-  bool stopped_by_time = false;
-  bool stopped_by_signal = false;
+  StopReason reason = StopReason::kFrames;
   int64_t skipped_in_a_row = 0;
   // Collective: rank 0 writes every rank's state.
   const auto write_checkpoint = [&] {
@@ -425,26 +570,26 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     const std::vector<RoleReport> reports = link->finish(exit_code);
     if (leader) write_role_reports(run_dir / "roles.h5", reports);
   };
-  while (frames < frame_budget) {
-    // Every rank stops at the same update: when any of them was signalled or ran out of time;
-    // rank 0's clock says when to checkpoint.
+  while (frames < budget.frames) {
+    // Every rank stops at the same update: when any of them was signalled, has reached the
+    // duration or would pass the time limit during the next update; rank 0's clock says when to
+    // checkpoint.
     const bool signalled = signals.received() != 0 || (link && link->forwarded_signal() != 0);
     double due[] = {signalled ? 1.0 : 0.0,
-                    time_limit > 0 && elapsed() + last_step_seconds >= time_limit ? 1.0 : 0.0,
+                    limit_due(budget.duration, wall_offset + elapsed(), 0) ? 1.0 : 0.0,
+                    limit_due(budget.time_limit, elapsed(), last_step_seconds) ? 1.0 : 0.0,
                     leader && checkpoint_every > 0 && step > counters.step &&
                             elapsed() - last_checkpoint >= checkpoint_every
                         ? 1.0
                         : 0.0};
-    team.allreduce_sum(due, 3);
-    if (due[0] > 0) {
-      stopped_by_signal = true;
+    team.allreduce_sum(due, 4);
+    if (due[0] > 0 || due[1] > 0 || due[2] > 0) {
+      reason = due[0] > 0   ? StopReason::kSignal
+               : due[1] > 0 ? StopReason::kDuration
+                            : StopReason::kTimeLimit;
       break;
     }
-    if (due[1] > 0) {
-      stopped_by_time = true;
-      break;
-    }
-    if (due[2] > 0) write_checkpoint();
+    if (due[3] > 0) write_checkpoint();
     if (skipped_in_a_row >= max_skipped) break;
     const double step_start = elapsed();
     const learn::TrainStepStats stats =
@@ -464,7 +609,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                   ", not applied (", skipped_in_a_row, " in a row)");
     }
     double mse = std::numeric_limits<double>::quiet_NaN();
-    const bool last = frames >= frame_budget;
+    const bool last = frames >= budget.frames;
     if (team.size() > 1 && step % eval_every == 0) check_ranks_agree(team, trainer, step);
     if (!leader) continue;
     if (step % eval_every == 0 || step % images_every == 0 || last) {
@@ -491,9 +636,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       last_progress = now;
       // This process's rate: frames of earlier parts of a resumed run do not count.
       const double fps = static_cast<double>(frames - counters.frames) / std::max(now, 1e-9);
-      // Time to the frame budget, or to the time limit when that comes first.
-      double eta = static_cast<double>(frame_budget - frames) / fps;
-      if (time_limit > 0) eta = std::min(eta, std::max(0.0, time_limit - now));
+      const double eta = seconds_to_end(budget, frames, fps, wall_offset + now, now);
       std::string flow_part;  // where an asynchronous run's time goes
       if (link) {
         std::ostringstream part;
@@ -526,23 +669,15 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself (learner 0
   // knows the signal of an actor or replay holder).
   const int forwarded = link ? link->forwarded_signal() : 0;
-  const int stop_signal = signals.received() != 0 ? signals.received()
-                          : forwarded != 0        ? forwarded
-                          : stopped_by_signal     ? SIGTERM
-                                                  : 0;
-  int exit_code = 0;
-  if (stop_signal != 0) {
-    log_info(signal_name(stop_signal), " received: stopped after ", frames, " frames",
-             stop_signal == SIGINT ? "" : "; exit code 3 asks for a requeue with --resume auto");
-    if (stop_signal != SIGINT) exit_code = kCheckpointedExitCode;
-  } else if (stopped_by_time) {
-    if (leader) {
-      held = trainer.held_out();
-      write_grid(run_dir, step, held);
-    }
-    log_info("time limit reached after ", frames, " frames");
-    if (frames < frame_budget) exit_code = kCheckpointedExitCode;
+  const int stop_signal = reason != StopReason::kSignal ? 0
+                          : signals.received() != 0     ? signals.received()
+                          : forwarded != 0              ? forwarded
+                                                        : SIGTERM;
+  if ((reason == StopReason::kDuration || reason == StopReason::kTimeLimit) && leader) {
+    held = trainer.held_out();
+    write_grid(run_dir, step, held);
   }
+  const int exit_code = stop_exit_code(reason, stop_signal);
   if (link) {
     finish_roles(exit_code);
   } else {
@@ -560,9 +695,17 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     }
     if (leader) write_role_reports(run_dir / "roles.h5", reports);
   }
+  // The last lines: why the run stopped, what it did, and where its pictures are.
+  log_info(stop_message(reason, stop_signal, budget, frames));
   log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
            "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
            run_dir.string());
+  if (leader) {
+    const std::optional<std::filesystem::path> grid = newest_grid(run_dir);
+    log_info(grid ? "newest image grid: " + grid->string()
+                  : std::string("no image grid yet (one every --images-every updates and at the "
+                                "end of a run)"));
+  }
   return exit_code;
 }
 

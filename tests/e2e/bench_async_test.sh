@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end test of jobs/bench-async.sh and analysis/roles.py: a sync run and an async run with one
-# actor stop at their time limit, and the script prints each rank's breakdown and the table, and
-# writes roles.csv with the figures of both runs.
+# actor stop at their duration (exit code 0), and the script prints each rank's breakdown and the
+# table, and writes roles.csv with the figures of both runs.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config threads=1
 bash "$source_dir/jobs/bench-async.sh" --seconds 8 --actors 1 --config "$work/tiny.cfg" \
   --out "$work/ba" >ba.txt 2>&1
 code=$?
-check "bench-async exits 0 when its runs stop at their time limit" test "$code" -eq 0
+check "bench-async exits 0 when its runs stop at their duration" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -n 20 ba.txt
 check "the async run's three ranks are listed" \
   test "$(grep -cE '^  rank +[012] (learner|replay holder|actor) ' ba.txt)" -eq 4

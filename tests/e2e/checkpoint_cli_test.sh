@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of checkpoints in `spiral train`: written at the end, resumed with counters that
-# continue, corrupt ones skipped, other action specs refused, pruning, and SIGUSR1 / time limits
-# ending a run with a checkpoint and exit code 3.
+# continue, corrupt ones skipped, other action specs refused, pruning, SIGUSR1 / time limits
+# ending a run with a checkpoint and exit code 3, and --duration ending it with exit code 0 over
+# every start of a resumed run.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 # A tiny conditional MNIST painter: 4 episodes of 3 steps = 12 frames per update.
@@ -11,6 +12,22 @@ tiny=(--config tiny.cfg)
 steps_of() {  # steps_of RUN: the metrics.h5 step column, space separated
   /usr/bin/python3 -c 'import sys, h5py; print(*h5py.File(sys.argv[1], "r")["step"][:])' \
     "runs/$1/metrics.h5"
+}
+stops_at() {  # stops_at RUN SECONDS ROWS: the rows after the first ROWS of metrics.h5 end with
+  # the update during which wall_time reached SECONDS (give or take the logging of a row)
+  /usr/bin/python3 - "runs/$1/metrics.h5" "$2" "$3" <<'PY'
+import sys, h5py
+wall = h5py.File(sys.argv[1], "r")["wall_time"][()]
+limit, rows = float(sys.argv[2]), int(sys.argv[3])
+new = wall[rows:]
+ok = len(new) > 0 and new[-1] >= limit - 0.5 and (len(new) == 1 or new[-2] < limit)
+sys.exit(0 if ok else print("wall_time", list(wall)) or 1)
+PY
+}
+last_line_grid() {  # last_line_grid OUT: the last line names an image grid that exists
+  local grid
+  grid=$(tail -n 1 <<<"$1" | sed -n 's/.* I newest image grid: \(.*\.png\)$/\1/p')
+  [[ -n $grid && -s $grid ]]
 }
 
 run train "${tiny[@]}" --name a --frames 24
@@ -99,6 +116,8 @@ check "SIGUSR1: a checkpoint" test -n "$(ls runs/sig/checkpoints/ckpt-*.h5 2>/de
 last=$(steps_of sig | awk '{print $NF}')
 check "SIGUSR1: the checkpoint is of the last update" \
   test -s "runs/sig/checkpoints/$(printf 'ckpt-%08d.h5' "$last")"
+check "SIGUSR1: no grid written (--images-every 1000), and the last line says so" \
+  grep -q "I no image grid yet" <<<"$(tail -n 1 sig.out)"
 
 # Ctrl-C (SIGINT): the same checkpoint, but exit 0 (the user meant to stop).
 "$spiral" train "${tiny[@]}" --name int --frames 1000000 --checkpoint-every 0 >int.out 2>int.err &
@@ -117,5 +136,40 @@ check "SIGINT: a checkpoint" test -n "$(ls runs/int/checkpoints/ckpt-*.h5 2>/dev
 run train "${tiny[@]}" --name timed --frames 1000000 --time-limit 2
 check "time limit with frames left: exit 3" test "$code" -eq 3
 check "time limit: a checkpoint" test -n "$(ls runs/timed/checkpoints/ckpt-*.h5 2>/dev/null)"
+check "time limit: the last lines name it and ask for a requeue" \
+  grep -q "I stopped by --time-limit (2 s for this start) after [0-9]* of 1000000 frames; exit code 3 asks for a requeue with --resume auto" \
+  <<<"$(tail -n 3 <<<"$out")"
+check "time limit: the last line names the final grid" last_line_grid "$out"
+# The earlier of --duration and --time-limit stops the run.
+run train "${tiny[@]}" --name timed2 --frames 1000000 --time-limit 2 --duration 100
+check "time limit before the duration: exit 3" test "$code" -eq 3
 
+# --duration: the planned training time ends the run with a checkpoint, an evaluation and an image
+# grid (--images-every 1000: only the final one), exit 0.
+run train "${tiny[@]}" --name planned --frames 1000000 --duration 3 --threads 1
+check "duration: exit 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+last=$(steps_of planned | awk '{print $NF}')
+check "duration: a checkpoint of the last update" \
+  test -s "runs/planned/checkpoints/$(printf 'ckpt-%08d.h5' "$last")"
+check "duration: the final image grid" \
+  test -s "runs/planned/images/$(printf 'reconstruction-%08d.png' "$last")"
+check "duration: the last lines name it" \
+  grep -q "I stopped by --duration (3 s of training) after $((12 * last)) of 1000000 frames$" \
+  <<<"$(tail -n 3 <<<"$out")"
+check "duration: the end evaluates the held-out images" \
+  grep -Eq "I done: $last updates, .*; held-out MSE 0\.[0-9]+ " <<<"$out"
+check "duration: the last line names the final grid" last_line_grid "$out"
+check "duration: it stops after the update that reaches 3 s" stops_at planned 3 0
+# It counts the training time of every start: a resumed run with the same duration stops at once,
+# and a longer one trains on only until the run's wall_time reaches it.
+run train "${tiny[@]}" --name planned --frames 1000000 --duration 3 --resume auto --threads 1
+check "duration reached before the resume: exit 0" test "$code" -eq 0
+check "... without another update" test "$(steps_of planned | awk '{print $NF}')" -eq "$last"
+check "... and says so" \
+  grep -q "I stopped by --duration (3 s of training) after $((12 * last)) of" <<<"$out"
+run train "${tiny[@]}" --name planned --frames 1000000 --duration 5 --resume auto --threads 1
+check "a longer duration resumed: exit 0" test "$code" -eq 0
+check "... trains on after the first start's 3 s, until wall_time reaches 5 s in all" \
+  stops_at planned 5 "$last"
 finish

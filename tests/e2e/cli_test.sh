@@ -19,6 +19,9 @@ run train --help
 check "train --help exits 0" test "$code" -eq 0
 check "train --help shows defaults and units" \
   grep -q -- '--batch INT.*Episodes per policy update \[episodes\] (default: 64' <<<"$out"
+check "train --help shows --duration in seconds" \
+  grep -q -- '--duration NUM.*Planned training time.*\[s\] (default: 0' <<<"$out"
+check "train --help shows --echo-config" grep -q -- '--echo-config BOOL' <<<"$out"
 
 run train --batchsize 8
 check "unknown option exits 2" test "$code" -eq 2
@@ -29,6 +32,11 @@ run train --batch 0
 check "out of range exits 2" test "$code" -eq 2
 check "out of range: one clear line" test "$err" = \
   "spiral train: error: --batch: expected an integer in [1, 65536], got '0'"
+
+run train --duration -5
+check "negative duration exits 2" test "$code" -eq 2
+check "negative duration: one clear line" test "$err" = \
+  "spiral train: error: --duration: expected a number in [0, 1e+09], got '-5'"
 
 run train --config "$work/absent.cfg"
 check "missing config file exits 2" test "$code" -eq 2
@@ -60,10 +68,18 @@ check "command line beats the config file" grep -qx 'batch = 9' <<<"$out"
 run train --config "$source_dir/inputs/quickstart.cfg" --print-config
 check "quickstart.cfg is a valid input file" test "$code" -eq 0
 
-# Rank 0 alone prints the resolved configuration at start.
+# Rank 0 alone prints a short summary at start (the dataset is missing here, so the runs end
+# there); the whole configuration only with --echo-config true.
 mpirun -np 2 --oversubscribe "$spiral" train --batch 8 >mpi.out 2>mpi.err
-check "train under mpirun prints the config once" test "$(grep -cx 'batch = 8' mpi.out)" -eq 1
+check "train under mpirun prints the summary once" \
+  test "$(grep -c 'I full configuration: runs/quickstart/config.cfg' mpi.out)" -eq 1
+check "train does not echo the configuration by default" \
+  test -z "$(grep -e '^batch = ' -e '^# spiral train' mpi.out)"
 check "train log lines carry elapsed time, rank and role" \
   grep -Eq '^\[ *[0-9]+\.[0-9]{3}s r0 main\] I spiral train on 2 rank' mpi.out
+mpirun -np 2 --oversubscribe "$spiral" train --batch 8 --echo-config true >echo.out 2>echo.err
+check "--echo-config true: the configuration once" test "$(grep -cx 'batch = 8' echo.out)" -eq 1
+check "--echo-config true: as an input file" \
+  grep -qx '# spiral train --config FILE reproduces this run' echo.out
 
 finish

@@ -2,8 +2,9 @@
 # End-to-end test of `spiral train --mode async` on 4 MPI ranks (oversubscribed): 2 actors, 1 replay
 # holder, 1 learner. Episodes flow and are all accounted for, learning moves, the holder's
 # trajectory file is valid, a resumed run continues its counters without a gap, bad layouts are
-# refused, 2 learners and 2 holders work together, a signal to any rank stops the job cleanly, and
-# a hung or killed rank ends the job.
+# refused, 2 learners and 2 holders work together, a signal to any rank stops the job cleanly,
+# --duration and --time-limit end every rank with the same exit code (0 and 3), and a hung or killed
+# rank ends the job.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config threads=1 eval-every=2 mode=async layout=actors:2,replay:1,learners:1 \
@@ -155,6 +156,26 @@ check "... each holder has its own trajectory file; --trajectory-fraction 0 writ
   runs/six/metrics.h5 >six.txt 2>&1
 check "... frames count both learners: 24 per update" \
   grep -qx "\[24, 48, 72, 96, 120, 144, 168, 192, 216, 240\]" six.txt
+
+# ---- --duration and --time-limit stop every rank with the same exit code ----
+async_codes() {  # async_codes NAME [ARGS...]: as async; $codes: every rank's exit code, in rank order
+  local name=$1
+  shift
+  timeout 300 mpirun -np 4 bash -c '"$0" "$@"; echo "exit code of rank $OMPI_COMM_WORLD_RANK: $?"' \
+    "$spiral" train --config tiny.cfg --name "$name" "$@" >"$name.out" 2>&1
+  out=$(cat "$name.out")
+  codes=$(grep -o 'exit code of rank [0-9]*: [0-9]*' <<<"$out" | sort | sed 's/.*: //' | xargs)
+}
+async_codes planned --frames 1000000 --duration 4
+check "--duration: every rank exits 0" test "$codes" = "0 0 0 0"
+[[ $codes == "0 0 0 0" ]] || tail -20 planned.out
+check "... learner 0 names it" grep -q "r0 learner\] I stopped by --duration (4 s of training)" <<<"$out"
+check "... and every episode is accounted for" test -n "$(accounting "$out")"
+grid=$(grep ' r0 learner\] ' <<<"$out" | tail -n 1 | sed -n 's/.* I newest image grid: //p')
+check "... learner 0's last line names the final grid" test -n "$grid" -a -s "$grid"
+async_codes limited --frames 1000000 --time-limit 4
+check "--time-limit with frames left: every rank exits 3" test "$codes" = "3 3 3 3"
+check "... learner 0 names it" grep -q "r0 learner\] I stopped by --time-limit (4 s for this start)" <<<"$out"
 
 # ---- A signal to one actor stops the whole job cleanly ----
 async_in_background() {  # async_in_background NAME ARGS...: as async, in the background

@@ -9,6 +9,23 @@ train_out=$out
 check "train exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
 check "config.cfg written" test -s runs/tiny/config.cfg
+# The start-up summary, not the whole configuration.
+summary=$(sed -n 's/^\[ *[0-9.]*s r0 main\] I //p' <<<"$train_out")
+for line in \
+  "spiral train on 1 rank(s), --mode sync; run folder runs/tiny" \
+  "environment painter: 64 px, 3 steps per episode; actions flag:2 end:64 control:64 " \
+  "dataset mnist:$source_dir/inputs/data/mnist, conditional (the agent reconstructs a target image), 8 held-out images" \
+  "reward discriminator (final); policy small (2 residual blocks, LSTM 128); batch 4 episodes per update" \
+  "budget: --frames 120, --duration none, --time-limit none" \
+  "full configuration: runs/tiny/config.cfg (spiral train --print-config prints it)"; do
+  check "summary: $line" grep -qF -- "$line" <<<"$summary"
+done
+check "no configuration echo" test -z "$(grep -e '^frames = ' -e '^# ' <<<"$train_out")"
+check "the run's last lines say --frames stopped it" \
+  grep -q "I stopped by --frames: 120 frames trained" <<<"$(tail -n 3 <<<"$train_out")"
+grid=$(tail -n 1 <<<"$train_out" | sed -n 's/.* I newest image grid: //p')
+check "the last line names the newest grid, update 10" \
+  test "$grid" = runs/tiny/images/reconstruction-00000010.png -a -s "$grid"
 run train --config runs/tiny/config.cfg --print-config
 printf '%s\n' "$out" >reread.cfg
 check "config.cfg re-reads identically" cmp -s runs/tiny/config.cfg reread.cfg

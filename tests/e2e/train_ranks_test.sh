@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of `spiral train --mode sync` on 2 MPI ranks (oversubscribed): every rank acts on
 # its own episodes and the gradients are averaged, rank 0 alone writes the run; the same seed and
-# rank count give the same run; a resumed run continues bit for bit; --mode async on 2 ranks is
-# refused.
+# rank count give the same run; a resumed run continues bit for bit; --duration stops both ranks
+# with exit 0; --mode async on 2 ranks is refused.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 cat >tiny.cfg <<CFG
@@ -103,6 +103,16 @@ PY
   check "$np rank(s): 2 + 2 resumed updates equal 4 in one go, bit for bit" grep -q identical exact$np.txt
   grep -q identical exact$np.txt || { cat exact$np.txt; tail -n 5 "split$np.out"; }
 done
+
+# --duration on 2 ranks: both stop at the same update with exit 0; rank 0 writes the final grid.
+mpirun -np 2 "$spiral" train --config tiny.cfg --name planned --frames 1000000 --duration 3 \
+  >planned.out 2>planned.err
+code=$?
+check "2 ranks, --duration: exit 0" test "$code" -eq 0
+check "... both ranks name it" \
+  test "$(grep -c 'I stopped by --duration (3 s of training)' planned.out)" -eq 2
+grid=$(grep ' r0 main\] ' planned.out | tail -n 1 | sed -n 's/.* I newest image grid: //p')
+check "... rank 0's last line names the final grid" test -n "$grid" -a -s "$grid"
 
 mpirun -np 2 "$spiral" train --config tiny.cfg --name d --mode async >d.out 2>d.err
 code=$?
