@@ -74,10 +74,12 @@ Command bench_command() {
               run_bench_env,
               {}};
   return {"bench",
-          "Measure environments, policy inference, learning steps and the gradient allreduce.",
+          "Measure environments, policy inference, learning steps, the gradient allreduce and the "
+          "reachable reconstruction error (oracle).",
           {},
           nullptr,
-          {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action()}};
+          {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action(),
+           bench_oracle_action()}};
 }
 
 }  // namespace spiral::app

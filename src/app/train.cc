@@ -125,6 +125,9 @@ std::vector<OptionGroup> train_options() {
            int_option("envs", 64, 1, 65536, "environments", "Environments per acting rank"),
            choice_option("policy-size", "paper", {"paper", "small"},
                          "paper: 8 residual blocks, LSTM 256; small: 2 blocks, LSTM 128 (CPU)"),
+           bool_option("spatial-heads", true,
+                       "Location heads also read the torso's maps at the grid's resolution "
+                       "(false: the paper's heads, which see only the LSTM state)"),
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
@@ -148,6 +151,15 @@ std::vector<OptionGroup> train_options() {
                        "Scale advantages to mean 0, sd 1 per update (not in the paper)"),
            real_option("discriminator-lr", 1e-4, 0, 1, "", "Adam learning rate of D"),
            real_option("gradient-penalty", 10, 0, 1e6, "", "WGAN-GP penalty weight"),
+           choice_option("discriminator-loss", "wgan-gp", {"wgan-gp", "non-saturating"},
+                         "D's loss: wgan-gp (SPIRAL) or the non-saturating GAN loss (SPIRAL++, "
+                         "with --spectral-norm true)"),
+           bool_option("spectral-norm", false, "Spectral normalisation of every D layer"),
+           bool_option("complement-discriminator", false,
+                       "SPIRAL++'s complement D: it sees a random half of the target and the "
+                       "other half of the target or the render (conditional agents)"),
+           int_option("discriminator-updates", 1, 1, 1000, "updates",
+                      "D updates per policy update, each on a new draw from the render replay"),
        }},
   };
 }
@@ -361,6 +373,7 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.policy.residual_blocks = 2;
     t.policy.lstm_size = 128;
   }
+  t.policy.spatial_heads = config.get_bool("spatial-heads");
   t.conditional = config.get_bool("conditional");
   t.batch = static_cast<int>(config.get_int("batch"));
   int threads = static_cast<int>(config.get_int("render-threads"));
@@ -388,6 +401,12 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");
   t.gradient_penalty = config.get_real("gradient-penalty");
+  t.gan_loss = config.get_text("discriminator-loss") == "non-saturating"
+                   ? learn::GanLoss::kNonSaturating
+                   : learn::GanLoss::kWasserstein;
+  t.discriminator.spectral_norm = config.get_bool("spectral-norm");
+  t.complement_discriminator = config.get_bool("complement-discriminator");
+  t.discriminator_updates = static_cast<int>(config.get_int("discriminator-updates"));
   t.held_out = static_cast<int>(config.get_int("held-out"));
   t.greedy_eval = config.get_bool("eval-greedy");
   t.seed = static_cast<uint64_t>(config.get_int("seed"));

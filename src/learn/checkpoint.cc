@@ -230,7 +230,8 @@ std::string policy_sizes(const model::PolicyConfig& c) {
       << " noise_dim=" << c.resolved_noise_dim() << " torso_width=" << c.torso_width
       << " residual_blocks=" << c.residual_blocks << " lstm_size=" << c.lstm_size
       << " embedding_size=" << c.embedding_size
-      << " decoder_residual_blocks=" << c.decoder_residual_blocks;
+      << " decoder_residual_blocks=" << c.decoder_residual_blocks
+      << " spatial_heads=" << c.spatial_heads;
   return out.str();
 }
 
@@ -263,6 +264,8 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   c.lstm_size = get("lstm_size");
   c.embedding_size = get("embedding_size");
   c.decoder_residual_blocks = get("decoder_residual_blocks");
+  // Networks saved before spatial heads existed have none.
+  c.spatial_heads = sizes.count("spatial_heads") != 0 && get("spatial_heads") != 0;
   c.check();
   return c;
 }

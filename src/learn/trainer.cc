@@ -33,6 +33,26 @@ void average_gradients(const TrainerConfig& config, const std::vector<torch::Ten
 }
 
 }  // namespace
+
+std::vector<size_t> held_out_images(const data::Dataset& dataset, int count) {
+  const data::Split split = data::split_dataset(dataset, data::parse_split_rule("every:10"));
+  if (split.train.empty() || split.held_out.empty()) {
+    throw UserError("dataset " + dataset.name() +
+                    ": too few images for a train / held-out split (every:10); need at least 10");
+  }
+  const size_t held = std::min<size_t>(std::max(count, 1), split.held_out.size());
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < held; ++i)
+    chosen.push_back(split.held_out[i * split.held_out.size() / held]);
+  return chosen;
+}
+
+Image target_image(const data::Dataset& dataset, size_t index, int canvas, int channels) {
+  const data::CanvasFormat format{canvas,
+                                  channels == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
+  return data::canvas_image(dataset, index, format);
+}
+
 Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Dataset> dataset)
     : config_(config),
       dataset_(std::move(dataset)),
@@ -50,27 +70,22 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
   }
   config_.reward.check();
   config_.a2c.check();
+  if (config_.discriminator_updates < 1) {
+    throw UserError("discriminator updates per policy update must be >= 1, got " +
+                    std::to_string(config_.discriminator_updates));
+  }
+  if (config_.complement_discriminator && !config_.conditional) {
+    throw UserError("--complement-discriminator needs --conditional true (it masks the target)");
+  }
   if (config_.reward.l2_weight != 0 && !config_.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
-  const data::Split split = data::split_dataset(*dataset_, data::parse_split_rule("every:10"));
-  train_indices_ = split.train;
-  held_out_indices_ = split.held_out;
-  if (train_indices_.empty() || held_out_indices_.empty()) {
-    throw UserError("dataset " + dataset_->name() +
-                    ": too few images for a train / held-out split (every:10); need at least 10");
-  }
-  // A fixed held-out set: evenly spaced over the held-out side of the split.
-  const size_t held = std::min<size_t>(std::max(config_.held_out, 1), held_out_indices_.size());
-  std::vector<size_t> chosen;
-  for (size_t i = 0; i < held; ++i) {
-    chosen.push_back(held_out_indices_[i * held_out_indices_.size() / held]);
-  }
-  held_out_indices_ = chosen;
+  train_indices_ = data::split_dataset(*dataset_, data::parse_split_rule("every:10")).train;
+  held_out_indices_ = held_out_images(*dataset_, config_.held_out);
+  const int held = static_cast<int>(held_out_indices_.size());
 
   envs_ = std::make_unique<render::EnvironmentBatch>(env, config_.batch, config_.render_threads);
-  eval_envs_ = std::make_unique<render::EnvironmentBatch>(env, static_cast<int>(held),
-                                                          config_.render_threads);
+  eval_envs_ = std::make_unique<render::EnvironmentBatch>(env, held, config_.render_threads);
 
   torch::manual_seed(config_.seed);  // parameter initialisation
   model::PolicyConfig policy_config = config_.policy;
@@ -101,11 +116,9 @@ int64_t Trainer::frames_per_step() const {
 
 torch::Tensor Trainer::targets(const std::vector<size_t>& indices,
                                std::vector<Image>* images) const {
-  const data::CanvasFormat format{canvas_,
-                                  channels_ == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
   std::vector<torch::Tensor> rows;
   for (size_t index : indices) {
-    Image image = data::canvas_image(*dataset_, index, format);
+    Image image = target_image(*dataset_, index, canvas_, channels_);
     rows.push_back(image_to_tensor(image));
     if (images != nullptr) images->push_back(std::move(image));
   }
@@ -201,24 +214,29 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   stats.entropy = loss.entropy.item<double>();
   stats.reward = rewards.sum(0).mean().item<double>();
 
-  // One WGAN-GP update of D: fakes from the replay, reals the targets of those fakes
-  // (conditional) or fresh training images.
+  // D's updates: fakes from the replay, reals the targets of those fakes (conditional) or fresh
+  // training images.
   replay_.add(final_renders, target);
-  const ReplaySample fake = replay_.sample(static_cast<int>(batch), &generator_);
-  torch::Tensor real = fake.targets;
-  if (!config_.conditional) {
-    real = targets(pick_training_images(static_cast<int>(batch)), nullptr);
-  }
   DiscriminatorLossConfig d_config;
+  d_config.loss = config_.gan_loss;
   d_config.gradient_penalty = config_.gradient_penalty;
-  const DiscriminatorLoss d_loss =
-      discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
-  discriminator_optimizer_->zero_grad();
-  d_loss.total.backward();
-  average_gradients(config_, discriminator_->parameters());
-  stats.discriminator_skipped = !std::isfinite(clip_gradients(discriminator_->parameters(), 0));
-  if (!stats.discriminator_skipped) discriminator_optimizer_->step();
-  stats.discriminator_loss = d_loss.total.item<double>();
+  d_config.complement = config_.complement_discriminator;
+  for (int k = 0; k < config_.discriminator_updates; ++k) {
+    const ReplaySample fake = replay_.sample(static_cast<int>(batch), &generator_);
+    torch::Tensor real = fake.targets;
+    if (!config_.conditional) {
+      real = targets(pick_training_images(static_cast<int>(batch)), nullptr);
+    }
+    const DiscriminatorLoss d_loss =
+        discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
+    discriminator_optimizer_->zero_grad();
+    d_loss.total.backward();
+    average_gradients(config_, discriminator_->parameters());
+    const bool skipped = !std::isfinite(clip_gradients(discriminator_->parameters(), 0));
+    if (!skipped) discriminator_optimizer_->step();
+    stats.discriminator_skipped = stats.discriminator_skipped || skipped;
+    stats.discriminator_loss = d_loss.total.item<double>();
+  }
   return stats;
 }
 

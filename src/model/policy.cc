@@ -35,6 +35,16 @@ torch::Tensor sample(const torch::Tensor& probs, at::Generator* generator) {
   return (cdf <= u).sum(1).clamp_max(probs.size(1) - 1).to(torch::kInt64);
 }
 
+// Bilinear resize of maps [N, C, h, w] to side x side.
+torch::Tensor resized(const torch::Tensor& maps, int64_t side) {
+  if (maps.size(2) == side && maps.size(3) == side) return maps;
+  namespace F = torch::nn::functional;
+  return F::interpolate(maps, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{side, side})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false));
+}
+
 }  // namespace
 
 int PolicyConfig::resolved_noise_dim() const {
@@ -51,6 +61,20 @@ void PolicyConfig::check() const {
   require(lstm_size >= 16 && lstm_size % 16 == 0, "lstm_size", lstm_size, "a multiple of 16");
   require(embedding_size >= 1, "embedding_size", embedding_size, "at least 1");
   require(decoder_residual_blocks >= 0, "decoder_residual_blocks", decoder_residual_blocks, ">= 0");
+}
+
+torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid) {
+  namespace F = torch::nn::functional;
+  const int64_t side = maps.size(2);
+  if (side % grid != 0) {
+    return F::adaptive_avg_pool2d(maps, F::AdaptiveAvgPool2dFuncOptions({grid, grid}));
+  }
+  const int64_t step = side / grid;
+  const int64_t half = step / 2;
+  const torch::Tensor shifted = F::pad(maps, F::PadFuncOptions({half, 0, half, 0}));
+  return F::avg_pool2d(shifted, F::AvgPool2dFuncOptions(step).stride(step))
+      .slice(2, 0, grid)
+      .slice(3, 0, grid);
 }
 
 bool is_location_part(const render::ActionPart& part) {
@@ -104,7 +128,8 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   return x + conv1_(torch::relu(conv3_(torch::relu(x))));
 }
 
-LocationHeadImpl::LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid)
+LocationHeadImpl::LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid,
+                                   int spatial_width)
     : grid_(grid) {
   conv_in_ = register_module("conv_in",
                              nn::Conv2d(nn::Conv2dOptions(lstm_size / 16, width, 3).padding(1)));
@@ -116,20 +141,22 @@ LocationHeadImpl::LocationHeadImpl(int lstm_size, int width, int residual_blocks
     upsample_->push_back(nn::ReLU());
   }
   register_module("upsample", upsample_);
+  if (spatial_width > 0) {
+    spatial_in_ =
+        register_module("spatial_in", nn::Conv2d(nn::Conv2dOptions(spatial_width, width, 1)));
+  }
   conv_out_ = register_module("conv_out", nn::Conv2d(nn::Conv2dOptions(width, 1, 3).padding(1)));
 }
 
-torch::Tensor LocationHeadImpl::forward(const torch::Tensor& z) {
+torch::Tensor LocationHeadImpl::forward(const torch::Tensor& z, const torch::Tensor& spatial) {
   torch::Tensor x = conv_in_(z.reshape({z.size(0), -1, 4, 4}));
   if (!blocks_->is_empty()) x = blocks_->forward(x);
   x = torch::relu(x);
   if (!upsample_->is_empty()) x = upsample_->forward(x);
-  if (x.size(2) != grid_) {
-    namespace F = torch::nn::functional;
-    x = F::interpolate(x, F::InterpolateFuncOptions()
-                              .size(std::vector<int64_t>{grid_, grid_})
-                              .mode(torch::kBilinear)
-                              .align_corners(false));
+  x = resized(x, grid_);
+  if (spatial_in_) {
+    TORCH_CHECK(spatial.defined(), "location head: the torso's maps are missing");
+    x = torch::relu(x + spatial_in_(spatial));
   }
   return conv_out_(x).flatten(1);
 }
@@ -168,12 +195,20 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
     nn::AnyModule head;
     if (is_location_part(part)) {
       const int grid = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
-      head = nn::AnyModule(LocationHead(l, w, config_.decoder_residual_blocks, grid));
+      if (config_.spatial_heads) {
+        if (grid_ != 0 && grid_ != grid) {
+          throw UserError("policy: spatial location heads need one grid for every location part");
+        }
+        grid_ = grid;
+      }
+      head = nn::AnyModule(LocationHead(l, w, config_.decoder_residual_blocks, grid,
+                                        config_.spatial_heads ? 2 * w : 0));
     } else {
       head = nn::AnyModule(nn::Linear(l, part.size));
     }
     register_module("head" + std::to_string(i), head.ptr());
     heads_.push_back(std::move(head));
+    location_heads_.push_back(is_location_part(part));
     if (i + 1 < parts) {
       updates_.push_back(register_module("update" + std::to_string(i), nn::Linear(l + e, l)));
     }
@@ -192,7 +227,7 @@ PolicyState PolicyImpl::initial_state(int64_t batch) const {
           torch::zeros({batch, config_.lstm_size}, options)};
 }
 
-torch::Tensor PolicyImpl::torso(const PolicyInput& input) {
+PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   const torch::Tensor& canvas = input.canvas;
   TORCH_CHECK(canvas.dim() == 4 && canvas.size(1) == config_.channels &&
                   canvas.size(2) == config_.canvas && canvas.size(3) == config_.canvas,
@@ -223,19 +258,26 @@ torch::Tensor PolicyImpl::torso(const PolicyInput& input) {
   torch::Tensor condition = action_mlp_->forward(torch::cat(embedded, 1));
   if (noise_dim_ > 0) condition = condition + noise_mlp_->forward(input.noise.to(options.dtype()));
   x = torch::relu(x + condition.unsqueeze(2).unsqueeze(3));
-  x = torso_->forward(x);
-  return torch::relu(fc_(x.reshape({n, flat_size_})));
+  const torch::Tensor first = x;  // full resolution
+  x = torso_->forward(x);         // canvas / 8
+  Features features;
+  features.flat = torch::relu(fc_(x.reshape({n, flat_size_})));
+  if (grid_ > 0) {
+    features.spatial = torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1);
+  }
+  return features;
 }
 
-PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& given, at::Generator* generator,
-                              bool greedy) {
+PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
+                              const torch::Tensor& given, at::Generator* generator, bool greedy) {
   const int64_t parts = static_cast<int64_t>(spec_.size());
   std::vector<torch::Tensor> values;
   std::vector<torch::Tensor> log_probs;
   std::vector<torch::Tensor> entropies;
   torch::Tensor masks;
   for (int64_t i = 0; i < parts; ++i) {
-    const torch::Tensor logits = heads_[i].forward<torch::Tensor>(z);
+    const torch::Tensor logits = location_heads_[i] ? heads_[i].forward<torch::Tensor>(z, spatial)
+                                                    : heads_[i].forward<torch::Tensor>(z);
     const torch::Tensor log_p = torch::log_softmax(logits, 1);
     torch::Tensor value;
     if (given.defined()) {
@@ -264,9 +306,9 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& given, at::G
 
 PolicyStep PolicyImpl::act(const PolicyInput& input, const PolicyState& state,
                            at::Generator* generator, bool greedy) {
-  const torch::Tensor features = torso(input);
-  auto [h, c] = lstm_(features, std::make_tuple(state.h, state.c));
-  PolicyStep step = decode(h, torch::Tensor(), generator, greedy);
+  const Features features = torso(input);
+  auto [h, c] = lstm_(features.flat, std::make_tuple(state.h, state.c));
+  PolicyStep step = decode(h, features.spatial, torch::Tensor(), generator, greedy);
   step.value = value_(h).squeeze(1);
   step.state = {h, c};
   return step;
@@ -274,9 +316,9 @@ PolicyStep PolicyImpl::act(const PolicyInput& input, const PolicyState& state,
 
 PolicyStep PolicyImpl::evaluate(const PolicyInput& input, const PolicyState& state,
                                 const torch::Tensor& commands) {
-  const torch::Tensor features = torso(input);
-  auto [h, c] = lstm_(features, std::make_tuple(state.h, state.c));
-  PolicyStep step = decode(h, commands, nullptr, false);
+  const Features features = torso(input);
+  auto [h, c] = lstm_(features.flat, std::make_tuple(state.h, state.c));
+  PolicyStep step = decode(h, features.spatial, commands, nullptr, false);
   step.value = value_(h).squeeze(1);
   step.state = {h, c};
   return step;
@@ -291,16 +333,17 @@ PolicyStep PolicyImpl::evaluate_unroll(const PolicyInput& inputs, const PolicySt
   };
   PolicyInput flat{merge(inputs.canvas), merge(inputs.target), merge(inputs.prev_commands),
                    merge(inputs.prev_masks), merge(inputs.noise)};
-  const torch::Tensor features = torso(flat).view({t_len, batch, -1});
+  const Features features = torso(flat);
+  const torch::Tensor sequence = features.flat.view({t_len, batch, -1});
   torch::Tensor h = state.h;
   torch::Tensor c = state.c;
   std::vector<torch::Tensor> hs;
   for (int64_t t = 0; t < t_len; ++t) {
-    std::tie(h, c) = lstm_(features[t], std::make_tuple(h, c));
+    std::tie(h, c) = lstm_(sequence[t], std::make_tuple(h, c));
     hs.push_back(h);
   }
   const torch::Tensor z = torch::stack(hs, 0).flatten(0, 1);
-  PolicyStep step = decode(z, merge(commands), nullptr, false);
+  PolicyStep step = decode(z, features.spatial, merge(commands), nullptr, false);
   auto split = [&](const torch::Tensor& x) {
     std::vector<int64_t> shape = {t_len, batch};
     for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests of `spiral bench inference`, `bench learner` and `bench allreduce` at tiny
-# sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
+# End-to-end tests of `spiral bench inference`, `bench learner`, `bench allreduce` and `bench
+# oracle` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 number='[0-9]+(\.[0-9]+)?'
@@ -49,6 +49,31 @@ check "learner policy row (2 x 3 frames)" \
 check "learner discriminator row (2 + 2 images)" \
   grep -Eq "^discriminator_wgan_gp +cpu +1 +4 +1 +($number +){5}1$" <<<"$out"
 check "learner CSV has a header and 2 rows" test "$(lines "$(cat learner.csv)")" -eq 3
+
+# The oracle on a tiny input file: 4 x 4 grid (16 + 16 x 16 x 2 = 528 distinct commands), 2 steps.
+tiny_config grid=4 episode-length=2 pressure-levels=2 brush-sizes=2 color-levels=1 held-out=8
+run bench oracle --config tiny.cfg --count 3 --threads 1 --out oracle --csv oracle.csv
+check "bench oracle exits 0" test "$code" -eq 0
+check "oracle names the action space and the search" \
+  grep -q '^oracle: flag:2 end:16 control:16 pressure:2, 528 distinct commands, 2 steps, 3 held-out images' \
+  <<<"$out"
+check "oracle table rows" test "$(grep -Ec '^(blank_canvas|best_target_independent|greedy_search) ' \
+  <<<"$out")" -eq 3
+read -r blank independent greedy < <(awk -F, 'NR > 1 {printf "%s ", $2}' oracle.csv)
+check "oracle: greedy < target-independent < blank" /usr/bin/python3 -c \
+  "import sys; b, i, g = map(float, sys.argv[1:]); sys.exit(0 if g < i < b else 1)" \
+  "$blank" "$independent" "$greedy"
+check "oracle share line" grep -q "^an agent's share of the reachable gain" <<<"$out"
+check "oracle.png is a picture" png_ok oracle/oracle.png
+run bench oracle --config tiny.cfg --count 2 --candidates 20 --threads 1
+check "a sampled oracle exits 0" test "$code" -eq 0
+check "a sampled oracle says so" grep -q 'a sample of 20 commands per step' <<<"$out"
+run bench oracle --config tiny.cfg --conditional false
+check "an unconditional input file is refused with exit 2" test "$code" -eq 2
+check "the refusal names the reason" grep -q 'unconditional' <<<"$err"
+run bench oracle --config tiny.cfg --grid 32 --episode-length 2 --pressure-levels 10 --brush-sizes 1,2,4
+check "enumerating millions of commands is refused with exit 2" test "$code" -eq 2
+check "the refusal points to sampling" grep -q 'candidates' <<<"$err"
 
 if command -v mpirun >/dev/null; then
   mpirun -np 2 --oversubscribe "$spiral" bench allreduce --size small --repeats 2 --warmup 1 \

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,11 +14,13 @@
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
 #include "spiral/learn/episode.h"
+#include "spiral/learn/program_search.h"
 #include "spiral/learn/rewards.h"
 #include "spiral/learn/rollout.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/model/policy.h"
 #include "spiral/render/environment_batch.h"
+#include "spiral/render/program.h"
 #include "spiral/render/settings.h"
 
 namespace spiral::learn {
@@ -559,6 +562,111 @@ TEST(EpisodeMessage, RefusesOtherShapesAndDamagedBytes) {
 }
 
 }  // namespace episodes
+
+// A painter whose every command can be tried in a test: 4 x 4 grid, one brush, 2 pressures.
+render::EnvironmentSettings search_painter(int steps) {
+  render::EnvironmentSettings settings;
+  settings.painter.grid = 4;
+  settings.painter.episode_length = steps;
+  settings.painter.brush_sizes = {4};
+  settings.painter.pressure_levels = 2;
+  settings.painter.color_levels = 1;
+  return settings;
+}
+
+TEST(ProgramSearch, CountsEachJumpOnce) {
+  // 16 jumps + 16 x 16 x 2 paints.
+  EXPECT_DOUBLE_EQ(distinct_command_count(search_painter(1)), 16 + 16 * 16 * 2);
+  render::EnvironmentSettings paper;  // flag, end, control, size 6, pressure 10, gray
+  paper.painter.color_levels = 1;
+  EXPECT_DOUBLE_EQ(distinct_command_count(paper), 1024 + 1024.0 * 1024 * 6 * 10);
+}
+
+TEST(ProgramSearch, FindsTheStrokeThatPaintedTheTarget) {
+  const render::EnvironmentSettings settings = search_painter(1);
+  // Paint from the pen's start (0, 0) through cell 5 to cell 10 at full pressure.
+  const render::Command stroke = {1, 10, 5, 1};
+  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+  env->reset(3);
+  const std::vector<float> target = env->step(stroke).canvas;
+  ProgramSearchOptions options;
+  options.environment_seed = 3;
+  options.environments = 50;
+  std::vector<double> progress;
+  options.progress = [&](int, double mse) { progress.push_back(mse); };
+  const ProgramSearchResult found = greedy_program_search(settings, {target}, options);
+  ASSERT_EQ(found.program.size(), 1u);
+  EXPECT_EQ(found.mse, 0.0);
+  EXPECT_EQ(found.program[0], stroke);
+  EXPECT_EQ(found.commands_scored, 16 + 16 * 16 * 2);
+  EXPECT_EQ(found.canvas, target);
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0], 0.0);
+}
+
+TEST(ProgramSearch, OneProgramForManyTargetsIsNoBetterThanOneEach) {
+  const render::EnvironmentSettings settings = search_painter(2);
+  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+  std::vector<std::vector<float>> targets;
+  for (const render::Command& stroke :
+       {render::Command{1, 15, 10, 1}, render::Command{1, 3, 6, 1}}) {
+    env->reset(1);
+    targets.push_back(env->step(stroke).canvas);
+  }
+  const std::vector<float> blank = env->reset(1).canvas;
+  ProgramSearchOptions options;
+  std::vector<double> progress;
+  options.progress = [&](int, double mse) { progress.push_back(mse); };
+  const ProgramSearchResult shared = greedy_program_search(settings, targets, options);
+  ASSERT_EQ(progress.size(), 2u);
+  EXPECT_LE(progress[1], progress[0]);  // a no-op is always among the candidates
+  ASSERT_EQ(shared.target_mse.size(), 2u);
+  EXPECT_NEAR(shared.mse, (shared.target_mse[0] + shared.target_mse[1]) / 2, 1e-12);
+  double each = 0;
+  double blank_mse = 0;
+  for (const std::vector<float>& target : targets) {
+    each += greedy_program_search(settings, {target}, options).mse / 2;
+    for (size_t k = 0; k < blank.size(); ++k) blank_mse += std::pow(blank[k] - target[k], 2);
+  }
+  blank_mse /= 2.0 * static_cast<double>(blank.size());
+  EXPECT_LT(each, shared.mse);
+  EXPECT_LT(shared.mse, blank_mse);
+}
+
+TEST(ProgramSearch, SampledCandidatesNeverMakeTheCanvasWorse) {
+  const render::EnvironmentSettings settings = search_painter(3);
+  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+  env->reset(1);
+  const std::vector<float> target = env->step({1, 12, 9, 1}).canvas;
+  ProgramSearchOptions options;
+  options.candidates = 5;
+  options.sample_seed = 11;
+  std::vector<double> progress;
+  options.progress = [&](int, double mse) { progress.push_back(mse); };
+  const ProgramSearchResult found = greedy_program_search(settings, {target}, options);
+  ASSERT_EQ(found.program.size(), 3u);
+  ASSERT_EQ(progress.size(), 3u);
+  EXPECT_LE(progress[1], progress[0]);
+  EXPECT_LE(progress[2], progress[1]);
+  // 5 random commands, then the best one's neighbours, at each step.
+  EXPECT_GT(found.commands_scored, 3 * 5);
+  EXPECT_LT(found.commands_scored, 3 * (5 + 2 + 16 + 16 + 2));
+}
+
+TEST(ProgramSearch, RefusesWrongTargetsAndHugeSpaces) {
+  EXPECT_THROW(greedy_program_search(search_painter(1), {std::vector<float>(7, 1.0f)}, {}),
+               UserError);
+  EXPECT_THROW(greedy_program_search(search_painter(1), {}, {}), UserError);
+  render::EnvironmentSettings paper;
+  paper.painter.episode_length = 1;
+  const size_t pixels = render::make_environment(paper)->reset(1).canvas.size();
+  try {
+    greedy_program_search(paper, {std::vector<float>(pixels, 1.0f)}, {});
+    ADD_FAILURE() << "every command of the paper's space was tried";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("candidates"), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace
 }  // namespace spiral::learn

@@ -330,6 +330,7 @@ TEST(Model, SamplingIsDeterministicForASeed) {
 TEST(Model, PublishedSizesHaveThePublishedParameterCounts) {
   PolicyConfig config;
   config.conditional = true;
+  config.spatial_heads = false;  // the paper's heads
   Policy policy(config, gray_painter(32));
   // conv 5x5 (4 -> 32) 3,232 + embeddings (2+1024+1024+6+10)*16 = 33,056 + action MLP 8,320 +
   // torso convs and 8 residual blocks 140,928 + Linear 2048 -> 256 524,544 + LSTM 526,336 + value
@@ -345,6 +346,33 @@ TEST(Model, PublishedSizesHaveThePublishedParameterCounts) {
               parameter_summary("discriminator", *discriminator).c_str());
   EXPECT_EQ(parameter_summary("d", *discriminator),
             "d: 2,763,713 parameters (10.5 MiB as float32)");
+}
+
+TEST(Model, SpatialHeadsAddAProjectionPerLocationHead) {
+  PolicyConfig config;
+  config.conditional = true;
+  Policy spatial(config, gray_painter(32));
+  // end and control each gain a 1 x 1 conv from the torso's two maps (64 channels) to 32.
+  EXPECT_EQ(parameter_count(*spatial), 1629205 + 2 * (64 * 32 + 32));
+}
+
+TEST(Model, GridPointMeansAreCentredOnThePaintersPoints) {
+  // A 16 x 16 map, grid 4: point (row, col) is pixel (4 row, 4 col); its cell spans pixels
+  // 4 row - 2 .. 4 row + 1.
+  torch::Tensor maps = torch::zeros({1, 2, 16, 16});
+  maps[0][0][4][8] = 16;    // on point (1, 2)
+  maps[0][0][5][9] = 16;    // last pixel of point (1, 2)'s cell
+  maps[0][0][14][15] = 16;  // point (4, 4), past the grid: nowhere
+  maps[0][1][0][0] = 16;    // point (0, 0), whose cell is a quarter padding
+  const torch::Tensor means = grid_point_means(maps, 4);
+  ASSERT_EQ(means.sizes(), torch::IntArrayRef({1, 2, 4, 4}));
+  EXPECT_FLOAT_EQ(means[0][0][1][2].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(means[0][0].sum().item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(means[0][1][0][0].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(means[0][1].sum().item<float>(), 1.0f);
+  // A grid that does not divide the side: the mean over cells starting at the points.
+  EXPECT_EQ(grid_point_means(torch::ones({1, 1, 16, 16}), 5).sizes(),
+            torch::IntArrayRef({1, 1, 5, 5}));
 }
 
 TEST(Model, DiscriminatorScoresImagesAndPairs) {

@@ -8,10 +8,12 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spiral/core/allocator.h"
 #include "spiral/data/dataset.h"
+#include "spiral/learn/program_search.h"
 #include "spiral/learn/trainer.h"
 
 namespace spiral::learn {
@@ -52,6 +54,39 @@ int env_int(const char* name, int fallback) {
 
 std::shared_ptr<const data::Dataset> mnist() {
   return data::open_dataset(std::string("mnist:") + SPIRAL_TEST_SOURCE_DIR + "/inputs/data/mnist");
+}
+
+// Copies of a few images of another set, in turn: image i is source image picks[i % picks.size()].
+class RepeatedImages : public data::Dataset {
+ public:
+  RepeatedImages(std::shared_ptr<const data::Dataset> source, std::vector<size_t> picks,
+                 size_t size)
+      : source_(std::move(source)), picks_(std::move(picks)), size_(size) {}
+  const std::string& name() const override { return name_; }
+  size_t size() const override { return size_; }
+  Image image(size_t index) const override {
+    check_index(index);
+    return source_->image(picks_[index % picks_.size()]);
+  }
+  data::ImageShape shape() const override { return source_->shape(); }
+  data::Ink ink() const override { return source_->ink(); }
+
+ private:
+  std::shared_ptr<const data::Dataset> source_;
+  std::vector<size_t> picks_;
+  size_t size_;
+  std::string name_ = "repeated images";
+};
+
+// Float canvases in the observation's layout (H x W x C in [0, 1]) of 8-bit images.
+std::vector<std::vector<float>> unit_canvases(const std::vector<Image>& images) {
+  std::vector<std::vector<float>> canvases;
+  for (const Image& image : images) {
+    std::vector<float> values(image.pixels.size());
+    for (size_t k = 0; k < values.size(); ++k) values[k] = image.pixels[k] / 255.0f;
+    canvases.push_back(std::move(values));
+  }
+  return canvases;
 }
 
 TEST(TrainerTest, ConditionalUpdatesRunAndHeldOutIsConsistent) {
@@ -133,6 +168,40 @@ TEST(TrainerTest, TrainingLowersHeldOutError) {
   EXPECT_LT(after.mse, before.mse - 0.03);
   // Fewer, better strokes: below what painting nothing scores (seed 1: by 0.006).
   EXPECT_LT(after.mse, after.blank_mse);
+}
+
+// An agent that ignores its target paints one program under every target; the best such program
+// (the greedy search over every command for all the targets at once) bounds what it can score.
+// Three very different digits, each repeated (27 training images, one held-out copy of each):
+// the trained agent must beat that bound on the held-out copies, i.e. paint each digit its own
+// way. SPIRAL_FOLLOW_TEST_STEPS overrides the number of updates.
+TEST(TrainerTest, AgentFollowsItsTargetsBeyondAnyTargetIndependentProgram) {
+  keep_freed_memory();
+  // MNIST test images 2 (a 1), 3 (a 0) and 0 (a 7).
+  const auto digits = std::make_shared<RepeatedImages>(mnist(), std::vector<size_t>{2, 3, 0}, 30);
+  TrainerConfig config = tiny_config(1);
+  config.held_out = 3;
+  config.greedy_eval = true;
+  Trainer trainer(config, digits);
+  const HeldOutResult before = trainer.held_out();
+  ASSERT_EQ(before.targets.size(), 3u);
+
+  ProgramSearchOptions search;
+  search.threads = 2;
+  const ProgramSearchResult independent =
+      greedy_program_search(config.environment, unit_canvases(before.targets), search);
+  std::printf("blank %.5f, best target-independent program %.5f\n", before.blank_mse,
+              independent.mse);
+  ASSERT_LT(independent.mse, before.blank_mse);
+
+  const int steps = env_int("SPIRAL_FOLLOW_TEST_STEPS", 150);
+  for (int i = 1; i <= steps; ++i) {
+    trainer.train_step();
+    if (i % 25 == 0) std::printf("update %d held-out MSE %.5f\n", i, trainer.held_out().mse);
+  }
+  const HeldOutResult after = trainer.held_out();
+  std::printf("held-out MSE after %d updates: %.5f\n", steps, after.mse);
+  EXPECT_LT(after.mse, independent.mse);
 }
 
 }  // namespace

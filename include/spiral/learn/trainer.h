@@ -42,8 +42,11 @@ struct TrainerConfig {
   RewardConfig reward;
   double discriminator_lr = 1e-4;
   double gradient_penalty = 10;
-  int replay_batches = 20;  // RenderReplay capacity in batches
-  int held_out = 64;        // size of the fixed held-out set (capped by the split's size)
+  GanLoss gan_loss = GanLoss::kWasserstein;  // D's loss (non-saturating: SPIRAL++'s, with SN)
+  bool complement_discriminator = false;     // SPIRAL++'s complement D (conditional agents)
+  int discriminator_updates = 1;             // D updates per policy update, each on a new draw
+  int replay_batches = 20;                   // RenderReplay capacity in batches
+  int held_out = 64;  // size of the fixed held-out set (capped by the split's size)
   torch::Device device = torch::kCPU;  // where both networks and their updates run
   bool greedy_eval = false;  // held_out(): argmax commands instead of sampling with a fixed seed
   uint64_t seed = 1;
@@ -87,6 +90,14 @@ struct HeldOutResult {
   std::vector<Image> targets;
   std::vector<Image> renders;
 };
+
+// The fixed held-out images of a dataset: `count` (at least 1, at most all) evenly spaced over the
+// held-out side of the split every:10. Throws UserError when either side of the split is empty.
+std::vector<size_t> held_out_images(const data::Dataset& dataset, int count);
+
+// `dataset`'s image `index` as the target a Trainer compares renders with: `canvas` x `canvas`
+// pixels of `channels` channels (1 gray, 3 RGB), dark ink on white like the canvas.
+Image target_image(const data::Dataset& dataset, size_t index, int canvas, int channels);
 
 class Trainer {
  public:
@@ -145,7 +156,7 @@ class Trainer {
   TrainerConfig config_;
   std::shared_ptr<const data::Dataset> dataset_;
   std::vector<size_t> train_indices_;
-  std::vector<size_t> held_out_indices_;
+  std::vector<size_t> held_out_indices_;  // held_out_images()
   int channels_ = 1;
   int canvas_ = 64;
   torch::Device device_;

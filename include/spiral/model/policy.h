@@ -21,6 +21,9 @@ struct PolicyConfig {
   int lstm_size = 256;              // Linear and LSTM width; a multiple of 16 (decoder reshape)
   int embedding_size = 16;          // per-part embedding of a sampled value
   int decoder_residual_blocks = 0;  // residual blocks in each location head (unpublished)
+  // Location heads also read the torso's feature maps at the grid's resolution, so that a logit
+  // sees the image under its own grid point (not in the paper, whose heads see only the LSTM).
+  bool spatial_heads = true;
 
   // The noise size after resolving -1.
   int resolved_noise_dim() const;
@@ -31,6 +34,12 @@ struct PolicyConfig {
 // True for parts sampled as a 2-D location: named end, control or position, with a size that is a
 // perfect square >= 16 (the side is the grid). Every other part gets a linear (scalar) head.
 bool is_location_part(const render::ActionPart& part);
+
+// The mean of full-resolution maps [N, C, H, W] around each point of a grid x grid grid: point
+// (row, col) is pixel (H * row / grid, W * col / grid), as the painter places it, and its cell is
+// the square of one grid step centred there (zero padding past the edges) -> [N, C, grid, grid].
+// Grids that do not divide the side take the mean over cells that start at the points.
+torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid);
 
 // The parts that matter once the first part's value is known (same rule as the environments):
 // painter (first part "flag"): value 0 (jump) -> only flag and end; scene (first part "mode"):
@@ -81,14 +90,17 @@ TORCH_MODULE(ResidualBlock);
 // Logits of a location part from z: reshape to [lstm/16, 4, 4] -> conv 3x3 -> residual blocks ->
 // ReLU -> k x [ConvTranspose 4x4 stride 2, ReLU] with k = floor(log2(grid / 4)) -> bilinear resize
 // to grid x grid when 4 * 2^k != grid -> conv 3x3 to 1 channel -> flatten (grid * grid logits).
+// With `spatial_width` > 0 the head also takes the torso's maps [N, spatial_width, grid, grid]:
+// their 1 x 1 projection is added before a ReLU that precedes the last conv.
 struct LocationHeadImpl : torch::nn::Module {
-  LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid);
-  torch::Tensor forward(const torch::Tensor& z);
+  LocationHeadImpl(int lstm_size, int width, int residual_blocks, int grid, int spatial_width = 0);
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& spatial = torch::Tensor());
 
   int grid_;
   torch::nn::Conv2d conv_in_{nullptr};
   torch::nn::Sequential blocks_;
   torch::nn::Sequential upsample_;
+  torch::nn::Conv2d spatial_in_{nullptr};
   torch::nn::Conv2d conv_out_{nullptr};
 };
 TORCH_MODULE(LocationHead);
@@ -119,17 +131,25 @@ class PolicyImpl : public torch::nn::Module {
   int input_channels() const;
 
  private:
-  // Conv torso up to the Linear, for N = rows of the input: [N, lstm_size].
-  torch::Tensor torso(const PolicyInput& input);
+  // The torso's outputs for N = rows of the input.
+  struct Features {
+    torch::Tensor flat;  // [N, lstm_size]: the LSTM's input
+    // [N, 2 torso_width, grid, grid] for the location heads (undefined without spatial heads): the
+    // first layer's mean around each grid point and the deepest map resized to the grid.
+    torch::Tensor spatial;
+  };
+  // Conv torso up to the Linear.
+  Features torso(const PolicyInput& input);
   // Autoregressive decoder from z [N, lstm]: samples when `given` is undefined.
-  PolicyStep decode(torch::Tensor z, const torch::Tensor& given, at::Generator* generator,
-                    bool greedy);
+  PolicyStep decode(torch::Tensor z, const torch::Tensor& spatial, const torch::Tensor& given,
+                    at::Generator* generator, bool greedy);
   torch::Device device() const;
 
   PolicyConfig config_;
   render::ActionSpec spec_;
   int noise_dim_;
   int flat_size_;
+  int grid_ = 0;  // side of the location parts' grid (0: none, or no spatial heads)
   torch::nn::Conv2d conv_in_{nullptr};
   std::vector<torch::nn::Embedding> embeddings_;
   torch::nn::Sequential action_mlp_{nullptr};
@@ -139,6 +159,7 @@ class PolicyImpl : public torch::nn::Module {
   torch::nn::LSTMCell lstm_{nullptr};
   torch::nn::Linear value_{nullptr};
   std::vector<torch::nn::AnyModule> heads_;
+  std::vector<bool> location_heads_;        // heads_[i] is a LocationHead
   std::vector<torch::nn::Linear> updates_;  // one per part but the last
 };
 TORCH_MODULE(Policy);
