@@ -4,20 +4,22 @@
 # held-out reconstruction MSE of each arm at regular frame counts next to the blank-canvas MSE of
 # the same images, and each arm's frames/s; writes the table to <out>/learn.csv.
 #   bash jobs/bench-learn.sh [--minutes 30] [--config inputs/quickstart.cfg] [--out runs/bench-learn]
-#                            [--seed 1] [-- more spiral train options for both arms]
+#                            [--seed 1] [--d-options "OPTIONS"] [-- more options for both arms]
+# --d-options are spiral train options for the D arm only (e.g. "--spectral-norm true").
 # Needs: build/spiral (bash scripts/build.sh; SPIRAL_BINARY names another) and /usr/bin/python3
 # with h5py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-minutes=30 config=inputs/quickstart.cfg out=runs/bench-learn seed=1
+minutes=30 config=inputs/quickstart.cfg out=runs/bench-learn seed=1 d_options=""
 while (($#)); do
   case "$1" in
     --minutes) minutes=$2; shift 2 ;;
     --config) config=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --d-options) d_options=$2; shift 2 ;;
     --) shift; break ;;
-    -h | --help) sed -n '2,8p' "$0" | cut -c3-; exit 0 ;;
+    -h | --help) sed -n '2,9p' "$0" | cut -c3-; exit 0 ;;
     *) echo "bench-learn: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,9 +34,12 @@ mkdir -p "$out"
 seconds=$(/usr/bin/python3 -c "print(int(float('$minutes') * 60))")
 pids=()
 for arm in discriminator l2; do
+  arm_options=()
+  # shellcheck disable=SC2206  # the D options are words to split
+  [[ $arm == discriminator ]] && arm_options=($d_options)
   "$spiral" train --config "$config" --run-dir "$out" --name "$arm" --reward "$arm" \
     --seed "$seed" --threads 1 --frames 1000000000000 --duration "$seconds" \
-    --progress-every 60 "$@" >"$out/$arm.log" 2>&1 &
+    --progress-every 60 "${arm_options[@]}" "$@" >"$out/$arm.log" 2>&1 &
   pids+=($!)
   echo "bench-learn: arm $arm started (log $out/$arm.log), $minutes min"
 done

@@ -1,6 +1,7 @@
 // `spiral bench oracle`: the reconstruction error a greedy program search reaches on held-out
 // images in a training input file's action space, against the blank canvas and the best program
 // painted identically under every target.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
+#include "spiral/data/preprocess.h"
 #include "spiral/io/png.h"
 #include "spiral/learn/program_search.h"
 #include "spiral/learn/trainer.h"
@@ -23,13 +25,6 @@
 namespace spiral::app {
 namespace {
 
-// Bytes of an image as floats in [0, 1], in the same (row-major, channels last) layout.
-std::vector<float> unit_floats(const Image& image) {
-  std::vector<float> values(image.pixels.size());
-  for (size_t k = 0; k < values.size(); ++k) values[k] = image.pixels[k] / 255.0f;
-  return values;
-}
-
 // A canvas in the observation's layout as an 8-bit image.
 Image canvas_image(const std::vector<float>& canvas, const Image& like) {
   Image image = like;
@@ -38,12 +33,6 @@ Image canvas_image(const std::vector<float>& canvas, const Image& like) {
     image.pixels[k] = static_cast<uint8_t>(v * 255.0f + 0.5f);
   }
   return image;
-}
-
-double mse(const std::vector<float>& a, const std::vector<float>& b) {
-  double sum = 0;
-  for (size_t k = 0; k < a.size(); ++k) sum += (a[k] - b[k]) * static_cast<double>(a[k] - b[k]);
-  return sum / static_cast<double>(a.size());
 }
 
 std::string ratio_text(double mse, double blank) {
@@ -73,10 +62,11 @@ int run_bench_oracle(const Config& config, CommandContext&) {
   std::vector<std::vector<float>> targets;
   for (size_t index : indices) {
     target_images.push_back(learn::target_image(*dataset, index, canvas, channels));
-    targets.push_back(unit_floats(target_images.back()));
+    targets.push_back(data::to_unit_floats(target_images.back()));
   }
   double blank = 0;
-  for (const std::vector<float>& target : targets) blank += mse(blank_canvas.canvas, target);
+  for (const std::vector<float>& target : targets)
+    blank += learn::mean_squared_error(blank_canvas.canvas, target);
   blank /= static_cast<double>(targets.size());
 
   learn::ProgramSearchOptions options;
@@ -106,7 +96,8 @@ int run_bench_oracle(const Config& config, CommandContext&) {
     greedy.push_back(learn::greedy_program_search(settings, {targets[i]}, options));
     greedy_mse += greedy.back().mse;
     log_info("target ", i + 1, "/", targets.size(), " (dataset index ", indices[i],
-             "): greedy mse ", greedy.back().mse, ", blank ", mse(blank_canvas.canvas, targets[i]));
+             "): greedy mse ", greedy.back().mse, ", blank ",
+             learn::mean_squared_error(blank_canvas.canvas, targets[i]));
   }
   greedy_mse /= static_cast<double>(targets.size());
 

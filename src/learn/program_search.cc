@@ -134,17 +134,8 @@ class Scorer {
   // Mean over targets of the MSE of `canvas`.
   double mean_error(const std::vector<float>& canvas) const {
     double total = 0;
-    for (const std::vector<float>& target : targets_) total += mse(canvas, target);
+    for (const std::vector<float>& target : targets_) total += mean_squared_error(canvas, target);
     return total / static_cast<double>(targets_.size());
-  }
-
-  static double mse(const std::vector<float>& a, const std::vector<float>& b) {
-    double sum = 0;
-    for (size_t k = 0; k < a.size(); ++k) {
-      const double d = static_cast<double>(a[k]) - b[k];
-      sum += d * d;
-    }
-    return sum / static_cast<double>(a.size());
   }
 
   void start_step() { best_mse_ = std::numeric_limits<double>::infinity(); }
@@ -162,6 +153,15 @@ class Scorer {
 };
 
 }  // namespace
+
+double mean_squared_error(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    const double d = static_cast<double>(a[k]) - b[k];
+    sum += d * d;
+  }
+  return sum / static_cast<double>(a.size());
+}
 
 double distinct_command_count(const render::EnvironmentSettings& settings) {
   const std::unique_ptr<render::Environment> env = render::make_environment(settings);
@@ -218,7 +218,7 @@ ProgramSearchResult greedy_program_search(const render::EnvironmentSettings& set
   result.mse = scorer.best_mse();
   result.canvas = scorer.canvas();
   for (const std::vector<float>& target : targets) {
-    result.target_mse.push_back(Scorer::mse(result.canvas, target));
+    result.target_mse.push_back(mean_squared_error(result.canvas, target));
   }
   result.commands_scored = scorer.scored();
   return result;

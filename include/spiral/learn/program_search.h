@@ -34,6 +34,9 @@ struct ProgramSearchResult {
   int64_t commands_scored = 0;           // episodes played by the search
 };
 
+// Mean over values of (a - b)^2; a and b have the same size.
+double mean_squared_error(const std::vector<float>& a, const std::vector<float>& b);
+
 // Number of distinct commands of an environment (a jump counts once per end point), as a double
 // since full action spaces overflow 64 bits.
 double distinct_command_count(const render::EnvironmentSettings& settings);
