@@ -431,7 +431,9 @@ void CheckpointFile::check_policy(const render::ActionSpec& spec,
                                   const model::PolicyConfig& config) const {
   naming_file(path_, [&] {
     compare_specs(header_.action_spec, spec.describe());
-    compare_sizes("policy", header_.policy_sizes, policy_sizes(config));
+    // Through parse_policy_sizes, so that sizes added since the checkpoint take their defaults.
+    compare_sizes("policy", policy_sizes(parse_policy_sizes(header_.policy_sizes)),
+                  policy_sizes(config));
     return 0;
   });
 }

@@ -335,5 +335,19 @@ TEST(SignalGuardTest, RecordsTheFirstSignalAndRestoresTheOldHandler) {
   EXPECT_STREQ(signal_name(SIGTERM), "SIGTERM");
 }
 
+TEST(CheckpointSizes, NetworksSavedBeforeSpatialHeadsHaveNone) {
+  model::PolicyConfig config;
+  config.spatial_heads = true;
+  EXPECT_TRUE(parse_policy_sizes(policy_sizes(config)).spatial_heads);
+  config.spatial_heads = false;
+  const std::string without = policy_sizes(config);
+  EXPECT_FALSE(parse_policy_sizes(without).spatial_heads);
+  // The sizes as checkpoints wrote them before the field existed.
+  const std::string old = without.substr(0, without.find(" spatial_heads="));
+  EXPECT_EQ(old.find("spatial_heads"), std::string::npos);
+  EXPECT_FALSE(parse_policy_sizes(old).spatial_heads);
+  EXPECT_EQ(policy_sizes(parse_policy_sizes(old)), without);
+}
+
 }  // namespace
 }  // namespace spiral::learn
