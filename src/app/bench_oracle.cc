@@ -25,16 +25,6 @@
 namespace spiral::app {
 namespace {
 
-// A canvas in the observation's layout as an 8-bit image.
-Image canvas_image(const std::vector<float>& canvas, const Image& like) {
-  Image image = like;
-  for (size_t k = 0; k < canvas.size(); ++k) {
-    const float v = std::min(1.0f, std::max(0.0f, canvas[k]));
-    image.pixels[k] = static_cast<uint8_t>(v * 255.0f + 0.5f);
-  }
-  return image;
-}
-
 std::string ratio_text(double mse, double blank) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3f", mse / blank);
@@ -64,10 +54,12 @@ int run_bench_oracle(const Config& config, CommandContext&) {
     target_images.push_back(learn::target_image(*dataset, index, canvas, channels));
     targets.push_back(data::to_unit_floats(target_images.back()));
   }
+  std::vector<double> blank_mse;  // each target's
   double blank = 0;
-  for (const std::vector<float>& target : targets)
-    blank += learn::mean_squared_error(blank_canvas.canvas, target);
-  blank /= static_cast<double>(targets.size());
+  for (const std::vector<float>& target : targets) {
+    blank_mse.push_back(learn::mean_squared_error(blank_canvas.canvas, target));
+    blank += blank_mse.back() / static_cast<double>(targets.size());
+  }
 
   learn::ProgramSearchOptions options;
   options.candidates = config.get_int("candidates");
@@ -96,8 +88,7 @@ int run_bench_oracle(const Config& config, CommandContext&) {
     greedy.push_back(learn::greedy_program_search(settings, {targets[i]}, options));
     greedy_mse += greedy.back().mse;
     log_info("target ", i + 1, "/", targets.size(), " (dataset index ", indices[i],
-             "): greedy mse ", greedy.back().mse, ", blank ",
-             learn::mean_squared_error(blank_canvas.canvas, targets[i]));
+             "): greedy mse ", greedy.back().mse, ", blank ", blank_mse[i]);
   }
   greedy_mse /= static_cast<double>(targets.size());
 
@@ -116,14 +107,15 @@ int run_bench_oracle(const Config& config, CommandContext&) {
 
   const std::string out = config.get_text("out");
   if (!out.empty()) {
+    const auto picture = [&](const std::vector<float>& values) {
+      return image_from_unit_floats(values, canvas, canvas, channels);
+    };
     // Targets, the target-independent program's canvas, then each target's greedy canvas.
     const size_t columns = std::min<size_t>(8, targets.size());
     std::vector<Image> cells(target_images.begin(), target_images.begin() + columns);
+    cells.insert(cells.end(), columns, picture(independent.canvas));
     for (size_t i = 0; i < columns; ++i) {
-      cells.push_back(canvas_image(independent.canvas, target_images[i]));
-    }
-    for (size_t i = 0; i < columns; ++i) {
-      cells.push_back(canvas_image(greedy[i].canvas, target_images[i]));
+      cells.push_back(picture(greedy[i].canvas));
     }
     std::filesystem::create_directories(out);
     const std::string path = (std::filesystem::path(out) / "oracle.png").string();

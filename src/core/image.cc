@@ -80,6 +80,20 @@ Image tile_grid(const std::vector<Image>& images, int columns, uint8_t separator
   return grid;
 }
 
+Image image_from_unit_floats(const std::vector<float>& values, int height, int width,
+                             int channels) {
+  Image image;
+  image.height = height;
+  image.width = width;
+  image.channels = channels;
+  image.pixels.resize(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    image.pixels[i] = static_cast<uint8_t>(std::lround(std::clamp(values[i], 0.0f, 1.0f) * 255));
+  }
+  check_image(image, "image_from_unit_floats");
+  return image;
+}
+
 Image resize_area(const Image& image, int height, int width) {
   check_image(image, "resize_area");
   if (height < 1 || width < 1) {

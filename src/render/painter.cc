@@ -357,15 +357,7 @@ PartMask Painter::mask(const Command& command) const {
 
 Image Painter::canvas() const {
   const Observation& o = impl_->observation;
-  Image image;
-  image.height = o.height;
-  image.width = o.width;
-  image.channels = o.channels;
-  image.pixels.resize(o.canvas.size());
-  for (size_t i = 0; i < o.canvas.size(); ++i) {
-    image.pixels[i] = static_cast<uint8_t>(std::lround(std::clamp(o.canvas[i], 0.0f, 1.0f) * 255));
-  }
-  return image;
+  return image_from_unit_floats(o.canvas, o.height, o.width, o.channels);
 }
 
 }  // namespace spiral::render

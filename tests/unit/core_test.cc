@@ -281,6 +281,15 @@ TEST(Image, TileGridRejectsMismatchedImages) {
   EXPECT_THROW(tile_grid({a}, 0), std::invalid_argument);
 }
 
+TEST(Image, FromUnitFloatsClampsAndRoundsToNearest) {
+  const Image image = image_from_unit_floats({0.0f, 1.0f, -0.5f, 1.5f, 0.5f, 0.1f}, 2, 3, 1);
+  EXPECT_EQ(image.height, 2);
+  EXPECT_EQ(image.width, 3);
+  EXPECT_EQ(image.channels, 1);
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{0, 255, 0, 255, 128, 26}));
+  EXPECT_THROW(image_from_unit_floats({0.5f, 0.5f}, 2, 3, 1), std::invalid_argument);
+}
+
 TEST(Image, ResizeAreaAveragesBlocksExactly) {
   // A 4x4 gray ramp shrunk to 2x2: each output is the mean of one 2x2 block.
   Image image{4, 4, 1, {}};

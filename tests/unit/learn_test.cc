@@ -574,6 +574,14 @@ render::EnvironmentSettings search_painter(int steps) {
   return settings;
 }
 
+// The canvas after `stroke`, painted from reset(seed).
+std::vector<float> painted(const render::EnvironmentSettings& settings,
+                           const render::Command& stroke, uint64_t seed) {
+  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+  env->reset(seed);
+  return env->step(stroke).canvas;
+}
+
 TEST(ProgramSearch, CountsEachJumpOnce) {
   // 16 jumps + 16 x 16 x 2 paints.
   EXPECT_DOUBLE_EQ(distinct_command_count(search_painter(1)), 16 + 16 * 16 * 2);
@@ -586,9 +594,7 @@ TEST(ProgramSearch, FindsTheStrokeThatPaintedTheTarget) {
   const render::EnvironmentSettings settings = search_painter(1);
   // Paint from the pen's start (0, 0) through cell 5 to cell 10 at full pressure.
   const render::Command stroke = {1, 10, 5, 1};
-  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
-  env->reset(3);
-  const std::vector<float> target = env->step(stroke).canvas;
+  const std::vector<float> target = painted(settings, stroke, 3);
   ProgramSearchOptions options;
   options.environment_seed = 3;
   options.environments = 50;
@@ -606,14 +612,9 @@ TEST(ProgramSearch, FindsTheStrokeThatPaintedTheTarget) {
 
 TEST(ProgramSearch, OneProgramForManyTargetsIsNoBetterThanOneEach) {
   const render::EnvironmentSettings settings = search_painter(2);
-  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
-  std::vector<std::vector<float>> targets;
-  for (const render::Command& stroke :
-       {render::Command{1, 15, 10, 1}, render::Command{1, 3, 6, 1}}) {
-    env->reset(1);
-    targets.push_back(env->step(stroke).canvas);
-  }
-  const std::vector<float> blank = env->reset(1).canvas;
+  const std::vector<std::vector<float>> targets = {painted(settings, {1, 15, 10, 1}, 1),
+                                                   painted(settings, {1, 3, 6, 1}, 1)};
+  const std::vector<float> blank = render::make_environment(settings)->reset(1).canvas;
   ProgramSearchOptions options;
   std::vector<double> progress;
   options.progress = [&](int, double mse) { progress.push_back(mse); };
@@ -626,18 +627,15 @@ TEST(ProgramSearch, OneProgramForManyTargetsIsNoBetterThanOneEach) {
   double blank_mse = 0;
   for (const std::vector<float>& target : targets) {
     each += greedy_program_search(settings, {target}, options).mse / 2;
-    for (size_t k = 0; k < blank.size(); ++k) blank_mse += std::pow(blank[k] - target[k], 2);
+    blank_mse += mean_squared_error(blank, target) / 2;
   }
-  blank_mse /= 2.0 * static_cast<double>(blank.size());
   EXPECT_LT(each, shared.mse);
   EXPECT_LT(shared.mse, blank_mse);
 }
 
 TEST(ProgramSearch, SampledCandidatesNeverMakeTheCanvasWorse) {
   const render::EnvironmentSettings settings = search_painter(3);
-  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
-  env->reset(1);
-  const std::vector<float> target = env->step({1, 12, 9, 1}).canvas;
+  const std::vector<float> target = painted(settings, {1, 12, 9, 1}, 1);
   ProgramSearchOptions options;
   options.candidates = 5;
   options.sample_seed = 11;

@@ -30,6 +30,10 @@ void check_image(const Image& image, const std::string& what);
 // have the same size and channels (else invalid_argument).
 Image tile_grid(const std::vector<Image>& images, int columns, uint8_t separator = 255);
 
+// An image of `values` in [0, 1] (row-major height x width x channels; values outside are clamped)
+// as bytes: value x 255 rounded to nearest.
+Image image_from_unit_floats(const std::vector<float>& values, int height, int width, int channels);
+
 // Resizes with an area (box) filter: each output pixel is the coverage-weighted mean of the input
 // pixels under it, rounded to nearest. Exact block means for integer shrink factors.
 Image resize_area(const Image& image, int height, int width);
