@@ -25,7 +25,9 @@ const std::vector<Series>& metric_series() {
       {"value_loss", "", "Squared value error of the update (before value_cost)"},
       {"entropy", "nats", "Summed policy entropy per episode, batch mean"},
       {"reward", "", "Summed reward per episode, batch mean"},
-      {"discriminator_loss", "", "WGAN-GP loss of the discriminator update"},
+      {"discriminator_loss", "",
+       "Loss of the step's last discriminator update (NaN: the reward does not use D, which is not "
+       "trained)"},
       {"grad_norm", "", "Policy gradient L2 norm before clipping"},
       {"held_out_mse", "",
        "Reconstruction MSE per pixel on [0, 1] over the held-out set (sampled with a fixed seed, "

@@ -123,8 +123,14 @@ std::vector<OptionGroup> train_options() {
                          "Where the networks run and learn (cuda: this rank's GPU)"),
            int_option("batch", 64, 1, 65536, "episodes", "Episodes per policy update"),
            int_option("envs", 64, 1, 65536, "environments", "Environments per acting rank"),
+           int_option("episodes-per-target", 1, 1, 65536, "episodes",
+                      "Episodes on each drawn target (conditional; divides batch and envs). Above "
+                      "1, advantages subtract the mean return of the target's other episodes "
+                      "instead of the value head's (not in the paper; needs --vtrace false)"),
            choice_option("policy-size", "paper", {"paper", "small"},
                          "paper: 8 residual blocks, LSTM 256; small: 2 blocks, LSTM 128 (CPU)"),
+           int_option("torso-width", 32, 4, 1024, "channels",
+                      "Channels of the policy's torso convolutions (paper: 32)"),
            bool_option("spatial-heads", true,
                        "Location heads also read the torso's maps at the grid's resolution "
                        "(false: the paper's heads, which see only the LSTM state)"),
@@ -373,9 +379,11 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.policy.residual_blocks = 2;
     t.policy.lstm_size = 128;
   }
+  t.policy.torso_width = static_cast<int>(config.get_int("torso-width"));
   t.policy.spatial_heads = config.get_bool("spatial-heads");
   t.conditional = config.get_bool("conditional");
   t.batch = static_cast<int>(config.get_int("batch"));
+  t.episodes_per_target = static_cast<int>(config.get_int("episodes-per-target"));
   int threads = static_cast<int>(config.get_int("render-threads"));
   if (threads == 0) threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -667,9 +675,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       }
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
-               " D_loss ", stats.discriminator_loss, " reward ", stats.reward, " held_out_mse ",
-               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta),
-               flow_part);
+               std::isnan(stats.discriminator_loss) ? "" : " D_loss ",
+               std::isnan(stats.discriminator_loss) ? "" : std::to_string(stats.discriminator_loss),
+               " reward ", stats.reward, " held_out_mse ", last_mse, " elapsed ",
+               format_duration(now), " ETA ", format_duration(eta), flow_part);
     }
   }
   if (skipped_in_a_row >= max_skipped) {

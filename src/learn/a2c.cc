@@ -88,9 +88,30 @@ VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behavio
   return targets;
 }
 
+torch::Tensor leave_one_out_baseline(const torch::Tensor& returns, const torch::Tensor& groups,
+                                     const torch::Tensor& fallback) {
+  if (!returns.defined() || returns.dim() != 2) {
+    throw std::invalid_argument("leave_one_out_baseline: returns must be [T, B]");
+  }
+  if (!groups.defined() || groups.dim() != 1 || groups.size(0) != returns.size(1)) {
+    throw std::invalid_argument("leave_one_out_baseline: groups must be [B]");
+  }
+  require_shape(fallback, returns, "fallback");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor r = returns.detach();
+  const torch::Tensor g = groups.to(r.device());
+  // same[i, j]: episodes i and j are on the same target.
+  const torch::Tensor same = g.unsqueeze(0).eq(g.unsqueeze(1)).to(r.dtype());
+  const torch::Tensor others = same.sum(0) - 1;           // [B]
+  const torch::Tensor sums = torch::matmul(r, same) - r;  // [T, B]
+  const torch::Tensor mean = sums / others.clamp_min(1).unsqueeze(0);
+  return torch::where(others.gt(0).unsqueeze(0), mean, fallback.detach().to(r.dtype()));
+}
+
 A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
                  const torch::Tensor& value, const torch::Tensor& rewards, const A2CConfig& config,
-                 const torch::Tensor& bootstrap, const torch::Tensor& behaviour_log_prob) {
+                 const torch::Tensor& bootstrap, const torch::Tensor& behaviour_log_prob,
+                 const torch::Tensor& groups) {
   config.check();
   if (!rewards.defined() || rewards.dim() != 2) {
     throw std::invalid_argument("a2c_loss: rewards must be [T, B]");
@@ -99,6 +120,9 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
   require_shape(entropy, rewards, "entropy");
   require_shape(value, rewards, "value");
   torch::Tensor returns, advantage;
+  if (behaviour_log_prob.defined() && groups.defined()) {
+    throw std::invalid_argument("a2c_loss: group baselines are for on-policy unrolls (no V-trace)");
+  }
   if (behaviour_log_prob.defined()) {
     VtraceTargets targets =
         vtrace(log_prob, behaviour_log_prob, value, rewards, config.discount, bootstrap);
@@ -106,7 +130,9 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
     advantage = targets.advantage;
   } else {
     returns = discounted_returns(rewards.to(value.options()), config.discount, bootstrap);
-    advantage = (returns - value).detach();
+    const torch::Tensor baseline =
+        groups.defined() ? leave_one_out_baseline(returns, groups, value) : value;
+    advantage = (returns - baseline).detach();
   }
   const torch::Tensor error = returns - value;  // gradient flows into V only
   if (config.normalize_advantages && advantage.numel() > 1) {

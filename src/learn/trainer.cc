@@ -77,6 +77,18 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
   if (config_.complement_discriminator && !config_.conditional) {
     throw UserError("--complement-discriminator needs --conditional true (it masks the target)");
   }
+  const int per_target = config_.episodes_per_target;
+  if (per_target < 1 || config_.batch % per_target != 0) {
+    throw UserError("episodes per target (" + std::to_string(per_target) +
+                    ") must be >= 1 and divide the batch (" + std::to_string(config_.batch) + ")");
+  }
+  if (per_target > 1 && !config_.conditional) {
+    throw UserError("--episodes-per-target above 1 needs --conditional true (targets to share)");
+  }
+  if (per_target > 1 && config_.vtrace) {
+    throw UserError(
+        "--episodes-per-target above 1 needs --vtrace false (its baseline is on-policy)");
+  }
   if (config_.reward.l2_weight != 0 && !config_.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
@@ -131,9 +143,12 @@ std::vector<uint64_t> Trainer::episode_seeds(int count) {
   return seeds;
 }
 
-std::vector<size_t> Trainer::pick_training_images(int count) {
+std::vector<size_t> Trainer::pick_training_images(int count, int repeats) {
   std::vector<size_t> picks;
-  for (int b = 0; b < count; ++b) picks.push_back(train_indices_[rng_() % train_indices_.size()]);
+  for (int b = 0; b < count; b += repeats) {
+    const size_t pick = train_indices_[rng_() % train_indices_.size()];
+    for (int r = 0; r < repeats && b + r < count; ++r) picks.push_back(pick);
+  }
   return picks;
 }
 
@@ -142,7 +157,8 @@ TrainStepStats Trainer::train_step() { return learn(act()); }
 EpisodeBatch Trainer::act() {
   EpisodeBatch batch;
   if (config_.conditional) {
-    const std::vector<size_t> picks = pick_training_images(config_.batch);
+    const std::vector<size_t> picks =
+        pick_training_images(config_.batch, config_.episodes_per_target);
     batch.target_indices.assign(picks.begin(), picks.end());
     batch.targets = targets(picks, nullptr);
   }
@@ -198,9 +214,13 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   // A2C on the stored unroll.
   const model::PolicyStep evaluated =
       policy_->evaluate_unroll(unroll, policy_->initial_state(batch), commands);
+  torch::Tensor groups;  // episodes on one target share a leave-one-out baseline
+  if (config_.episodes_per_target > 1) {
+    groups = torch::tensor(episodes.target_indices, torch::kLong).to(device_);
+  }
   const A2CLoss loss =
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c, {},
-               config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor());
+               config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor(), groups);
   policy_optimizer_->zero_grad();
   loss.total.backward();
   average_gradients(config_, policy_->parameters());
@@ -215,8 +235,12 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   stats.reward = rewards.sum(0).mean().item<double>();
 
   // D's updates: fakes from the replay, reals the targets of those fakes (conditional) or fresh
-  // training images.
+  // training images. A reward without D leaves D untrained (its loss NaN).
   replay_.add(final_renders, target);
+  if (config_.reward.discriminator_weight == 0) {
+    stats.discriminator_loss = std::numeric_limits<double>::quiet_NaN();
+    return stats;
+  }
   DiscriminatorLossConfig d_config;
   d_config.loss = config_.gan_loss;
   d_config.gradient_penalty = config_.gradient_penalty;

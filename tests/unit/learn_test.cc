@@ -128,6 +128,35 @@ TEST(A2C, LossParts) {
   EXPECT_THROW(a2c_loss(log_prob, torch::zeros({2, 2}), value, rewards, config), UserError);
 }
 
+TEST(A2C, LeaveOneOutBaselineUsesTheTargetsOtherEpisodes) {
+  // Three episodes on target 7, one alone on target 9; two steps.
+  const torch::Tensor returns = tensor2d({{1, 2, 6, 5}, {0, 3, 3, 4}});
+  const torch::Tensor groups = torch::tensor({7, 7, 7, 9}, torch::kLong);
+  const torch::Tensor value = torch::full({2, 4}, 0.5f);
+  const torch::Tensor baseline = leave_one_out_baseline(returns, groups, value);
+  EXPECT_TRUE(torch::allclose(baseline, tensor2d({{4, 3.5f, 1.5f, 0.5f}, {3, 1.5f, 1.5f, 0.5f}})));
+  EXPECT_THROW(leave_one_out_baseline(returns, groups.narrow(0, 0, 3), value),
+               std::invalid_argument);
+}
+
+TEST(A2C, GroupBaselineReplacesTheValueInThePolicyTermOnly) {
+  // One step, two episodes on one target: advantages are r - the other's r, whatever V says.
+  const torch::Tensor rewards = tensor2d({{1, 3}});
+  const torch::Tensor value = tensor2d({{10, -10}});
+  const torch::Tensor log_prob = tensor2d({{-1, -2}});
+  const torch::Tensor groups = torch::tensor({4, 4}, torch::kLong);
+  A2CConfig config;
+  config.entropy_cost = 0.0;
+  const A2CLoss loss =
+      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, {}, groups);
+  // Advantages {-2, 2}: policy = -((-1)(-2) + (-2)(2)) / 2 = 1; the value error is still R - V.
+  EXPECT_NEAR(loss.policy.item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(loss.value.item<double>(), (81.0 + 169.0) / 2, 1e-4);
+  EXPECT_THROW(
+      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, log_prob, groups),
+      std::invalid_argument);
+}
+
 TEST(Vtrace, OnPolicyEqualsDiscountedReturns) {
   const torch::Tensor rewards = tensor2d({{0, 0.5f}, {1, 2}, {0.25f, -1}});
   const torch::Tensor value = tensor2d({{0.5f, 1}, {0, 0.2f}, {0.1f, 0.3f}});

@@ -91,16 +91,21 @@ TEST(TrainerTest, ConditionalUpdatesRunAndHeldOutIsConsistent) {
   Trainer trainer(tiny_config(1), mnist());
   const HeldOutResult before = trainer.held_out();
   ASSERT_EQ(before.renders.size(), 32u);
+  std::vector<torch::Tensor> d_before;
+  for (const torch::Tensor& p : trainer.discriminator()->parameters())
+    d_before.push_back(p.clone());
   int64_t frames = 0;
   for (int i = 0; i < 3; ++i) {
     const TrainStepStats stats = trainer.train_step();
     frames += stats.frames;
     ASSERT_TRUE(std::isfinite(stats.policy_loss));
-    ASSERT_TRUE(std::isfinite(stats.discriminator_loss));
+    ASSERT_TRUE(std::isnan(stats.discriminator_loss));  // the L2 reward trains no D
     ASSERT_TRUE(std::isfinite(stats.grad_norm));
     ASSERT_TRUE(std::isfinite(stats.reward));
   }
   EXPECT_EQ(frames, int64_t{3} * 16 * 5);
+  const std::vector<torch::Tensor> d_after = trainer.discriminator()->parameters();
+  for (size_t i = 0; i < d_after.size(); ++i) EXPECT_TRUE(torch::equal(d_before[i], d_after[i]));
   const HeldOutResult after = trainer.held_out();
   EXPECT_GE(after.mse, 0.0);
   EXPECT_LE(after.mse, 1.0);
@@ -194,6 +199,29 @@ TEST(TrainerTest, DiscriminatorSettings) {
   bad.reward.l2_weight = 0;
   bad.reward.discriminator_weight = 1;
   bad.complement_discriminator = true;
+  EXPECT_THROW(Trainer(bad, mnist()), UserError);
+}
+
+TEST(TrainerTest, EpisodesPerTargetPlaysEachDrawnTargetThatManyTimes) {
+  TrainerConfig config = tiny_config(1);
+  config.batch = 8;
+  config.episodes_per_target = 4;
+  Trainer trainer(config, mnist());
+  const EpisodeBatch played = trainer.act();
+  ASSERT_EQ(played.target_indices.size(), 8u);
+  for (size_t b = 0; b < 8; ++b) {
+    EXPECT_EQ(played.target_indices[b], played.target_indices[b - b % 4]) << b;
+  }
+  EXPECT_NE(played.target_indices[0], played.target_indices[4]);  // two draws of 9000 images
+  EXPECT_TRUE(torch::equal(played.targets[0], played.targets[3]));
+  const TrainStepStats stats = trainer.learn(played);
+  EXPECT_TRUE(std::isfinite(stats.policy_loss));
+
+  TrainerConfig bad = config;
+  bad.episodes_per_target = 3;  // does not divide 8
+  EXPECT_THROW(Trainer(bad, mnist()), UserError);
+  bad = config;
+  bad.vtrace = true;
   EXPECT_THROW(Trainer(bad, mnist()), UserError);
 }
 

@@ -52,12 +52,20 @@ VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behavio
 // The A2C loss of one unroll: log_prob, entropy, value and rewards are all [T, B] (as returned by
 // Policy::evaluate_unroll); `bootstrap` [B] is V after the last step (undefined: episode ended).
 // With `behaviour_log_prob` [T, B] (the log-probabilities of the policy that played the unroll)
-// the returns and advantages are V-trace's instead.
+// the returns and advantages are V-trace's instead. With `groups` [B] (int64, episodes on the same
+// target share an id) an episode's advantage at step t is R_t minus the mean R_t of the other
+// episodes of its group (leave-one-out); an episode alone in its group keeps R_t - V_t.
 A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
                  const torch::Tensor& value, const torch::Tensor& rewards,
                  const A2CConfig& config = A2CConfig(),
                  const torch::Tensor& bootstrap = torch::Tensor(),
-                 const torch::Tensor& behaviour_log_prob = torch::Tensor());
+                 const torch::Tensor& behaviour_log_prob = torch::Tensor(),
+                 const torch::Tensor& groups = torch::Tensor());
+
+// Leave-one-out baselines: for `returns` [T, B] and group ids `groups` [B], the mean of the other
+// members' returns at each step, and `fallback` [T, B] where an episode has no other member.
+torch::Tensor leave_one_out_baseline(const torch::Tensor& returns, const torch::Tensor& groups,
+                                     const torch::Tensor& fallback);
 
 // Scales the gradients of `params` so that their joint L2 norm is at most `max_norm` (0 = no
 // clipping) and returns the norm before clipping. Parameters without a gradient are skipped.

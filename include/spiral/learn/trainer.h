@@ -30,7 +30,11 @@ struct TrainerConfig {
   model::PolicyConfig policy;  // canvas, channels and conditional are filled in from the rest
   model::DiscriminatorConfig discriminator;  // the same
   bool conditional = true;
-  int batch = 16;          // episodes per policy update (= environments)
+  int batch = 16;  // episodes per policy update (= environments)
+  // Episodes played on each drawn target (conditional; divides batch). Above 1, an episode's
+  // advantage is its return less the mean return of its target's other episodes (leave-one-out)
+  // instead of less the value head's estimate.
+  int episodes_per_target = 1;
   int render_threads = 1;  // threads stepping the environments
   double policy_lr = 1e-4;
   A2CConfig a2c;
@@ -149,8 +153,8 @@ class Trainer {
  private:
   // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
   torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
-  // `count` training images drawn at random.
-  std::vector<size_t> pick_training_images(int count);
+  // `count` training images drawn at random, each repeated `repeats` times in a row.
+  std::vector<size_t> pick_training_images(int count, int repeats = 1);
   std::vector<uint64_t> episode_seeds(int count);
 
   TrainerConfig config_;
