@@ -37,11 +37,17 @@ Model:
   copy only once it has taken the one before, which a busy actor does between its rollouts of e
   environments (--envs): V = min(U, a / (e T)) when actors limit; V = U when learners limit (the
   actors wait for their holder and take every copy meanwhile).
-  Learner 0's node also sends the policy to every actor on the other nodes:
-    fan-out                      (N-1) * A * V * 4 Pp
-  It grows with the number of actors, the others per node do not: where it passes the link's
-  bandwidth, learner 0 cannot send every actor every version (it skips actors still receiving
-  an older one, so their policy lag grows).
+  Learner 0's node also sends the policy to the other nodes (--parameter-delivery):
+    direct: to every actor       fan-out = (N-1) * A * V * 4 Pp
+    tree: to each node's leader  fan-out = (N-1) * V * 4 Pp
+  With the tree a node's leader (its first actor) passes each copy on to the node's other
+  actors over shared memory, (A-1) * V * 4 Pp bytes/s on every node (intra-node column), and a
+  node takes one copy instead of A: "parameters to its actors" above becomes V * 4 Pp. The
+  fan-out grows with the nodes, the other terms per node do not: where it passes the link's
+  bandwidth, learner 0 cannot send every actor (direct) or leader (tree) every version (it skips
+  those still receiving an older one, so their policy lag grows). The table's last lines give
+  the node counts (searched up to 10^6) where the fan-out passes the link and where the
+  allreduce reaches half of an update.
   E = 20 + T (4 P + 4) + (T+1) H W C + 4 noise bytes (src/learn/episode.cc: target index, policy
   version, actor; commands; log-probabilities; canvases; noise), plus 32 bytes per message.
 
@@ -82,7 +88,9 @@ EPISODE = {"parts": 5, "height": 64, "width": 64, "channels": 1, "noise": 0}
 DEFAULT_NODES = "1,2,4,8,16,32,64,128,256,512,1000"
 CSV_COLUMNS = ("nodes", "actors", "learners", "production", "consumption", "frames_per_s",
                "limit", "actors_per_gpu", "network_mb_s_per_node", "fanout_mb_s",
-               "fanout_link_pct", "allreduce_pct")
+               "fanout_link_pct", "intra_node_mb_s", "allreduce_pct")
+# Where the search for the node count at which a term breaks stops.
+MAX_NODES = 1_000_000
 
 
 def episode_bytes(steps, parts, height, width, channels, noise):
@@ -116,35 +124,62 @@ def predict(nodes, p):
     remote = (nodes - 1) / nodes
     episodes_in = 2 * frames / nodes / p.unroll * p.episode_bytes * remote
     allreduce_in = 2 * (learners - 1) / learners * gradient_bytes * updates if nodes > 1 else 0.0
-    parameters_in = actors_per_node * copies * policy_bytes if nodes > 1 else 0.0
-    fanout = (nodes - 1) * actors_per_node * copies * policy_bytes
+    tree = p.parameter_delivery == "tree"
+    copies_per_node = 1 if tree else actors_per_node  # from learner 0 into a node
+    parameters_in = copies_per_node * copies * policy_bytes if nodes > 1 else 0.0
+    fanout = (nodes - 1) * copies_per_node * copies * policy_bytes
+    intra_node = (actors_per_node - 1) * copies * policy_bytes if tree else 0.0
     return {"nodes": nodes, "actors": actors, "learners": learners, "production": production,
             "consumption": consumption, "frames_per_s": frames,
             "limit": "actors" if actors_limit else "learners",
             "actors_per_gpu": frames_per_update / t_update / p.actor_frames_per_core,
             "network_mb_s_per_node": (episodes_in + allreduce_in + parameters_in) / 1e6,
             "fanout_mb_s": fanout / 1e6, "fanout_link_pct": 100 * fanout / link,
-            "allreduce_pct": 100 * t_allreduce / t_update}
+            "intra_node_mb_s": intra_node / 1e6, "allreduce_pct": 100 * t_allreduce / t_update}
+
+
+def first_nodes(p, broken):
+    """The fewest nodes (up to MAX_NODES) whose row `broken` holds for, or None; `broken` must
+    hold for every larger count once it holds for one (both terms below grow with the nodes)."""
+    if not broken(predict(MAX_NODES, p)):
+        return None
+    low, high = 1, 1  # broken(high) once found; not broken below low
+    while not broken(predict(high, p)):
+        low, high = high + 1, high * 2
+    while low < high:
+        middle = (low + high) // 2
+        if broken(predict(middle, p)):
+            high = middle
+        else:
+            low = middle + 1
+    return high
 
 
 def print_table(rows, p):
-    """The model's rows as an aligned table, and where the fan-out passes the link."""
+    """The model's rows as an aligned table, where the fan-out passes the link, and the node
+    counts where it and the allreduce break."""
     print(f"{'nodes':>5} {'actors':>6} {'learners':>8} {'production':>11} {'consumption':>11} "
           f"{'frames/s':>10} {'limit':>8} {'actors/GPU':>10} {'net MB/s/node':>13} "
-          f"{'fan-out MB/s':>12} {'fan-out %link':>13} {'allreduce %':>11}")
+          f"{'fan-out MB/s':>12} {'fan-out %link':>13} {'intra MB/s':>10} {'allreduce %':>11}")
     for r in rows:
         print(f"{r['nodes']:>5} {r['actors']:>6} {r['learners']:>8} {r['production']:>11.0f} "
               f"{r['consumption']:>11.0f} {r['frames_per_s']:>10.0f} {r['limit']:>8} "
               f"{r['actors_per_gpu']:>10.1f} {r['network_mb_s_per_node']:>13.1f} "
               f"{r['fanout_mb_s']:>12.1f} {r['fanout_link_pct']:>13.1f} "
-              f"{r['allreduce_pct']:>11.2f}")
+              f"{r['intra_node_mb_s']:>10.1f} {r['allreduce_pct']:>11.2f}")
     over = [r["nodes"] for r in rows if r["fanout_link_pct"] > 100]
     link_mb = p.link_gbps * 1e3 / 8
+    path = f"--parameter-delivery {p.parameter_delivery}"
     if over:
-        print(f"learner 0's parameter fan-out exceeds the {link_mb:.0f} MB/s link from "
+        print(f"learner 0's parameter fan-out ({path}) exceeds the {link_mb:.0f} MB/s link from "
               f"{over[0]} nodes on (of those modelled)")
     else:
-        print(f"learner 0's parameter fan-out stays within the {link_mb:.0f} MB/s link")
+        print(f"learner 0's parameter fan-out ({path}) stays within the {link_mb:.0f} MB/s link")
+    fanout = first_nodes(p, lambda r: r["fanout_link_pct"] > 100)
+    allreduce = first_nodes(p, lambda r: r["allreduce_pct"] > 50)
+    said = lambda n: f"from {n} nodes on" if n else f"nowhere up to {MAX_NODES} nodes"
+    print(f"breaks: the fan-out passes the link {said(fanout)}; the allreduce takes more than "
+          f"half of an update {said(allreduce)}")
 
 
 def plot(rows, path):
@@ -304,6 +339,9 @@ def main():
     add("--latency-us", type=float, default=a["latency_us"],
         help="latency per message, microseconds (default %(default)g: an assumption for "
              "InfiniBand; not measured)")
+    add("--parameter-delivery", choices=("tree", "direct"), default="direct",
+        help="how learner 0 sends the policy: a copy to every actor (direct) or to one actor "
+             "per node, which passes it on (tree) (default %(default)s, as spiral train)")
     add("--nodes", default=DEFAULT_NODES, help="node counts (default %(default)s)")
     add("--csv", help="write the table as CSV to this file")
     add("--plot", help="write frames/s and the shares against nodes to this PNG")

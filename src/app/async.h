@@ -11,6 +11,7 @@
 #include <string>
 
 #include "spiral/core/signals.h"
+#include "spiral/dist/delivery.h"
 #include "spiral/dist/layout.h"
 #include "spiral/dist/mpi.h"
 
@@ -21,8 +22,10 @@ enum AsyncTag : int {
   kTagEpisodes = 11,  // actor -> its holder: encoded episodes
   kTagRequest,        // learner -> holder: AsyncRequest
   kTagBatch,          // holder -> learner: HolderStatus, then encoded episodes
-  kTagParameters,     // learner 0 -> actor: the policy version (int64), then float parameters
-  kTagStop,           // learner 0 -> actor, holder: finish, with this exit code (int32)
+  kTagParameters,     // learner 0 (or a node's leader) -> actor: the policy version (int64), then
+                      // float parameters
+  kTagStop,           // learner 0 (or a node's leader) -> actor, learner 0 -> holder: finish,
+                      // with this exit code (int32)
   kTagDone,           // actor -> its holder: episodes sent in all (int64), after the last one
   kTagReport,         // actor, holder -> learner 0: RoleReport at the end
   kTagHeartbeat,      // holder -> its actors and the learners: still here
@@ -43,6 +46,8 @@ struct AsyncSettings {
   std::filesystem::path run_dir;
   bool resume = false;  // holders append to their trajectory files
   uint64_t seed = 1;
+  dist::DeliveryPath parameter_delivery = dist::DeliveryPath::kDirect;  // learner 0 to the actors
+  int ranks_per_node = 0;  // > 0: consecutive ranks taken as one node by the tree (0: MPI's nodes)
 
   // Seconds between heartbeats: often enough that a peer hears several within the timeout.
   double heartbeat_seconds() const { return peer_timeout / 5; }
@@ -73,6 +78,7 @@ struct RoleReport {
   int64_t left = 0;               // holder: still queued at the end
   int64_t written = 0;            // holder: episodes written to its trajectory file
   int64_t parameter_updates = 0;  // actor: policy versions received
+  int64_t parameter_copies = 0;   // learner 0: parameter messages sent; actor: passed on (leaders)
   double seconds = 0;             // time in the role's loop
   double seconds_working = 0;     // actor: acting; holder: receiving, writing, sending
   double seconds_blocked = 0;     // actor: waiting on its holder (back-pressure)

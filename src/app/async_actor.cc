@@ -6,15 +6,18 @@
 #include "async_roles.h"
 #include "policy_message.h"
 #include "spiral/core/logging.h"
+#include "spiral/dist/relay.h"
 
 namespace spiral::app {
 
 int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
-              learn::Trainer& trainer, const SignalGuard& signals) {
+              const dist::DeliveryRoute& route, learn::Trainer& trainer,
+              const SignalGuard& signals) {
   const dist::RoleLayout& layout = settings.layout;
   const int rank = world.rank();
   const int holder = layout.holder_of_actor(layout.index(rank));
   constexpr int kLearner0 = 0;
+  const int upstream = route.upstream_world_rank();  // learner 0, or this node's leader
   const auto start = std::chrono::steady_clock::now();
   const learn::EpisodeShape shape = trainer.episode_shape();
   RoleReport report;
@@ -26,9 +29,11 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   bool stop = false;
   int exit_code = 0;
   SignalForwarder forwarder(world, signals);
-  // Learner 0's messages in the order it sent them: parameters, and at last the stop.
+  dist::Relay relay(route, kTagParameters, kTagStop);
+  // Learner 0's messages in the order it sent them: parameters, and at last the stop (a leader
+  // passes them on to its node's actors).
   const auto read_learner = [&] {
-    while (std::optional<dist::Message> message = world.try_receive(kLearner0, MPI_ANY_TAG)) {
+    while (std::optional<dist::Message> message = relay.next()) {
       if (message->tag == kTagStop) {
         stop = true;
         exit_code = from_bytes<int32_t>(message->bytes);
@@ -42,6 +47,7 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   // The holder's heartbeats, and ours to it while this actor waits.
   const auto keep_in_touch = [&] {
     forwarder.poll();
+    relay.poll();
     while (world.try_receive(holder, kTagHeartbeat)) watch.heard(holder);
     if (seconds_since(last_heartbeat) >= settings.heartbeat_seconds()) {
       world.send({}, holder, kTagHeartbeat);
@@ -51,7 +57,7 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
 
   // The first parameters: episodes of the initial network would be wasted on a resumed run.
   PeerWatch learner_watch(layout, settings.peer_timeout);
-  learner_watch.heard(kLearner0);
+  learner_watch.heard(upstream);
   while (version < 0 && !stop) {
     read_learner();
     keep_in_touch();
@@ -84,12 +90,15 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
     keep_in_touch();
     read_learner();
   }
-  // Every episode message taken by the holder, then the count it must have received.
-  for (reap(); !sends.empty(); reap()) {
+  // Every episode message taken by the holder, every parameter message passed on taken by this
+  // node's actors, then the count the holder must have received.
+  for (reap(); !sends.empty() || !relay.passed_on(); reap()) {
     keep_in_touch();
     watch.check("handing its last episodes to its replay holder");
     idle_pause();
   }
+  report.parameter_copies = relay.copies_passed_on();
+  report.bytes_sent += static_cast<double>(relay.bytes_passed_on());
   world.send(to_bytes(report.episodes), holder, kTagDone);
   report.seconds = seconds_since(start);
   report.peak_rss_mb = peak_rss_mb();

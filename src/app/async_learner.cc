@@ -25,8 +25,9 @@ std::string describe(const RoleReport& r) {
       line << r.episodes << " episodes (" << r.frames << " frames, "
            << static_cast<double>(r.frames) / std::max(r.seconds, 1e-9) << " frames/s), "
            << r.seconds_working << " s acting, " << r.seconds_blocked
-           << " s waiting on its holder, " << r.parameter_updates << " parameter updates, "
-           << r.bytes_sent / 1e6 << " MB sent";
+           << " s waiting on its holder, " << r.parameter_updates << " parameter updates, ";
+      if (r.parameter_copies > 0) line << r.parameter_copies << " passed on, ";
+      line << r.bytes_sent / 1e6 << " MB sent";
       break;
     case dist::Role::kReplay:
       line << r.episodes << " episodes received, " << r.to_learners << " to learners, " << r.dropped
@@ -38,6 +39,7 @@ std::string describe(const RoleReport& r) {
            << static_cast<double>(r.frames) / std::max(r.seconds, 1e-9) << " frames/s), "
            << r.seconds_blocked << " s waiting for episodes, " << r.bytes_sent / 1e6
            << " MB of parameters sent";
+      if (r.parameter_copies > 0) line << " (" << r.parameter_copies << " copies)";
       break;
   }
   line << "; peak RSS " << r.peak_rss_mb << " MB";
@@ -46,28 +48,27 @@ std::string describe(const RoleReport& r) {
 
 }  // namespace
 
-LearnerLink::LearnerLink(const dist::Communicator& world, const AsyncSettings& settings)
+LearnerLink::LearnerLink(const dist::Communicator& world, const AsyncSettings& settings,
+                         const dist::DeliveryRoute& route)
     : world_(world),
       settings_(settings),
       learner_index_(settings.layout.index(world.rank())),
       holders_(static_cast<size_t>(settings.layout.replay)),
-      parameter_sends_(static_cast<size_t>(settings.layout.actors)),
       start_(std::chrono::steady_clock::now()) {
   report_.rank = world.rank();
   report_.role = static_cast<int32_t>(dist::Role::kLearner);
+  if (world.rank() == 0) {
+    parameters_.emplace(route.downstream(), route.downstream_ranks(), kTagParameters);
+  }
 }
 
 void LearnerLink::publish(model::Policy& policy, int64_t version) {
-  std::shared_ptr<const std::string> bytes;  // made once, for the actors that are ready
-  for (int a = 0; a < settings_.layout.actors; ++a) {
-    std::unique_ptr<dist::PendingSend>& send = parameter_sends_[static_cast<size_t>(a)];
-    if (send && !send->done()) continue;
-    if (!bytes) bytes = std::make_shared<const std::string>(policy_message(policy, version));
-    send = std::make_unique<dist::PendingSend>(world_, bytes, settings_.layout.actor_rank(a),
-                                               kTagParameters);
-    stats_.parameter_bytes_sent += static_cast<int64_t>(bytes->size());
-  }
+  // The message is made once, and only when some actor or leader is ready for it.
+  if (!parameters_->any_free()) return;
+  parameters_->offer(std::make_shared<const std::string>(policy_message(policy, version)));
+  stats_.parameter_bytes_sent = parameters_->bytes_sent();
   report_.bytes_sent = static_cast<double>(stats_.parameter_bytes_sent);
+  report_.parameter_copies = parameters_->copies_sent();
 }
 
 learn::EpisodeBatch LearnerLink::next_batch(const learn::Trainer& trainer, int count,
@@ -130,9 +131,10 @@ std::vector<RoleReport> LearnerLink::finish(int exit_code) {
     world_.send(to_bytes(report_), 0, kTagReport);
     return {};
   }
-  // Actors read learner 0's messages in order: the stop follows their last parameters.
+  // Actors read learner 0's messages in order: the stop follows their last parameters (node
+  // leaders pass it on after the parameters they received).
   const std::string stop = to_bytes(static_cast<int32_t>(exit_code));
-  for (int a = 0; a < layout.actors; ++a) world_.send(stop, layout.actor_rank(a), kTagStop);
+  parameters_->close(stop, kTagStop, /*flush=*/false);
   for (int h = 0; h < layout.replay; ++h) world_.send(stop, layout.replay_rank(h), kTagStop);
   std::vector<RoleReport> reports(static_cast<size_t>(layout.size()));
   reports[0] = report_;
@@ -151,9 +153,7 @@ std::vector<RoleReport> LearnerLink::finish(int exit_code) {
     watch.check("waiting for the other ranks' reports at the end");
     idle_pause();
   }
-  for (std::unique_ptr<dist::PendingSend>& send : parameter_sends_) {
-    while (send && !send->done()) idle_pause();
-  }
+  parameters_->wait();
   int64_t sent = 0, received = 0, to_learners = 0, dropped = 0, left = 0, learnt = 0;
   for (const RoleReport& r : reports) {
     log_info(describe(r));
@@ -214,6 +214,9 @@ void write_role_reports(const std::filesystem::path& path, const std::vector<Rol
            [](const RoleReport& r) { return r.written; });
     column("parameter_updates", "", "Actor: policy versions received",
            [](const RoleReport& r) { return r.parameter_updates; });
+    column("parameter_copies", "",
+           "Learner 0: parameter messages sent; actor: passed on to its node's actors (leaders)",
+           [](const RoleReport& r) { return r.parameter_copies; });
     column("seconds", "s", "Time in the role's loop",
            [](const RoleReport& r) { return r.seconds; });
     column("seconds_working", "s", "Actor: acting; replay holder: taking, writing, sending",
@@ -221,7 +224,8 @@ void write_role_reports(const std::filesystem::path& path, const std::vector<Rol
     column("seconds_blocked", "s",
            "Actor: waiting for its holder to take episodes; learner: waiting for episodes",
            [](const RoleReport& r) { return r.seconds_blocked; });
-    column("bytes_sent", "bytes", "Actor: episodes; replay holder: batches; learner: parameters",
+    column("bytes_sent", "bytes",
+           "Actor: episodes and parameters passed on; replay holder: batches; learner: parameters",
            [](const RoleReport& r) { return r.bytes_sent; });
     column("peak_rss_mb", "MB", "Peak resident memory of the rank's process",
            [](const RoleReport& r) { return r.peak_rss_mb; });

@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "async.h"
+#include "spiral/dist/delivery.h"
+#include "spiral/dist/fanout.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/learn/trainer.h"
 
@@ -27,10 +30,12 @@ struct FlowStats {
 // A learner rank's link to the other roles.
 class LearnerLink {
  public:
-  LearnerLink(const dist::Communicator& world, const AsyncSettings& settings);
+  // Learner 0 sends parameters along `route` (which must outlive the link).
+  LearnerLink(const dist::Communicator& world, const AsyncSettings& settings,
+              const dist::DeliveryRoute& route);
 
-  // Learner 0: sends `policy` as `version` to every actor that has taken its previous copy (the
-  // others get a newer one later).
+  // Learner 0: sends `policy` as `version` to every actor (direct path) or node leader (tree) that
+  // has taken its previous copy (the others get a newer one later).
   void publish(model::Policy& policy, int64_t version);
   // `count` episodes from the next replay holder in turn, as a batch for `trainer`; waits for
   // them, and ends the job when the holder goes silent.
@@ -50,8 +55,8 @@ class LearnerLink {
   AsyncSettings settings_;
   int learner_index_ = 0;
   int64_t requests_ = 0;
-  std::vector<HolderStatus> holders_;                                // latest per holder
-  std::vector<std::unique_ptr<dist::PendingSend>> parameter_sends_;  // per actor; null: none
+  std::vector<HolderStatus> holders_;       // latest per holder
+  std::optional<dist::Fanout> parameters_;  // learner 0: to the actors or node leaders
   FlowStats stats_;
   RoleReport report_;
   int forwarded_signal_ = 0;

@@ -74,12 +74,12 @@ Command bench_command() {
               run_bench_env,
               {}};
   return {"bench",
-          "Measure environments, policy inference, learning steps, the gradient allreduce and the "
-          "reachable reconstruction error (oracle).",
+          "Measure environments, policy inference, learning steps, the gradient allreduce, the "
+          "delivery of parameters to actors and the reachable reconstruction error (oracle).",
           {},
           nullptr,
           {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action(),
-           bench_oracle_action()}};
+           bench_delivery_action(), bench_oracle_action()}};
 }
 
 }  // namespace spiral::app

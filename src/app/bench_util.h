@@ -77,6 +77,7 @@ std::function<void()> device_sync(const c10::Device& device);
 Command bench_inference_action();
 Command bench_learner_action();
 Command bench_allreduce_action();
+Command bench_delivery_action();
 Command bench_oracle_action();
 
 }  // namespace spiral::app

@@ -25,6 +25,7 @@
 #include "spiral/core/logging.h"
 #include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
+#include "spiral/dist/delivery.h"
 #include "spiral/dist/layout.h"
 #include "spiral/dist/mpi.h"
 #include "spiral/io/hdf5.h"
@@ -89,6 +90,14 @@ std::vector<OptionGroup> train_options() {
            bool_option("vtrace", true,
                        "Correct the learners' policy updates for policy lag with V-trace "
                        "(IMPALA; importance weights clipped at 1); --mode async only"),
+           choice_option("parameter-delivery", "direct", {"direct", "tree"},
+                         "How learner 0 sends parameters to the actors: direct (a copy to each "
+                         "actor) or tree (a copy to each node's first actor, which passes it on "
+                         "to the node's other actors)"),
+           int_option("ranks-per-node", 0, 0, 1 << 20, "ranks",
+                      "--parameter-delivery tree: take each run of this many consecutive ranks "
+                      "as one node, to study or test several nodes on one machine (0: the "
+                      "nodes MPI reports)"),
            choice_option("actor-device", "cpu", {"cpu", "cuda"},
                          "Where actors run the policy (cuda: a GPU of their node, shared by the "
                          "node's actor ranks)"),
@@ -349,6 +358,8 @@ AsyncSettings async_settings(const Config& config, const dist::RoleLayout& layou
   a.run_dir = run_dir;
   a.resume = !config.get_text("resume").empty();
   a.seed = static_cast<uint64_t>(config.get_int("seed"));
+  a.parameter_delivery = dist::parse_delivery_path(config.get_text("parameter-delivery"));
+  a.ranks_per_node = static_cast<int>(config.get_int("ranks-per-node"));
   return a;
 }
 
@@ -471,6 +482,23 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL);
   const dist::Communicator team = async ? learner_group.get() : world;
   const int node_rank = async ? world.node_rank() : 0;
+  // The path of parameters from learner 0 to the actors (async; built by every rank together).
+  std::optional<dist::DeliveryRoute> route;
+  if (async) {
+    const AsyncSettings& a = *async_options;
+    route.emplace(world, a.layout.actor_rank(0), a.parameter_delivery, a.ranks_per_node);
+    if (world.rank() == 0) {
+      std::string leaders;
+      for (int r : route->downstream_world_ranks()) {
+        leaders += (leaders.empty() ? "" : ",") + std::to_string(r);
+      }
+      log_info("parameters to actors: ", dist::delivery_path_name(a.parameter_delivery),
+               a.parameter_delivery == dist::DeliveryPath::kTree
+                   ? " (" + std::to_string(route->actor_nodes()) +
+                         " node(s) with actors; leader rank(s) " + leaders + ")"
+                   : std::string(" (a copy to each actor)"));
+    }
+  }
   // Signals reach every rank; learners decide when the run stops and tell the others.
   SignalGuard signals;
   const bool leader = world.rank() == 0;  // writes every file and log line of the run
@@ -482,7 +510,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   if (role == dist::Role::kActor) {
     set_log_identity(world.rank(), "actor");
     learn::Trainer actor(actor_config(config, settings, world.rank(), node_rank), dataset);
-    return run_actor(world, *async_options, actor, signals);
+    return run_actor(world, *async_options, *route, actor, signals);
   }
   if (async) set_log_identity(world.rank(), "learner");
   GradientAverager averager(team, &settings);
@@ -491,7 +519,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   }
   learn::Trainer trainer(settings, dataset);
   std::optional<LearnerLink> link;
-  if (async) link.emplace(world, *async_options);
+  if (async) link.emplace(world, *async_options, *route);
   if (leader) {
     log_info(model::parameter_summary("policy", *trainer.policy()));
     log_info(model::parameter_summary("discriminator", *trainer.discriminator()));

@@ -146,6 +146,17 @@ OwnedCommunicator::~OwnedCommunicator() {
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
+OwnedCommunicator::OwnedCommunicator(OwnedCommunicator&& other) noexcept
+    : comm_(std::exchange(other.comm_, MPI_COMM_NULL)) {}
+
+OwnedCommunicator& OwnedCommunicator::operator=(OwnedCommunicator&& other) noexcept {
+  if (this != &other) {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+    comm_ = std::exchange(other.comm_, MPI_COMM_NULL);
+  }
+  return *this;
+}
+
 void abort_job(const std::string& message, int exit_code) {
   log_error(message);
   std::cerr << std::flush;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests of `spiral bench inference`, `bench learner`, `bench allreduce` and `bench
-# oracle` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
+# End-to-end tests of `spiral bench inference`, `bench learner`, `bench allreduce`, `bench
+# delivery` and `bench oracle` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 number='[0-9]+(\.[0-9]+)?'
@@ -85,6 +85,19 @@ if command -v mpirun >/dev/null; then
       grep -Eq "^$list +[0-9]+ +$number +2 +cpu +0\.0 +($number +){5}2$" allreduce.out
   done
   check "allreduce CSV has a header and 2 rows" test "$(lines "$(cat allreduce.csv)")" -eq 3
+
+  # Delivery on 5 ranks as nodes of 2: rank 0 and actor 1, actors 2-3, actors 4 (3 leaders).
+  mpirun -np 5 --oversubscribe "$spiral" bench delivery --mb 0.01,0.5 --repeats 2 --warmup 1 \
+    --ranks-per-node 2 --csv delivery.csv >delivery.out 2>delivery.err
+  check "bench delivery under mpirun exits 0" test $? -eq 0
+  check "delivery table printed once" test "$(grep -c '^path ' delivery.out)" -eq 1
+  check "delivery: direct sends 4 copies (one per actor)" \
+    test "$(grep -Ec "^direct +0\.(01|50) +4 +- +4 +$number +($number +){3}2$" delivery.out)" -eq 2
+  check "delivery: the tree sends 3 copies (one per node with actors)" \
+    test "$(grep -Ec "^tree +0\.(01|50) +4 +3 +3 +$number +($number +){3}2$" delivery.out)" -eq 2
+  check "delivery CSV has a header and 4 rows" test "$(lines "$(cat delivery.csv)")" -eq 5
+  mpirun -np 2 --oversubscribe "$spiral" bench delivery --mb 0 >/dev/null 2>bad.err
+  check "a size of 0 MB is refused with exit 2" test $? -eq 2
 fi
 
 finish

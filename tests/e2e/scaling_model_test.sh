@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of analysis/scaling_model.py: the table, CSV and plot; the model's behaviour
 # (actor- and learner-limited scaling, the allreduce share, learner 0's parameter fan-out against
-# the link); one-line refusals of bad input; and --check on made-up run folders whose predicted
+# the link, directly and down a tree of nodes, and the node counts where they break); one-line refusals of bad input; and --check on made-up run folders whose predicted
 # and measured frames/s are known.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 python=/usr/bin/python3
@@ -86,9 +86,34 @@ check "busy actors take a copy per rollout: 1/7 of the fan-out" \
   'BEGIN {exit !(b / a > 0.14285 && b / a < 0.14286)}'
 predict "${link_args[@]}" --nodes 80,81
 check "the fan-out passes the link from 81 nodes on" \
-  grep -q "fan-out exceeds the 12500 MB/s link from 81 nodes on" <<<"$out"
+  grep -q "fan-out (--parameter-delivery direct) exceeds the 12500 MB/s link from 81 nodes on" <<<"$out"
 predict "${link_args[@]}" --nodes 80
 check "... and not at 80 nodes" grep -q "stays within the 12500 MB/s link" <<<"$out"
+check "... the break line says so too, searched beyond the nodes asked for" \
+  grep -q "breaks: the fan-out passes the link from 81 nodes on" <<<"$out"
+
+# ---- The tree: one copy per node from learner 0, the rest passed on inside the node ----
+predict "${link_args[@]}" --discriminator-params 2763713 --nodes 1,2 --parameter-delivery tree \
+  --csv tree.csv
+# Into a node of 2: 9.107 + 30.331 + one copy, 1.727 x 6.508 = 11.239 MB/s: 50.677.
+check "tree: network into a node 0 on one node, 50.677 MB/s on two" \
+  test "$(column tree.csv network_mb_s_per_node | paste -sd' ')" = "0 50.6767"
+check "tree: learner 0's fan-out is 1/14 of the direct path's (14 actors per node)" \
+  awk -v a="$(column net.csv fanout_mb_s | sed -n 2p)" -v b="$(column tree.csv fanout_mb_s | sed -n 2p)" \
+  'BEGIN {exit !(a / b > 13.999 && a / b < 14.001)}'
+check "tree: the leader passes 13 copies on inside its node, even on one node" \
+  awk -v a="$(column net.csv fanout_mb_s | sed -n 2p)" -v b="$(column tree.csv intra_node_mb_s | paste -sd' ')" \
+  'BEGIN {split(b, c, " "); exit !(c[1] == c[2] && c[1] / a > 13 / 14 - 1e-4 && c[1] / a < 13 / 14 + 1e-4)}'
+check "direct: nothing is passed on inside a node" test "$(column net.csv intra_node_mb_s | sort -u)" = 0
+# 12,500 / 11.239 = 1112.2 remote nodes: from 1114 nodes on.
+predict "${link_args[@]}" --nodes 2 --parameter-delivery tree
+check "tree: the fan-out passes the link from 1114 nodes on, the allreduce's half from 15045" \
+  grep -qx "breaks: the fan-out passes the link from 1114 nodes on; the allreduce takes more than half of an update from 15045 nodes on" <<<"$out"
+predict "${link_args[@]}" --nodes 1113,1114 --parameter-delivery tree
+check "... as the rows show: within at 1113, past at 1114" \
+  grep -q "exceeds the 12500 MB/s link from 1114 nodes on" <<<"$out"
+predict --parameter-delivery ring
+check "an unknown delivery path is refused with exit 2" test "$code" -eq 2
 
 # ---- --explain: the equations and the episode bytes of the wire format ----
 predict --explain --nodes 1

@@ -2,7 +2,8 @@
 # End-to-end test of `spiral train --mode async` on 4 MPI ranks (oversubscribed): 2 actors, 1 replay
 # holder, 1 learner. Episodes flow and are all accounted for, learning moves, the holder's
 # trajectory file is valid, a resumed run continues its counters without a gap, bad layouts are
-# refused, 2 learners and 2 holders work together, a signal to any rank stops the job cleanly,
+# refused, 2 learners and 2 holders work together, parameters reach every actor directly and down
+# a tree of (simulated) nodes with every copy accounted for, a signal to any rank stops the job cleanly,
 # --duration and --time-limit end every rank with the same exit code (0 and 3), and a hung or killed
 # rank ends the job.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
@@ -57,7 +58,7 @@ check "a queue smaller than a batch is refused" grep -q "queue-episodes 2 is sma
 check "no run folder is left by refused runs" test ! -e runs/bad -a ! -e runs/small_queue
 
 # ---- A short run ----
-async a
+async a --parameter-delivery direct
 check "async run exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -20 a.out
 check "the layout is printed with each rank's role" grep -q "replay holder: rank 1, episodes of actor rank(s) 2,3" <<<"$out"
@@ -156,6 +157,45 @@ check "... each holder has its own trajectory file; --trajectory-fraction 0 writ
   runs/six/metrics.h5 >six.txt 2>&1
 check "... frames count both learners: 24 per update" \
   grep -qx "\[24, 48, 72, 96, 120, 144, 168, 192, 216, 240\]" six.txt
+
+# ---- Parameters to the actors: every copy sent is a version received ----
+# parameters.py RUN LEADERS...: one line per actor rank "rank R updates U copies C", then whether
+# the actors' updates equal learner 0's copies plus the leaders', and learner 0's copies.
+cat >parameters.py <<'PY'
+import sys, h5py, numpy as np
+r = h5py.File(sys.argv[1] + "/roles.h5", "r")
+role, updates, copies = r["role"][()], r["parameter_updates"][()], r["parameter_copies"][()]
+for rank in np.flatnonzero(role == 2):
+    print(f"rank {rank} updates {int(updates[rank]) > 0} copies {int(copies[rank]) > 0}")
+print("every copy received", int(updates[role == 2].sum()) == int(copies.sum()))
+print("learner 0 copies", int(copies[0]))
+PY
+# Each of the 2 actors of run a got learner 0's copies directly.
+/usr/bin/python3 parameters.py runs/a >direct.txt 2>&1
+check "direct: each actor received parameters and passed none on" \
+  test "$(grep -c 'updates True copies False' direct.txt)" -eq 2
+check "direct: the actors received every copy learner 0 sent" grep -qx "every copy received True" direct.txt
+# 6 ranks as 3 nodes of 2: node 0 holds learner 0 and the holder, nodes 1 and 2 two actors each.
+timeout 300 mpirun -np 6 "$spiral" train --config tiny.cfg --name tree --parameter-delivery tree \
+  --ranks-per-node 2 --layout actors:4,replay:1,learners:1 --frames 120 >tree.out 2>&1
+code=$?
+out=$(cat tree.out)
+check "tree on 6 ranks in 3 nodes: exit 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || tail -20 tree.out
+check "... learner 0 names the path and the leaders" \
+  grep -q "parameters to actors: tree (2 node(s) with actors; leader rank(s) 2,4)" <<<"$out"
+check "... every episode accounted for" test -n "$(accounting "$out")"
+check "... leaders say what they passed on" \
+  test "$(grep -c 'I actor rank [24]: .* parameter updates, [0-9]* passed on' <<<"$out")" -eq 2
+/usr/bin/python3 parameters.py runs/tree >tree.txt 2>&1
+cat tree.txt
+check "... every actor received parameters; leaders 2 and 4 passed them on, 3 and 5 not" test \
+  "$(head -4 tree.txt | xargs)" = "$(printf 'rank %s updates True copies %s ' 2 True 3 False 4 True 5 False | xargs)"
+check "... every copy sent (learner 0's and the leaders') was received" \
+  grep -qx "every copy received True" tree.txt
+learner_copies=$(sed -n 's/^learner 0 copies //p' tree.txt)
+check "... learner 0 sent one copy per node: at most 2 x 11 publications" \
+  test "${learner_copies:-0}" -ge 2 -a "${learner_copies:-99}" -le 22
 
 # ---- --duration and --time-limit stop every rank with the same exit code ----
 async_codes() {  # async_codes NAME [ARGS...]: as async; $codes: every rank's exit code, in rank order

@@ -75,8 +75,12 @@ class OwnedCommunicator {
   ~OwnedCommunicator();
   OwnedCommunicator(const OwnedCommunicator&) = delete;
   OwnedCommunicator& operator=(const OwnedCommunicator&) = delete;
+  OwnedCommunicator(OwnedCommunicator&& other) noexcept;
+  OwnedCommunicator& operator=(OwnedCommunicator&& other) noexcept;
 
   Communicator get() const { return Communicator(comm_); }
+  // Whether this rank belongs to the communicator (MPI_Comm_split gives MPI_COMM_NULL otherwise).
+  bool member() const { return comm_ != MPI_COMM_NULL; }
 
  private:
   MPI_Comm comm_;
