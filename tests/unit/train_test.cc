@@ -251,8 +251,9 @@ TEST(TrainerTest, TrainingLowersHeldOutError) {
 // Three very different digits, each repeated (27 training images, one held-out copy of each):
 // the trained agent must beat that bound on the held-out copies, i.e. paint each digit its own
 // way. SPIRAL_FOLLOW_TEST_STEPS overrides the number of updates.
-// Disabled: today's agent fails it (after 150 updates its greedy program scores 0.0894, the
-// best target-independent one 0.0677: it has settled on one program for the three digits).
+// Disabled: today's agent fails it. With the quickstart's settings its greedy program is the
+// blank canvas (0.0894) after 150 and after 600 updates, against 0.0677 for the best
+// target-independent program: on these three digits it learns to jump rather than paint.
 // Run it with --gtest_also_run_disabled_tests.
 TEST(TrainerTest, DISABLED_AgentFollowsItsTargetsBeyondAnyTargetIndependentProgram) {
   keep_freed_memory();
@@ -261,6 +262,11 @@ TEST(TrainerTest, DISABLED_AgentFollowsItsTargetsBeyondAnyTargetIndependentProgr
   TrainerConfig config = tiny_config(1);
   config.held_out = 3;
   config.greedy_eval = true;
+  // The quickstart's learning settings.
+  config.policy.torso_width = 16;
+  config.episodes_per_target = 4;
+  config.policy_lr = 5e-4;
+  config.a2c.entropy_cost = 0.03;
   Trainer trainer(config, digits);
   const HeldOutResult before = trainer.held_out();
   ASSERT_EQ(before.targets.size(), 3u);
