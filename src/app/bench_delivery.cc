@@ -5,7 +5,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,28 +25,6 @@ enum BenchTag : int { kTagBenchParameters = 41, kTagBenchStop, kTagBenchReceived
 
 // The pause of a rank's polling loop when nothing has come (ranks share oversubscribed cores).
 constexpr std::chrono::microseconds kPollPause(50);
-
-// The sizes of `--mb` ("1,6.5"), each above 0 and under 2 GiB.
-std::vector<double> parse_sizes(const std::string& text) {
-  std::vector<double> sizes;
-  std::istringstream items(text);
-  for (std::string item; std::getline(items, item, ',');) {
-    size_t used = 0;
-    double mb = 0;
-    try {
-      mb = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || !(mb > 0) || mb >= 2048) {
-      throw UserError("--mb '" + text + "': '" + item +
-                      "' is not a size in MB above 0, below 2048");
-    }
-    sizes.push_back(mb);
-  }
-  if (sizes.empty()) throw UserError("--mb: expected sizes in MB, e.g. 1,6.5");
-  return sizes;
-}
 
 // Rank 0: seconds from sending `bytes` until every actor said it has them.
 double deliver(const dist::Communicator& world, dist::Fanout& fanout,
@@ -89,7 +66,7 @@ int run_bench_delivery(const Config& config, CommandContext& context) {
   set_log_identity(world.rank(), "main");
   if (world.size() < 2)
     throw UserError("bench delivery needs at least 2 ranks (run it under mpirun)");
-  const std::vector<double> sizes = parse_sizes(config.get_text("mb"));
+  const std::vector<double> sizes = parse_real_list("mb", config.get_text("mb"), 0, 2048);
   const std::vector<std::string> paths =
       parse_word_list("paths", config.get_text("paths"), {"direct", "tree"});
   const int per_node = static_cast<int>(config.get_int("ranks-per-node"));

@@ -133,6 +133,24 @@ std::vector<int> parse_int_list(const std::string& option, const std::string& te
   return values;
 }
 
+std::vector<double> parse_real_list(const std::string& option, const std::string& text,
+                                    double above, double below) {
+  std::vector<double> values;
+  for (const std::string& item : split_commas(text)) {
+    char* end = nullptr;
+    const double value = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !(value > above && value < below)) {
+      std::ostringstream expected;
+      expected << "--" << option << ": expected numbers above " << above << " and below " << below
+               << " separated by commas, got '" << text << "'";
+      throw UserError(expected.str());
+    }
+    values.push_back(value);
+  }
+  if (values.empty()) throw UserError("--" + option + ": expected at least one value");
+  return values;
+}
+
 std::vector<std::string> parse_word_list(const std::string& option, const std::string& text,
                                          const std::vector<std::string>& allowed) {
   std::vector<std::string> words = split_commas(text);

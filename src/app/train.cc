@@ -701,12 +701,14 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
              << static_cast<int64_t>(100 * flow.total_wait_seconds / std::max(now, 1e-9)) << "%";
         flow_part = part.str();
       }
+      std::ostringstream discriminator_part;  // none when the reward trains no D
+      if (!std::isnan(stats.discriminator_loss)) {
+        discriminator_part << " D_loss " << stats.discriminator_loss;
+      }
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
-               std::isnan(stats.discriminator_loss) ? "" : " D_loss ",
-               std::isnan(stats.discriminator_loss) ? "" : std::to_string(stats.discriminator_loss),
-               " reward ", stats.reward, " held_out_mse ", last_mse, " elapsed ",
-               format_duration(now), " ETA ", format_duration(eta), flow_part);
+               discriminator_part.str(), " reward ", stats.reward, " held_out_mse ", last_mse,
+               " elapsed ", format_duration(now), " ETA ", format_duration(eta), flow_part);
     }
   }
   if (skipped_in_a_row >= max_skipped) {
