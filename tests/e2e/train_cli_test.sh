@@ -26,6 +26,12 @@ check "the run's last lines say --frames stopped it" \
 grid=$(tail -n 1 <<<"$train_out" | sed -n 's/.* I newest image grid: //p')
 check "the last line names the newest grid, update 10" \
   test "$grid" = runs/tiny/images/reconstruction-00000010.png -a -s "$grid"
+# --torso-width reaches the policy: a narrower torso has fewer parameters.
+policy_size() { sed -n 's/.* I policy: \([0-9,]*\) parameters.*/\1/p' <<<"$1" | tr -d ,; }
+run train --config tiny.cfg --name narrow --torso-width 8
+check "--torso-width 8: exit 0" test "$code" -eq 0
+check "--torso-width 8: fewer policy parameters than the default 32" \
+  test "$(policy_size "$out")" -lt "$(policy_size "$train_out")"
 run train --config runs/tiny/config.cfg --print-config
 printf '%s\n' "$out" >reread.cfg
 check "config.cfg re-reads identically" cmp -s runs/tiny/config.cfg reread.cfg
