@@ -143,6 +143,9 @@ std::vector<OptionGroup> train_options() {
            bool_option("spatial-heads", true,
                        "Location heads also read the torso's maps at the grid's resolution "
                        "(false: the paper's heads, which see only the LSTM state)"),
+           bool_option("pen-planes", false,
+                       "The policy also sees where the pen is: a spot and each pixel's offset "
+                       "from it (painter; not in the paper)"),
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
@@ -170,6 +173,10 @@ std::vector<OptionGroup> train_options() {
                          "D's loss: wgan-gp (SPIRAL) or the non-saturating GAN loss (SPIRAL++, "
                          "with --spectral-norm true)"),
            bool_option("spectral-norm", false, "Spectral normalisation of every D layer"),
+           real_option("discriminator-blur", 0, 0, 10, "pixels",
+                       "D sees its images through a Gaussian blur of this standard deviation, "
+                       "so that it judges shapes rather than the brush's texture (0: none; not in "
+                       "the paper)"),
            bool_option("complement-discriminator", false,
                        "SPIRAL++'s complement D: it sees a random half of the target and the "
                        "other half of the target or the render (conditional agents)"),
@@ -392,6 +399,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   }
   t.policy.torso_width = static_cast<int>(config.get_int("torso-width"));
   t.policy.spatial_heads = config.get_bool("spatial-heads");
+  t.policy.pen_planes = config.get_bool("pen-planes");
   t.conditional = config.get_bool("conditional");
   t.batch = static_cast<int>(config.get_int("batch"));
   t.episodes_per_target = static_cast<int>(config.get_int("episodes-per-target"));
@@ -424,6 +432,7 @@ learn::TrainerConfig trainer_config(const Config& config,
                    ? learn::GanLoss::kNonSaturating
                    : learn::GanLoss::kWasserstein;
   t.discriminator.spectral_norm = config.get_bool("spectral-norm");
+  t.discriminator.blur = config.get_real("discriminator-blur");
   t.complement_discriminator = config.get_bool("complement-discriminator");
   t.discriminator_updates = static_cast<int>(config.get_int("discriminator-updates"));
   t.held_out = static_cast<int>(config.get_int("held-out"));

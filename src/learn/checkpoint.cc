@@ -231,7 +231,7 @@ std::string policy_sizes(const model::PolicyConfig& c) {
       << " residual_blocks=" << c.residual_blocks << " lstm_size=" << c.lstm_size
       << " embedding_size=" << c.embedding_size
       << " decoder_residual_blocks=" << c.decoder_residual_blocks
-      << " spatial_heads=" << c.spatial_heads;
+      << " spatial_heads=" << c.spatial_heads << " pen_planes=" << c.pen_planes;
   return out.str();
 }
 
@@ -240,6 +240,7 @@ std::string discriminator_sizes(const model::DiscriminatorConfig& c) {
   out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
       << " spectral_norm=" << c.spectral_norm << " widths=";
   for (size_t i = 0; i < c.widths.size(); ++i) out << (i ? "," : "") << c.widths[i];
+  if (c.blur > 0) out << " blur=" << c.blur;
   return out.str();
 }
 
@@ -266,6 +267,7 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   c.decoder_residual_blocks = get("decoder_residual_blocks");
   // Networks saved before spatial heads existed have none.
   c.spatial_heads = sizes.count("spatial_heads") != 0 && get("spatial_heads") != 0;
+  c.pen_planes = sizes.count("pen_planes") != 0 && get("pen_planes") != 0;
   c.check();
   return c;
 }

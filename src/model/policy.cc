@@ -77,6 +77,22 @@ torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid) {
       .slice(3, 0, grid);
 }
 
+torch::Tensor pen_planes(const torch::Tensor& pen, int64_t grid, int64_t side,
+                         const torch::TensorOptions& options) {
+  const int64_t n = pen.size(0);
+  // Pixel p sits at -1 + 2 p / (side - 1) in the coordinate planes.
+  const double unit = 2.0 / static_cast<double>(side - 1);
+  const torch::Tensor cell = pen.to(options.device()).to(torch::kInt64);
+  const torch::Tensor at_x = (cell.remainder(grid) * side).div(grid, "floor").to(options.dtype());
+  const torch::Tensor at_y = (cell.div(grid, "floor") * side).div(grid, "floor").to(options.dtype());
+  const torch::Tensor line = torch::linspace(-1, 1, side, options);
+  const torch::Tensor dx = line.view({1, 1, 1, side}) - (at_x * unit - 1).view({n, 1, 1, 1});
+  const torch::Tensor dy = line.view({1, 1, side, 1}) - (at_y * unit - 1).view({n, 1, 1, 1});
+  const double sigma = unit * static_cast<double>(side) / static_cast<double>(grid) / 2.0;
+  const torch::Tensor spot = torch::exp(-(dx.pow(2) + dy.pow(2)) / (2 * sigma * sigma));
+  return torch::cat({spot, dx.expand({n, 1, side, side}), dy.expand({n, 1, side, side})}, 1);
+}
+
 bool is_location_part(const render::ActionPart& part) {
   if (part.name != "end" && part.name != "control" && part.name != "position") return false;
   const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
@@ -166,6 +182,14 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
   config_.check();
   if (spec_.size() == 0) throw UserError("policy: the action spec has no parts");
   noise_dim_ = config_.resolved_noise_dim();
+  if (config_.pen_planes) {
+    pen_part_ = spec_.index("end");
+    if (pen_part_ < 0 || !is_location_part(spec_.parts()[pen_part_])) {
+      throw UserError("policy: pen planes need a painter's commands (a location part 'end')");
+    }
+    pen_grid_ = static_cast<int>(
+        std::lround(std::sqrt(static_cast<double>(spec_.parts()[pen_part_].size))));
+  }
   const int w = config_.torso_width;
   const int e = config_.embedding_size;
   const int l = config_.lstm_size;
@@ -216,7 +240,7 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
 }
 
 int PolicyImpl::input_channels() const {
-  return config_.channels * (config_.conditional ? 2 : 1) + 2;
+  return config_.channels * (config_.conditional ? 2 : 1) + 2 + (config_.pen_planes ? 3 : 0);
 }
 
 torch::Device PolicyImpl::device() const { return value_->weight.device(); }
@@ -246,6 +270,9 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   if (config_.conditional) planes.push_back(input.target.to(options.dtype()));
   planes.push_back(xs);
   planes.push_back(ys);
+  if (pen_part_ >= 0) {
+    planes.push_back(pen_planes(input.prev_commands.select(1, pen_part_), pen_grid_, side, options));
+  }
   torch::Tensor x = conv_in_(torch::cat(planes, 1));
 
   std::vector<torch::Tensor> embedded;

@@ -349,5 +349,15 @@ TEST(CheckpointSizes, NetworksSavedBeforeSpatialHeadsHaveNone) {
   EXPECT_EQ(policy_sizes(parse_policy_sizes(old)), without);
 }
 
+TEST(CheckpointSizes, PenPlanesAreRecordedAndAbsentInOlderNetworks) {
+  model::PolicyConfig config;
+  config.pen_planes = true;
+  const std::string with = policy_sizes(config);
+  EXPECT_TRUE(parse_policy_sizes(with).pen_planes);
+  const std::string old = with.substr(0, with.find(" pen_planes="));
+  EXPECT_EQ(old.find("pen_planes"), std::string::npos);
+  EXPECT_FALSE(parse_policy_sizes(old).pen_planes);
+}
+
 }  // namespace
 }  // namespace spiral::learn

@@ -375,6 +375,47 @@ TEST(Model, GridPointMeansAreCentredOnThePaintersPoints) {
             torch::IntArrayRef({1, 1, 5, 5}));
 }
 
+TEST(Model, PenPlanesMarkThePensPixel) {
+  // Grid 4 on a 16 x 16 canvas: index 9 is row 2, col 1, i.e. pixel (8, 4); index 0 the corner.
+  const torch::Tensor planes = pen_planes(torch::tensor({0, 9}, torch::kInt64), 4, 16,
+                                          torch::TensorOptions().dtype(torch::kFloat32));
+  ASSERT_EQ(planes.sizes(), torch::IntArrayRef({2, 3, 16, 16}));
+  const torch::Tensor spot = planes.select(1, 0).flatten(1);
+  EXPECT_EQ(spot[0].argmax().item<int64_t>(), 0);
+  EXPECT_EQ(spot[1].argmax().item<int64_t>(), 8 * 16 + 4);
+  EXPECT_FLOAT_EQ(spot[1].max().item<float>(), 1.0f);
+  const float unit = 2.0f / 15.0f;  // one pixel in the coordinate planes' units
+  EXPECT_NEAR(planes[1][1][0][4].item<float>(), 0.0f, 1e-6);   // x offset, the pen's column
+  EXPECT_NEAR(planes[1][1][15][5].item<float>(), unit, 1e-6);  // one column right, any row
+  EXPECT_NEAR(planes[1][2][8][0].item<float>(), 0.0f, 1e-6);   // y offset, the pen's row
+  EXPECT_NEAR(planes[1][2][0][0].item<float>(), -8 * unit, 1e-5);
+  // Half a grid step (2 pixels) away the spot is exp(-1/2).
+  EXPECT_NEAR(planes[1][0][10][4].item<float>(), std::exp(-0.5f), 1e-5);
+}
+
+TEST(Model, PenPlanesLetThePolicySeeWhereThePenIs) {
+  for (bool with_planes : {false, true}) {
+    SCOPED_TRACE(with_planes);
+    torch::manual_seed(4);
+    PolicyConfig config = small_config(1, true);
+    config.pen_planes = with_planes;
+    Policy policy(config, gray_painter(8));
+    EXPECT_EQ(policy->input_channels(), with_planes ? 7 : 4);
+    PolicyInput input = random_input(policy, 2);
+    // The previous masks are 0, so the previous command's embedding adds nothing: only the pen
+    // planes can tell the two pen positions apart.
+    PolicyInput moved = input;
+    moved.prev_commands = input.prev_commands.clone();
+    moved.prev_commands.select(1, 1).fill_(63);
+    const torch::Tensor here = policy->act(input, policy->initial_state(2), nullptr, true).value;
+    const torch::Tensor there = policy->act(moved, policy->initial_state(2), nullptr, true).value;
+    EXPECT_EQ(here.equal(there), !with_planes);
+  }
+  PolicyConfig config = small_config(1, true);
+  config.pen_planes = true;
+  EXPECT_THROW(Policy(config, scene(8)), UserError);
+}
+
 TEST(Model, DiscriminatorScoresImagesAndPairs) {
   torch::manual_seed(8);
   DiscriminatorConfig config;
@@ -389,6 +430,41 @@ TEST(Model, DiscriminatorScoresImagesAndPairs) {
   EXPECT_EQ(pair(torch::rand({2, 3, 128, 128}), torch::rand({2, 3, 128, 128})).sizes(),
             torch::IntArrayRef({2}));
   EXPECT_ANY_THROW(pair(torch::rand({2, 3, 128, 128})));
+}
+
+TEST(Model, BlurredDiscriminatorJudgesShapesNotTexture) {
+  const torch::Tensor kernel = gaussian_kernel(1.0);
+  ASSERT_EQ(kernel.size(0), 7);  // radius 3 sigma
+  EXPECT_NEAR(kernel.sum().item<float>(), 1.0f, 1e-6);
+  EXPECT_NEAR((kernel[3] / kernel[4]).item<float>(), std::exp(0.5f), 1e-5);
+  torch::manual_seed(6);
+  DiscriminatorConfig config;
+  config.widths = {4, 8, 8, 8};
+  config.conditional = true;
+  Discriminator sharp(config);
+  config.blur = 2.0;
+  Discriminator soft(config);
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < sharp->parameters().size(); ++i) {
+      soft->parameters()[i].copy_(sharp->parameters()[i]);
+    }
+  }
+  // A checkerboard (the finest texture) of mean 0.5 against flat 0.5: the blurred D sees nearly
+  // the same image, the sharp one does not.
+  const torch::Tensor board =
+      (torch::arange(64).view({64, 1}) + torch::arange(64).view({1, 64})).remainder(2);
+  const torch::Tensor textured = board.to(torch::kFloat32).view({1, 1, 64, 64});
+  const torch::Tensor flat = torch::full({1, 1, 64, 64}, 0.5f);
+  const torch::Tensor target = torch::zeros({1, 1, 64, 64});
+  const float sharp_gap = (sharp(textured, target) - sharp(flat, target)).abs().item<float>();
+  const float soft_gap = (soft(textured, target) - soft(flat, target)).abs().item<float>();
+  EXPECT_GT(sharp_gap, 1e-3f);
+  EXPECT_LT(soft_gap, sharp_gap / 20);
+  // A flat image stays flat (edges replicated), so its score is the sharp D's.
+  EXPECT_NEAR(soft(flat, target).item<float>(), sharp(flat, target).item<float>(), 1e-5);
+  config.blur = 11;  // more than a sixth of the canvas
+  EXPECT_THROW(Discriminator{config}, UserError);
 }
 
 TEST(Model, GradientPenaltyDoubleBackward) {

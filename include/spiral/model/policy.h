@@ -24,6 +24,10 @@ struct PolicyConfig {
   // Location heads also read the torso's feature maps at the grid's resolution, so that a logit
   // sees the image under its own grid point (not in the paper, whose heads see only the LSTM).
   bool spatial_heads = true;
+  // Three more input planes say where the pen is (the previous command's end point, the canvas's
+  // corner at the first step): a spot there and each pixel's x and y offset from it (painters
+  // only; not in the paper, whose policy knows the pen only from the previous command's embedding).
+  bool pen_planes = false;
 
   // The noise size after resolving -1.
   int resolved_noise_dim() const;
@@ -40,6 +44,13 @@ bool is_location_part(const render::ActionPart& part);
 // the square of one grid step centred there (zero padding past the edges) -> [N, C, grid, grid].
 // Grids that do not divide the side take the mean over cells that start at the points.
 torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid);
+
+// The pen planes for pen grid indices `pen` [N] (int64, row * grid + col) on a side x side canvas:
+// [N, 3, side, side] float = a Gaussian spot (sigma half a grid step) at the pen's pixel (side *
+// row / grid, side * col / grid), then x - x_pen and y - y_pen in the coordinate planes' [-1, 1]
+// units.
+torch::Tensor pen_planes(const torch::Tensor& pen, int64_t grid, int64_t side,
+                         const torch::TensorOptions& options);
 
 // The parts that matter once the first part's value is known (same rule as the environments):
 // painter (first part "flag"): value 0 (jump) -> only flag and end; scene (first part "mode"):
@@ -127,7 +138,7 @@ class PolicyImpl : public torch::nn::Module {
 
   const PolicyConfig& config() const { return config_; }
   const render::ActionSpec& spec() const { return spec_; }
-  // Input channels of the first conv: C (+ C target) + 2 coordinate planes.
+  // Input channels of the first conv: C (+ C target) + 2 coordinate planes (+ 3 pen planes).
   int input_channels() const;
 
  private:
@@ -150,6 +161,8 @@ class PolicyImpl : public torch::nn::Module {
   int noise_dim_;
   int flat_size_;
   int grid_ = 0;  // side of the location parts' grid (0: none, or no spatial heads)
+  int pen_part_ = -1;  // index of the part whose value is the pen's next position (pen planes)
+  int pen_grid_ = 0;   // that part's grid side
   torch::nn::Conv2d conv_in_{nullptr};
   std::vector<torch::nn::Embedding> embeddings_;
   torch::nn::Sequential action_mlp_{nullptr};
