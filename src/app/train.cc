@@ -173,10 +173,6 @@ std::vector<OptionGroup> train_options() {
                          "D's loss: wgan-gp (SPIRAL) or the non-saturating GAN loss (SPIRAL++, "
                          "with --spectral-norm true)"),
            bool_option("spectral-norm", false, "Spectral normalisation of every D layer"),
-           real_option("discriminator-blur", 0, 0, 10, "pixels",
-                       "D sees its images through a Gaussian blur of this standard deviation, "
-                       "so that it judges shapes rather than the brush's texture (0: none; not in "
-                       "the paper)"),
            bool_option("complement-discriminator", false,
                        "SPIRAL++'s complement D: it sees a random half of the target and the "
                        "other half of the target or the render (conditional agents)"),
@@ -432,7 +428,6 @@ learn::TrainerConfig trainer_config(const Config& config,
                    ? learn::GanLoss::kNonSaturating
                    : learn::GanLoss::kWasserstein;
   t.discriminator.spectral_norm = config.get_bool("spectral-norm");
-  t.discriminator.blur = config.get_real("discriminator-blur");
   t.complement_discriminator = config.get_bool("complement-discriminator");
   t.discriminator_updates = static_cast<int>(config.get_int("discriminator-updates"));
   t.held_out = static_cast<int>(config.get_int("held-out"));

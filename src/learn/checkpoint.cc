@@ -240,7 +240,6 @@ std::string discriminator_sizes(const model::DiscriminatorConfig& c) {
   out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
       << " spectral_norm=" << c.spectral_norm << " widths=";
   for (size_t i = 0; i < c.widths.size(); ++i) out << (i ? "," : "") << c.widths[i];
-  if (c.blur > 0) out << " blur=" << c.blur;
   return out.str();
 }
 

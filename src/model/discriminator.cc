@@ -1,6 +1,5 @@
 #include "spiral/model/discriminator.h"
 
-#include <cmath>
 #include <cstdio>
 
 #include "spiral/core/errors.h"
@@ -30,17 +29,6 @@ void DiscriminatorConfig::check() const {
     throw UserError("discriminator setting 'channels' is " + std::to_string(channels) +
                     ", expected at least 1");
   }
-  if (!(blur >= 0.0 && blur <= canvas / 6.0)) {
-    throw UserError("discriminator setting 'blur' is " + std::to_string(blur) +
-                    ", expected 0 to a sixth of the canvas");
-  }
-}
-
-torch::Tensor gaussian_kernel(double sigma) {
-  const int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
-  const torch::Tensor x = torch::arange(-radius, radius + 1, torch::kFloat32);
-  const torch::Tensor k = torch::exp(-x.pow(2) / (2 * sigma * sigma));
-  return k / k.sum();
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorConfig& config) : config_(config) {
@@ -53,7 +41,6 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorConfig& config) : config
                         nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
     in = out;
   }
-  if (config_.blur > 0) kernel_ = register_buffer("blur", gaussian_kernel(config_.blur).view({1, 1, -1}));
   const int side = config_.canvas >> config_.widths.size();
   out_ = register_module("out", nn::Linear(in * side * side, 1));
   if (config_.spectral_norm) {
@@ -85,28 +72,13 @@ torch::Tensor DiscriminatorImpl::weight(size_t layer, const torch::Tensor& w) {
   return w / sigma;
 }
 
-torch::Tensor DiscriminatorImpl::blurred(const torch::Tensor& x) const {
-  if (!kernel_.defined()) return x;
-  // Separable: rows, then columns, each channel alone, edges replicated.
-  namespace F = torch::nn::functional;
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  const int64_t radius = kernel_.size(2) / 2;
-  const torch::Tensor k = kernel_.to(x.dtype());
-  torch::Tensor rows = x.reshape({n * c * h, 1, w});
-  rows = F::pad(rows, F::PadFuncOptions({radius, radius}).mode(torch::kReplicate));
-  rows = torch::conv1d(rows, k).reshape({n, c, h, w});
-  torch::Tensor cols = rows.transpose(2, 3).reshape({n * c * w, 1, h});
-  cols = F::pad(cols, F::PadFuncOptions({radius, radius}).mode(torch::kReplicate));
-  return torch::conv1d(cols, k).reshape({n, c, w, h}).transpose(2, 3);
-}
-
 torch::Tensor DiscriminatorImpl::score(const torch::Tensor& x) {
   const int64_t in = config_.channels * (config_.conditional ? 2 : 1);
   TORCH_CHECK(
       x.dim() == 4 && x.size(1) == in && x.size(2) == config_.canvas && x.size(3) == config_.canvas,
       "discriminator: input must be [B, ", in, ", ", config_.canvas, ", ", config_.canvas,
       "], got ", x.sizes());
-  torch::Tensor h = blurred(x);
+  torch::Tensor h = x;
   for (size_t i = 0; i < convs_.size(); ++i) {
     const nn::Conv2d& conv = convs_[i];
     h = torch::conv2d(h, weight(i, conv->weight), conv->bias, /*stride=*/2, /*padding=*/1);

@@ -32,6 +32,12 @@ run train --config tiny.cfg --name narrow --torso-width 8
 check "--torso-width 8: exit 0" test "$code" -eq 0
 check "--torso-width 8: fewer policy parameters than the default 32" \
   test "$(policy_size "$out")" -lt "$(policy_size "$train_out")"
+# --pen-planes reaches the policy: 3 more input planes, each read by the first 5 x 5 conv's 32
+# channels.
+run train --config tiny.cfg --name pen --pen-planes true
+check "--pen-planes true: exit 0" test "$code" -eq 0
+check "--pen-planes true: 3 x 5 x 5 x 32 more policy parameters" \
+  test "$(($(policy_size "$out") - $(policy_size "$train_out")))" -eq 2400
 run train --config runs/tiny/config.cfg --print-config
 printf '%s\n' "$out" >reread.cfg
 check "config.cfg re-reads identically" cmp -s runs/tiny/config.cfg reread.cfg

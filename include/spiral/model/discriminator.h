@@ -16,9 +16,6 @@ struct DiscriminatorConfig {
   bool conditional = false;    // input is (target, image): 2C channels
   bool spectral_norm = false;  // divide every layer's weight by its top singular value
   float leaky_slope = 0.2f;    // LeakyReLU negative slope
-  // Standard deviation in pixels of a fixed Gaussian blur of every input image (0: none; not in
-  // the paper): D then judges shapes, not the brush's texture.
-  double blur = 0.0;
   std::vector<int> widths = {64, 128, 256, 512};  // one 4x4 stride-2 conv per entry
 
   // Throws UserError naming the first bad field.
@@ -42,8 +39,6 @@ class DiscriminatorImpl : public torch::nn::Module {
 
  private:
   torch::Tensor score(const torch::Tensor& x);
-  // x blurred by the config's Gaussian, per channel (x itself when blur is 0).
-  torch::Tensor blurred(const torch::Tensor& x) const;
   // W, or W / sigma(W) with spectral normalisation (layer i's u is updated in training).
   torch::Tensor weight(size_t layer, const torch::Tensor& w);
 
@@ -51,12 +46,8 @@ class DiscriminatorImpl : public torch::nn::Module {
   std::vector<torch::nn::Conv2d> convs_;
   torch::nn::Linear out_{nullptr};
   std::vector<torch::Tensor> us_;  // power-iteration vectors, one per layer (convs then out)
-  torch::Tensor kernel_;           // [1, 1, K] normalised 1-D Gaussian (blur > 0)
 };
 TORCH_MODULE(Discriminator);
-
-// A normalised 1-D Gaussian of standard deviation `sigma` pixels, truncated at 3 sigma: [2r + 1].
-torch::Tensor gaussian_kernel(double sigma);
 
 // Number of scalar parameters (trainable tensors) of a module and its children.
 int64_t parameter_count(const torch::nn::Module& module);
