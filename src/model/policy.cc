@@ -45,6 +45,11 @@ torch::Tensor resized(const torch::Tensor& maps, int64_t side) {
                                   .align_corners(false));
 }
 
+// The side of a location part's square grid.
+int location_grid(const render::ActionPart& part) {
+  return static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
+}
+
 }  // namespace
 
 int PolicyConfig::resolved_noise_dim() const {
@@ -84,7 +89,8 @@ torch::Tensor pen_planes(const torch::Tensor& pen, int64_t grid, int64_t side,
   const double unit = 2.0 / static_cast<double>(side - 1);
   const torch::Tensor cell = pen.to(options.device()).to(torch::kInt64);
   const torch::Tensor at_x = (cell.remainder(grid) * side).div(grid, "floor").to(options.dtype());
-  const torch::Tensor at_y = (cell.div(grid, "floor") * side).div(grid, "floor").to(options.dtype());
+  const torch::Tensor at_y =
+      (cell.div(grid, "floor") * side).div(grid, "floor").to(options.dtype());
   const torch::Tensor line = torch::linspace(-1, 1, side, options);
   const torch::Tensor dx = line.view({1, 1, 1, side}) - (at_x * unit - 1).view({n, 1, 1, 1});
   const torch::Tensor dy = line.view({1, 1, side, 1}) - (at_y * unit - 1).view({n, 1, 1, 1});
@@ -95,7 +101,7 @@ torch::Tensor pen_planes(const torch::Tensor& pen, int64_t grid, int64_t side,
 
 bool is_location_part(const render::ActionPart& part) {
   if (part.name != "end" && part.name != "control" && part.name != "position") return false;
-  const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
+  const int side = location_grid(part);
   return part.size >= 16 && side * side == part.size;
 }
 
@@ -187,8 +193,7 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
     if (pen_part_ < 0 || !is_location_part(spec_.parts()[pen_part_])) {
       throw UserError("policy: pen planes need a painter's commands (a location part 'end')");
     }
-    pen_grid_ = static_cast<int>(
-        std::lround(std::sqrt(static_cast<double>(spec_.parts()[pen_part_].size))));
+    pen_grid_ = location_grid(spec_.parts()[pen_part_]);
   }
   const int w = config_.torso_width;
   const int e = config_.embedding_size;
@@ -218,7 +223,7 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
     const render::ActionPart& part = spec_.parts()[i];
     nn::AnyModule head;
     if (is_location_part(part)) {
-      const int grid = static_cast<int>(std::lround(std::sqrt(static_cast<double>(part.size))));
+      const int grid = location_grid(part);
       if (config_.spatial_heads) {
         if (grid_ != 0 && grid_ != grid) {
           throw UserError("policy: spatial location heads need one grid for every location part");
@@ -271,7 +276,8 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   planes.push_back(xs);
   planes.push_back(ys);
   if (pen_part_ >= 0) {
-    planes.push_back(pen_planes(input.prev_commands.select(1, pen_part_), pen_grid_, side, options));
+    planes.push_back(
+        pen_planes(input.prev_commands.select(1, pen_part_), pen_grid_, side, options));
   }
   torch::Tensor x = conv_in_(torch::cat(planes, 1));
 

@@ -160,7 +160,7 @@ class PolicyImpl : public torch::nn::Module {
   render::ActionSpec spec_;
   int noise_dim_;
   int flat_size_;
-  int grid_ = 0;  // side of the location parts' grid (0: none, or no spatial heads)
+  int grid_ = 0;       // side of the location parts' grid (0: none, or no spatial heads)
   int pen_part_ = -1;  // index of the part whose value is the pen's next position (pen planes)
   int pen_grid_ = 0;   // that part's grid side
   torch::nn::Conv2d conv_in_{nullptr};
