@@ -81,6 +81,25 @@ check "inspect shows each member's metrics" grep -q "member-1, 4 rows: update 4"
 check "inspect shows the exploit steps" grep -q "2 exploit step(s), the last:" <<<"$out"
 check "inspect: the checkpoint holds the whole population" grep -q "the whole population" <<<"$out"
 
+# An unconditional population (one rank per member) is ranked by D's mean score of each member's
+# samples, higher is better.
+mpirun -np 2 "$spiral" train --config tiny.cfg --name free --conditional false --frames 24 \
+  --pbt-interval 1 >free.out 2>&1
+code=$?
+check "an unconditional population of 2 on 2 ranks exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || tail -n 20 free.out
+/usr/bin/python3 - runs/free/population.h5 >free.txt 2>&1 <<'PY'
+import sys, h5py, numpy as np
+p = h5py.File(sys.argv[1], "r")
+assert p.attrs["fitness"].startswith("discriminator_score"), p.attrs["fitness"]
+assert list(p["update"][()]) == [0, 0, 1, 2], p["update"][()]
+fitness, source = p["member_fitness"][2:], p["source_fitness"][2:]
+assert np.all(np.isfinite(fitness)) and np.all(fitness <= source), (fitness, source)
+print("scores ok")
+PY
+check "... the member with the lower D score copies the higher" grep -qx "scores ok" free.txt
+cat free.txt
+
 # Refusals: one clear line, exit code 2, no run files.
 mpirun -np 3 "$spiral" train --config tiny.cfg --name odd >odd.out 2>odd.err
 code=$?
