@@ -67,40 +67,28 @@ void print_configuration(const fs::path& run) {
   std::cout << '\n';
 }
 
-// A metrics.h5 column (empty when the file has none of that name).
+// A column of a metrics.h5 table (empty when the group has none of that name).
 template <typename T>
-std::vector<T> column(const io::File& file, const std::string& name) {
-  if (!file.root().has(name)) return {};
-  return file.root().open_dataset(name).read<T>();
+std::vector<T> column(const io::Group& group, const std::string& name) {
+  if (!group.has(name)) return {};
+  return group.open_dataset(name).read<T>();
 }
 
-void print_metrics(const fs::path& run) {
-  const fs::path path = run / "metrics.h5";
-  if (!fs::exists(path)) {
-    std::cout << "metrics: none (no metrics.h5)\n";
-    return;
-  }
-  std::optional<io::File> opened;
-  try {
-    opened = io::File::open(path.string(), io::File::Mode::kSwmrRead);
-  } catch (const UserError& error) {
-    std::cout << "metrics: unreadable: " << error.what() << '\n';
-    return;
-  }
-  const io::File& file = *opened;
+// The summary of one table of metrics.h5 (the root, or a population member's group) under `label`.
+void print_table(const io::Group& file, const std::string& label) {
   const std::vector<int64_t> steps = column<int64_t>(file, "step");
   if (steps.empty()) {
-    std::cout << "metrics: " << path.string() << ", no update yet\n";
+    std::cout << label << ", no update yet\n";
     return;
   }
   const size_t last = steps.size() - 1;
   const std::vector<int64_t> frames = column<int64_t>(file, "frames");
   const std::vector<double> wall = column<double>(file, "wall_time");
-  std::cout << "metrics: " << path.string() << ", " << steps.size() << " rows: update "
-            << steps[last] << ", " << (frames.size() > last ? frames[last] : 0) << " frames, "
+  std::cout << label << ", " << steps.size() << " rows: update " << steps[last] << ", "
+            << (frames.size() > last ? frames[last] : 0) << " frames, "
             << format_duration(wall.size() > last ? wall[last] : NAN) << " of training\n ";
-  for (const char* name :
-       {"policy_loss", "value_loss", "entropy", "reward", "discriminator_loss", "grad_norm"}) {
+  for (const char* name : {"policy_loss", "value_loss", "entropy", "reward", "discriminator_loss",
+                           "grad_norm", "policy_lr", "entropy_cost"}) {
     const std::vector<double> values = column<double>(file, name);
     if (values.size() > last) std::cout << ' ' << name << '=' << values[last];
   }
@@ -124,6 +112,78 @@ void print_metrics(const fs::path& run) {
   }
 }
 
+void print_metrics(const fs::path& run) {
+  const fs::path path = run / "metrics.h5";
+  if (!fs::exists(path)) {
+    std::cout << "metrics: none (no metrics.h5)\n";
+    return;
+  }
+  std::optional<io::File> opened;
+  try {
+    opened = io::File::open(path.string(), io::File::Mode::kSwmrRead);
+  } catch (const UserError& error) {
+    std::cout << "metrics: unreadable: " << error.what() << '\n';
+    return;
+  }
+  const io::File& file = *opened;
+  if (!file.root().has_attribute("members")) {
+    print_table(file.root(), "metrics: " + path.string());
+    return;
+  }
+  const int64_t members = file.root().int_attribute("members");
+  std::cout << "metrics: " << path.string() << ", a population of " << members << " members\n";
+  for (int64_t m = 0; m < members; ++m) {
+    const std::string group = "member-" + std::to_string(m);
+    if (file.root().has(group)) print_table(file.root().open_group(group), "  " + group);
+  }
+}
+
+// population.h5 of a population run: its settings, every member's current hyper-parameters and
+// the last PBT events.
+void print_population(const fs::path& run) {
+  const fs::path path = run / "population.h5";
+  if (!fs::exists(path)) return;
+  try {
+    const io::File file = io::File::open(path.string(), io::File::Mode::kSwmrRead);
+    const io::Group root = file.root();
+    const int64_t members = root.int_attribute("members");
+    std::cout << "population: " << path.string() << ", " << members << " members, PBT every "
+              << root.int_attribute("pbt_interval") << " updates, "
+              << (root.int_attribute("shared_discriminator") != 0 ? "one shared discriminator"
+                                                                  : "a discriminator each")
+              << ", fitness " << root.string_attribute("fitness") << '\n';
+    const std::vector<int64_t> update = column<int64_t>(root, "update");
+    const std::vector<int64_t> member = column<int64_t>(root, "member");
+    const std::vector<int64_t> source = column<int64_t>(root, "source");
+    const std::vector<double> lr = column<double>(root, "new_policy_lr");
+    const std::vector<double> entropy = column<double>(root, "new_entropy_cost");
+    const std::vector<double> fitness = column<double>(root, "member_fitness");
+    const std::vector<double> source_fitness = column<double>(root, "source_fitness");
+    const size_t rows = std::min({update.size(), member.size(), source.size(), lr.size(),
+                                  entropy.size(), fitness.size(), source_fitness.size()});
+    std::vector<std::pair<double, double>> now(static_cast<size_t>(std::max<int64_t>(members, 0)),
+                                               {NAN, NAN});
+    size_t exploits = 0;
+    for (size_t i = 0; i < rows; ++i) {
+      if (member[i] >= 0 && member[i] < members) now[member[i]] = {lr[i], entropy[i]};
+      exploits += update[i] > 0;
+    }
+    for (size_t m = 0; m < now.size(); ++m) {
+      std::cout << "  member " << m << ": policy lr " << now[m].first << ", entropy cost "
+                << now[m].second << '\n';
+    }
+    std::cout << "  " << exploits << " exploit step(s)" << (exploits > 0 ? ", the last:" : "")
+              << '\n';
+    for (size_t i = rows, shown = 0; i-- > 0 && shown < 3 && update[i] > 0; ++shown) {
+      std::cout << "    update " << update[i] << ": member " << member[i] << " (fitness "
+                << fitness[i] << ") copied member " << source[i] << " (fitness "
+                << source_fitness[i] << ")\n";
+    }
+  } catch (const UserError& error) {
+    std::cout << "population: unreadable: " << error.what() << '\n';
+  }
+}
+
 void print_checkpoints(const fs::path& run) {
   const std::vector<fs::path> paths = learn::list_checkpoints(run);
   std::cout << "checkpoints: " << paths.size() << (paths.empty() ? "\n" : ", newest first\n");
@@ -134,6 +194,7 @@ void print_checkpoints(const fs::path& run) {
       const learn::CheckpointCounters& counters = checkpoint.header().counters;
       std::cout << "valid: update " << counters.step << ", " << counters.frames << " frames, "
                 << checkpoint.header().ranks << " rank(s)"
+                << (checkpoint.has_population() ? ", the whole population" : "")
                 << (checkpoint.header().has_replay ? ", with replay" : "") << '\n';
     } catch (const UserError& error) {
       std::cout << "INVALID: " << error.what() << '\n';
@@ -186,6 +247,7 @@ int run_inspect(const Config& config, CommandContext&) {
   std::cout << "run " << run.string() << '\n';
   print_configuration(run);
   print_metrics(run);
+  print_population(run);
   print_checkpoints(run);
   print_trajectories(run);
   return 0;
@@ -195,8 +257,8 @@ int run_inspect(const Config& config, CommandContext&) {
 
 Command inspect_command() {
   return {"inspect",
-          "Summarise a run folder: configuration, progress and last metrics, checkpoints (valid "
-          "or why not), trajectory files.",
+          "Summarise a run folder: configuration, progress and last metrics (each member's, and "
+          "the PBT events of a population), checkpoints (valid or why not), trajectory files.",
           inspect_options(),
           run_inspect,
           {}};

@@ -19,6 +19,8 @@
 #include "command.h"
 #include "data_parallel.h"
 #include "metrics_file.h"
+#include "population.h"
+#include "population_file.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
@@ -179,6 +181,7 @@ std::vector<OptionGroup> train_options() {
            int_option("discriminator-updates", 1, 1, 1000, "updates",
                       "D updates per policy update, each on a new draw from the render replay"),
        }},
+      population_options(),
   };
 }
 
@@ -458,6 +461,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   }
 
   learn::TrainerConfig settings = trainer_config(config, environment);
+  const PopulationSettings population_setup = population_settings(config, world.size());
   if (world.rank() == 0) {
     for (const std::string& line : run_summary(config, settings, world.size(), run_dir)) {
       log_info(line);
@@ -484,7 +488,16 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   // The learners: every rank in sync mode.
   const dist::OwnedCommunicator learner_group(
       async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL);
-  const dist::Communicator team = async ? learner_group.get() : world;
+  // Sync mode: every member of the population (the whole world for one member) and its ranks.
+  std::optional<Population> population;
+  if (!async) {
+    population.emplace(world, population_setup, settings.seed,
+                       learn::HyperParameters{settings.policy_lr, settings.a2c.entropy_cost});
+  }
+  const bool pbt = population && population->members() > 1;
+  // The ranks that learn one policy together, and the ranks that stop together.
+  const dist::Communicator team = async ? learner_group.get() : population->team();
+  const dist::Communicator group = async ? learner_group.get() : world;
   const int node_rank = async ? world.node_rank() : 0;
   // The path of parameters from learner 0 to the actors (async; built by every rank together).
   std::optional<dist::DeliveryRoute> route;
@@ -518,15 +531,39 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   }
   if (async) set_log_identity(world.rank(), "learner");
   GradientAverager averager(team, &settings);
+  std::optional<GradientAverager> shared_averager;  // a shared D's, over every member's ranks
+  if (pbt) {
+    settings.seed = population->member_seed(settings.seed);
+    const learn::HyperParameters& mine = population->hyper()[population->member()];
+    settings.policy_lr = mine.policy_lr;
+    settings.a2c.entropy_cost = mine.entropy_cost;
+    if (population_setup.shared_discriminator) {
+      learn::TrainerConfig everyone = settings;
+      shared_averager.emplace(world, &everyone);
+      settings.average_discriminator_gradients = everyone.average_gradients;
+    }
+  }
   if (!async && config.get_int("envs") != settings.batch) {
     log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
   }
   learn::Trainer trainer(settings, dataset);
+  if (pbt && population_setup.shared_discriminator) population->share_discriminator(trainer);
   std::optional<LearnerLink> link;
   if (async) link.emplace(world, *async_options, *route);
   if (leader) {
     log_info(model::parameter_summary("policy", *trainer.policy()));
     log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
+    if (pbt) {
+      log_info("population of ", population->members(), " members of ", team.size(),
+               " rank(s) each, ",
+               population_setup.shared_discriminator ? "one shared discriminator"
+                                                     : "a discriminator each",
+               ", PBT every ", population_setup.interval, " updates");
+      for (int m = 0; m < population->members(); ++m) {
+        log_info("  member ", m, ": policy lr ", population->hyper()[m].policy_lr,
+                 ", entropy cost ", population->hyper()[m].entropy_cost);
+      }
+    }
   }
   std::optional<std::filesystem::path> resume_from;
   if (resume == "auto") {
@@ -542,7 +579,27 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   learn::CheckpointCounters counters;
   if (resume_from) {
     const learn::CheckpointFile checkpoint(*resume_from);
+    const std::string layout = "members=" + std::to_string(population ? population->members() : 1) +
+                               " ranks=" + std::to_string(world.size());
+    if (checkpoint.has_population() != pbt) {
+      throw UserError(resume_from->string() + " is a checkpoint of " +
+                      (pbt ? std::string("a single agent") : std::string("a population")) +
+                      ", this run has --population " +
+                      std::to_string(population ? population->members() : 1));
+    }
+    if (pbt && checkpoint.population_part("layout") != layout) {
+      throw UserError(resume_from->string() + " holds a population laid out as " +
+                      checkpoint.population_part("layout") + ", this run's is " + layout +
+                      " (resume a population on as many ranks)");
+    }
     counters = checkpoint.load_trainer(trainer, team.rank());
+    if (pbt) {
+      population->restore(checkpoint.population_part("pbt"));
+      if (world.rank() > 0)
+        checkpoint.load_member_rank(trainer, "rank_" + std::to_string(world.rank()));
+      const learn::HyperParameters& mine = population->hyper()[population->member()];
+      trainer.set_hyper_parameters(mine.policy_lr, mine.entropy_cost);
+    }
     if (checkpoint.header().ranks != team.size()) {
       if (leader) {
         log_warning(resume_from->string(), " holds the random streams of ",
@@ -558,15 +615,31 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   }
 
   std::optional<MetricsFile> metrics;
+  std::optional<PopulationFile> population_file;
+  const int members = population ? population->members() : 1;
+  const bool conditional = settings.conditional;
   if (leader) {
     std::filesystem::create_directories(run_dir / "images");
     // The heading --print-config writes, so that the file and its re-read compare equal.
     write_file_atomically((run_dir / "config.cfg").string(),
                           config.to_ini("spiral train --config FILE reads this"));
     metrics = resume_from && std::filesystem::exists(metrics_path)
-                  ? reopen_metrics(metrics_path, counters.step)
-                  : create_metrics(metrics_path);
+                  ? reopen_metrics(metrics_path, counters.step, members)
+                  : create_metrics(metrics_path, members);
     metrics->file.start_swmr_write();
+    if (pbt) {
+      const std::filesystem::path path = run_dir / "population.h5";
+      population_file =
+          resume_from && std::filesystem::exists(path)
+              ? PopulationFile::reopen(path, counters.step)
+              : PopulationFile::create(
+                    path, members, population_setup.interval, population_setup.shared_discriminator,
+                    conditional ? "held_out_mse: held-out reconstruction MSE, lower is better"
+                                : "discriminator_score: mean D score of the member's held-out "
+                                  "samples, higher is better",
+                    population->hyper());
+      population_file->start_swmr_write();
+    }
   }
 
   const Budget budget = budget_of(config);
@@ -590,9 +663,12 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   // that was never interrupted.
   learn::HeldOutResult held;
   held.mse = held.blank_mse = std::numeric_limits<double>::quiet_NaN();
-  if (!resume_from && leader) {
+  // Each member's first rank evaluates its member and sends the member's rows to rank 0.
+  const bool member_leader = team.rank() == 0;
+  if (!resume_from && member_leader) {
     held = trainer.held_out();
-    log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
+    if (leader)
+      log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
   }
   double last_mse = held.mse;
   int64_t step = counters.step;
@@ -603,16 +679,32 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   double last_checkpoint = 0;
   StopReason reason = StopReason::kFrames;
   int64_t skipped_in_a_row = 0;
+  bool diverged = false;
   // Collective: rank 0 writes every rank's state.
   const auto write_checkpoint = [&] {
     std::vector<std::string> other_ranks =
-        team.gather(leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
+        team.gather(member_leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
+    // A population's every other rank, whole: its member's networks and its own streams.
+    std::vector<std::string> member_ranks;
+    if (pbt) {
+      member_ranks = world.gather(leader ? std::string()
+                                         : learn::member_rank_state(trainer, checkpoint_replay));
+    }
     if (!leader) return;
     other_ranks.erase(other_ranks.begin());
+    std::vector<std::pair<std::string, std::string>> population_parts;
+    if (pbt) {
+      population_parts.emplace_back("layout", "members=" + std::to_string(members) +
+                                                  " ranks=" + std::to_string(world.size()));
+      population_parts.emplace_back("pbt", population->state());
+      for (size_t r = 1; r < member_ranks.size(); ++r) {
+        population_parts.emplace_back("rank_" + std::to_string(r), std::move(member_ranks[r]));
+      }
+    }
     const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
     try {
       learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
-                             checkpoint_replay, other_ranks);
+                             checkpoint_replay, other_ranks, population_parts);
     } catch (const std::exception& error) {
       throw std::runtime_error("checkpoint of update " + std::to_string(step) +
                                " not written: " + error.what() + "; the newest checkpoint is " +
@@ -640,8 +732,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                     leader && checkpoint_every > 0 && step > counters.step &&
                             elapsed() - last_checkpoint >= checkpoint_every
                         ? 1.0
-                        : 0.0};
-    team.allreduce_sum(due, 4);
+                        : 0.0,
+                    skipped_in_a_row >= max_skipped ? 1.0 : 0.0};
+    group.allreduce_sum(due, 5);
     if (due[0] > 0 || due[1] > 0 || due[2] > 0) {
       reason = due[0] > 0   ? StopReason::kSignal
                : due[1] > 0 ? StopReason::kDuration
@@ -649,14 +742,17 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       break;
     }
     if (due[3] > 0) write_checkpoint();
-    if (skipped_in_a_row >= max_skipped) break;
+    if (due[4] > 0) {  // a member diverged: the whole run stops
+      diverged = true;
+      break;
+    }
     const double step_start = elapsed();
     const learn::TrainStepStats stats =
         link ? trainer.learn(link->next_batch(trainer, settings.batch, step))
              : trainer.train_step();
     ++step;
     if (link && leader) link->publish(trainer.policy(), step);
-    frames += stats.frames * team.size();
+    frames += stats.frames * group.size();
     // Skip decisions come from averaged gradients: every rank makes the same ones.
     const int64_t skipped = (stats.policy_skipped ? 1 : 0) + (stats.discriminator_skipped ? 2 : 0);
     skipped_in_a_row = skipped != 0 ? skipped_in_a_row + 1 : 0;
@@ -670,27 +766,68 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     double mse = std::numeric_limits<double>::quiet_NaN();
     const bool last = frames >= budget.frames;
     if (team.size() > 1 && step % eval_every == 0) check_ranks_agree(team, trainer, step);
-    if (!leader) continue;
-    if (step % eval_every == 0 || step % images_every == 0 || last) {
-      held = trainer.held_out();
-      mse = last_mse = held.mse;
-      if (step % images_every == 0 || last) write_grid(run_dir, step, held);
+    const bool pbt_due = pbt && step % population_setup.interval == 0;
+    if (!member_leader && !pbt) continue;
+    // The member's row of metrics (its first rank's), and its fitness when PBT ranks it.
+    std::vector<double> row;
+    double fitness = std::numeric_limits<double>::quiet_NaN();
+    double now = 0;
+    FlowStats flow;
+    double produced = 0;
+    if (member_leader) {
+      if (step % eval_every == 0 || step % images_every == 0 || last || pbt_due) {
+        held = trainer.held_out();
+        mse = last_mse = held.mse;
+        if (leader && (step % images_every == 0 || last)) write_grid(run_dir, step, held);
+        if (pbt_due) fitness = conditional ? held.mse : trainer.sample_score(held);
+      }
+      now = elapsed();
+      last_step_seconds = now - step_start;
+      // Sync mode learns from all it plays at once: nothing queued, no lag, no waiting.
+      if (link) flow = link->stats();
+      produced = link ? static_cast<double>(flow.holders.received * (stats.frames / settings.batch))
+                      : static_cast<double>(frames);
+      row = {static_cast<double>(step),
+             static_cast<double>(frames),
+             wall_offset + now,
+             stats.policy_loss,
+             stats.value_loss,
+             stats.entropy,
+             stats.reward,
+             stats.discriminator_loss,
+             stats.grad_norm,
+             mse,
+             static_cast<double>(skipped),
+             produced,
+             static_cast<double>(flow.holders.queued),
+             static_cast<double>(flow.holders.dropped),
+             flow.lag_mean,
+             static_cast<double>(flow.lag_max),
+             flow.wait_seconds,
+             static_cast<double>(flow.bytes_received)};
+      if (pbt) {
+        const learn::HyperParameters& mine = population->hyper()[population->member()];
+        row.push_back(mine.policy_lr);
+        row.push_back(mine.entropy_cost);
+      }
     }
-    const double now = elapsed();
-    last_step_seconds = now - step_start;
-    // Sync mode learns from all it plays at once: nothing queued, no lag, no waiting.
-    const FlowStats flow = link ? link->stats() : FlowStats{};
-    const double produced =
-        link ? static_cast<double>(flow.holders.received * (stats.frames / settings.batch))
-             : static_cast<double>(frames);
-    append_row(
-        *metrics,
-        {static_cast<double>(step), static_cast<double>(frames), wall_offset + now,
-         stats.policy_loss, stats.value_loss, stats.entropy, stats.reward, stats.discriminator_loss,
-         stats.grad_norm, mse, static_cast<double>(skipped), produced,
-         static_cast<double>(flow.holders.queued), static_cast<double>(flow.holders.dropped),
-         flow.lag_mean, static_cast<double>(flow.lag_max), flow.wait_seconds,
-         static_cast<double>(flow.bytes_received)});
+    std::vector<std::vector<double>> rows = {row};
+    std::vector<learn::PbtEvent> events;
+    if (pbt) {
+      rows = population->gather_rows(row);
+      if (pbt_due) events = population->round(trainer, fitness, conditional);
+    }
+    if (!leader) continue;
+    for (size_t m = 0; m < rows.size(); ++m) append_row(*metrics, rows[m], static_cast<int>(m));
+    if (pbt_due) {
+      population_file->append(step, events);
+      for (const learn::PbtEvent& e : events) {
+        log_info("PBT after update ", step, ": member ", e.member, " (fitness ", e.member_fitness,
+                 ") copies member ", e.source, " (fitness ", e.source_fitness, "): policy lr ",
+                 e.before.policy_lr, " -> ", e.after.policy_lr, ", entropy cost ",
+                 e.before.entropy_cost, " -> ", e.after.entropy_cost);
+      }
+    }
     if (now - last_progress >= progress_every || last) {
       last_progress = now;
       // This process's rate: frames of earlier parts of a resumed run do not count.
@@ -715,7 +852,12 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                " elapsed ", format_duration(now), " ETA ", format_duration(eta), flow_part);
     }
   }
-  if (skipped_in_a_row >= max_skipped) {
+  if (!diverged) {  // the last update may have been the last of too many skipped in a row
+    double late = skipped_in_a_row >= max_skipped ? 1.0 : 0.0;
+    group.allreduce_sum(&late, 1);
+    diverged = late > 0;
+  }
+  if (diverged) {
     // The networks are as after the last applied update, but that state produced nothing else:
     // the checkpoints on disk stay the newest.
     log_error(skipped_in_a_row, " updates in a row had NaN or infinite gradients (see ",
@@ -748,11 +890,11 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     report.rank = world.rank();
     report.role = static_cast<int32_t>(dist::Role::kLearner);
     report.episodes = (step - counters.step) * settings.batch;
-    report.frames = (frames - counters.frames) / team.size();
+    report.frames = (frames - counters.frames) / group.size();
     report.seconds = elapsed();
     report.peak_rss_mb = peak_rss_mb();
     std::vector<RoleReport> reports;
-    for (const std::string& bytes : team.gather(to_bytes(report))) {
+    for (const std::string& bytes : group.gather(to_bytes(report))) {
       reports.push_back(from_bytes<RoleReport>(bytes));
     }
     if (leader) write_role_reports(run_dir / "roles.h5", reports);

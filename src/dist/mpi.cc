@@ -79,6 +79,17 @@ std::vector<std::string> Communicator::gather(const std::string& bytes, int root
   return parts;
 }
 
+std::string Communicator::broadcast(const std::string& bytes, int root) const {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    throw std::runtime_error("broadcast: " + std::to_string(bytes.size()) + " bytes is over 2 GiB");
+  }
+  int length = static_cast<int>(bytes.size());
+  check_mpi(MPI_Bcast(&length, 1, MPI_INT, root, comm_), "MPI_Bcast");
+  std::string all = rank() == root ? bytes : std::string(static_cast<size_t>(length), '\0');
+  check_mpi(MPI_Bcast(all.data(), length, MPI_BYTE, root, comm_), "MPI_Bcast");
+  return all;
+}
+
 void Communicator::send(const std::string& bytes, int destination, int tag) const {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     throw std::runtime_error("send: " + std::to_string(bytes.size()) + " bytes is over 2 GiB");

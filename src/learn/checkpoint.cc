@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "spiral/core/errors.h"
@@ -362,9 +363,106 @@ void restore_rank_state(Trainer& trainer, const std::string& bytes) {
   restore_replay(trainer, std::move(state));
 }
 
+namespace {
+
+// The key of a parameter's optimizer state (a string in LibTorch 1.x, a pointer in later ones).
+template <typename Map>
+typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
+  if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+    return c10::guts::to_string(p.unsafeGetTensorImpl());
+  } else {
+    return static_cast<typename Map::key_type>(p.unsafeGetTensorImpl());
+  }
+}
+
+// Folds the bytes of `tensor` (on the CPU, as stored) into an FNV-1a digest.
+void fold(uint64_t* digest, const torch::Tensor& tensor) {
+  const torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
+  const auto* bytes = static_cast<const unsigned char*>(cpu.data_ptr());
+  const size_t size = static_cast<size_t>(cpu.numel()) * cpu.element_size();
+  for (size_t i = 0; i < size; ++i) {
+    *digest = (*digest ^ bytes[i]) * 0x100000001B3ULL;
+  }
+}
+
+// Folds a module's parameters and buffers and its Adam's per-parameter state.
+void fold_network(uint64_t* digest, const torch::nn::Module& module, torch::optim::Adam& adam) {
+  for (const torch::Tensor& t : module.parameters()) fold(digest, t);
+  for (const torch::Tensor& t : module.buffers()) fold(digest, t);
+  for (const auto& group : adam.param_groups()) {
+    for (const torch::Tensor& p : group.params()) {
+      const auto found = adam.state().find(state_key(adam.state(), p));
+      if (found == adam.state().end()) continue;
+      const auto& state = static_cast<const torch::optim::AdamParamState&>(*found->second);
+      fold(digest, state.exp_avg());
+      fold(digest, state.exp_avg_sq());
+      fold(digest, torch::tensor(static_cast<int64_t>(state.step())));
+    }
+  }
+}
+
+}  // namespace
+
+uint64_t network_digest(Trainer& trainer, bool with_discriminator) {
+  uint64_t digest = 0xCBF29CE484222325ULL;
+  fold_network(&digest, *trainer.policy(), trainer.policy_optimizer());
+  if (with_discriminator) {
+    fold_network(&digest, *trainer.discriminator(), trainer.discriminator_optimizer());
+  }
+  return digest;
+}
+
+std::string network_state(Trainer& trainer, bool with_discriminator) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive policy;
+  trainer.policy()->save(policy);
+  archive.write("policy", policy);
+  archive.write("policy_optimizer", bytes_tensor(optimizer_bytes(trainer.policy_optimizer())));
+  if (with_discriminator) {
+    torch::serialize::OutputArchive discriminator;
+    trainer.discriminator()->save(discriminator);
+    archive.write("discriminator", discriminator);
+    archive.write("discriminator_optimizer",
+                  bytes_tensor(optimizer_bytes(trainer.discriminator_optimizer())));
+  }
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void restore_network_state(Trainer& trainer, const std::string& bytes) {
+  std::istringstream in(bytes);
+  torch::serialize::InputArchive archive;
+  const torch::Device device = trainer.policy()->parameters().front().device();
+  archive.load_from(in, device);
+  torch::serialize::InputArchive policy;
+  archive.read("policy", policy);
+  trainer.policy()->load(policy);
+  torch::Tensor optimizer;
+  archive.read("policy_optimizer", optimizer);
+  load_optimizer(trainer.policy_optimizer(), tensor_bytes(optimizer), device);
+  torch::serialize::InputArchive discriminator;
+  if (!archive.try_read("discriminator", discriminator)) return;
+  const torch::Device d_device = trainer.discriminator()->parameters().front().device();
+  trainer.discriminator()->load(discriminator);
+  torch::Tensor d_optimizer;
+  archive.read("discriminator_optimizer", d_optimizer);
+  load_optimizer(trainer.discriminator_optimizer(), tensor_bytes(d_optimizer), d_device);
+}
+
+std::string member_rank_state(Trainer& trainer, bool with_replay) {
+  torch::serialize::OutputArchive archive;
+  archive.write("networks", bytes_tensor(network_state(trainer, true)));
+  archive.write("rank", bytes_tensor(rank_state(trainer, with_replay)));
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
 void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCounters& counters,
                      const std::string& config, bool with_replay,
-                     const std::vector<std::string>& other_ranks) {
+                     const std::vector<std::string>& other_ranks,
+                     const std::vector<std::pair<std::string, std::string>>& population) {
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   const fs::path temporary = path.string() + ".tmp";
@@ -398,6 +496,10 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
       for (size_t r = 0; r < other_ranks.size(); ++r) {
         write_bytes(ranks, "rank_" + std::to_string(r + 1), other_ranks[r]);
       }
+    }
+    if (!population.empty()) {
+      io::Group members = root.create_group("population");
+      for (const auto& [name, bytes] : population) write_bytes(members, name, bytes);
     }
     if (with_replay) {
       const RenderReplay::State state = trainer.replay().state();
@@ -486,6 +588,38 @@ CheckpointCounters CheckpointFile::load_trainer(Trainer& trainer, int rank) cons
                          read_bytes(root.open_group("ranks"), "rank_" + std::to_string(rank)));
     }
     return header_.counters;
+  });
+}
+
+bool CheckpointFile::has_population() const {
+  return naming_file(path_, [&] {
+    const io::File file = io::File::open(path_.string());
+    return file.root().has("population");
+  });
+}
+
+std::string CheckpointFile::population_part(const std::string& name) const {
+  return naming_file(path_, [&] {
+    const io::File file = io::File::open(path_.string());
+    if (!file.root().has("population") || !file.root().open_group("population").has(name)) {
+      throw UserError("no population/" + name + " (a checkpoint of another --population)");
+    }
+    return read_bytes(file.root().open_group("population"), name);
+  });
+}
+
+void CheckpointFile::load_member_rank(Trainer& trainer, const std::string& name) const {
+  const std::string bytes = population_part(name);
+  naming_file(path_, [&] {
+    std::istringstream in(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(in);
+    torch::Tensor networks, rank;
+    archive.read("networks", networks);
+    archive.read("rank", rank);
+    restore_network_state(trainer, tensor_bytes(networks));
+    restore_rank_state(trainer, tensor_bytes(rank));
+    return 0;
   });
 }
 

@@ -22,14 +22,15 @@ uint64_t rank_seed(uint64_t seed, int rank) {
 
 // Every parameter's gradient (zeros where backward left none), averaged over the ranks when the
 // configuration asks for it.
-void average_gradients(const TrainerConfig& config, const std::vector<torch::Tensor>& params) {
-  if (!config.average_gradients) return;
+void average_gradients(const std::function<void(const std::vector<torch::Tensor>&)>& average,
+                       const std::vector<torch::Tensor>& params) {
+  if (!average) return;
   std::vector<torch::Tensor> grads;
   for (torch::Tensor p : params) {  // a handle copy: the same parameter
     if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     grads.push_back(p.grad());
   }
-  config.average_gradients(grads);
+  average(grads);
 }
 
 }  // namespace
@@ -120,6 +121,14 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
 void Trainer::reseed(uint64_t seed) {
   generator_ = model::make_generator(rank_seed(seed, config_.rank));
   rng_.seed(rank_seed(seed, config_.rank));
+}
+
+void Trainer::set_hyper_parameters(double policy_lr, double entropy_cost) {
+  config_.policy_lr = policy_lr;
+  config_.a2c.entropy_cost = entropy_cost;
+  for (torch::optim::OptimizerParamGroup& group : policy_optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(policy_lr);
+  }
 }
 
 int64_t Trainer::frames_per_step() const {
@@ -223,7 +232,7 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
                config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor(), groups);
   policy_optimizer_->zero_grad();
   loss.total.backward();
-  average_gradients(config_, policy_->parameters());
+  average_gradients(config_.average_gradients, policy_->parameters());
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
   // A non-finite gradient (after averaging, so every rank decides alike) leaves the network and
   // its optimizer as they were.
@@ -255,7 +264,10 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
         discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
     discriminator_optimizer_->zero_grad();
     d_loss.total.backward();
-    average_gradients(config_, discriminator_->parameters());
+    average_gradients(config_.average_discriminator_gradients
+                          ? config_.average_discriminator_gradients
+                          : config_.average_gradients,
+                      discriminator_->parameters());
     const bool skipped = !std::isfinite(clip_gradients(discriminator_->parameters(), 0));
     if (!skipped) discriminator_optimizer_->step();
     stats.discriminator_skipped = stats.discriminator_skipped || skipped;
@@ -400,6 +412,18 @@ HeldOutResult Trainer::held_out() {
     result.renders.push_back(tensor_to_image(renders[i]));
   }
   return result;
+}
+
+double Trainer::sample_score(const HeldOutResult& held) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> rows;
+  for (const Image& image : held.renders) rows.push_back(image_to_tensor(image));
+  const torch::Tensor renders = torch::stack(rows).to(device_);
+  const bool training = discriminator_->is_training();
+  discriminator_->eval();
+  const double score = discriminator_->forward(renders).mean().item<double>();
+  discriminator_->train(training);
+  return score;
 }
 
 }  // namespace spiral::learn

@@ -58,8 +58,36 @@ check "scaling.sh: bad --kind exits 2 in one line" test $? -eq 2 -a "$(grep -c '
 bash "$jobs/scaling.sh" --kind weak --config absent.cfg >/dev/null 2>err.txt
 check "scaling.sh: missing input exits 2 in one line" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
 
+# --- population campaign -----------------------------------------------------------------------
+bash "$jobs/population.sh" --dry-run >pop.txt 2>&1
+check "population.sh: one submission by default" test "$(grep -c '^sbatch ' pop.txt)" -eq 1
+check "population.sh: 12 members of 1 rank, shared D" grep -q -e \
+  '--ntasks=12 .*slurm/population.sbatch --config inputs/mnist-conditional.cfg --population 12 --shared-discriminator true' pop.txt
+bash "$jobs/population.sh" --dry-run --members 4 --ranks-per-member 2 --shared-discriminator false \
+  mnist-conditional omniglot-conditional >pop.txt 2>&1
+check "population.sh: tasks are members x ranks per member" \
+  test "$(grep -c -e '--ntasks=8 .*--population 4 --shared-discriminator false' pop.txt)" -eq 2
+bash "$jobs/population.sh" --dry-run --members 1 >/dev/null 2>err.txt
+check "population.sh: one member exits 2 in one line" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
+bash "$jobs/population.sh" --dry-run nothing >/dev/null 2>err.txt
+check "population.sh: unknown experiment exits 2 in one line" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
+(cd "$source_dir" && "$spiral" train --config inputs/mnist-conditional.cfg --population 12 \
+  --print-config) >/dev/null 2>err.txt
+check "the campaign's options are valid spiral train input" test $? -eq 0
+population_job() {  # population_job TASKS ARGS...: the template in a fake job of TASKS tasks
+  local tasks=$1
+  shift
+  (SLURM_JOB_ID=1 SLURM_NTASKS=$tasks SLURM_SUBMIT_DIR=$source_dir \
+    bash "$source_dir/slurm/population.sbatch" "$@")
+}
+population_job 3 --config "$source_dir/inputs/mnist-conditional.cfg" --population 2 >/dev/null 2>err.txt
+check "population.sbatch: members not dividing the tasks exit 2" test $? -eq 2
+check "... in one line naming both" grep -q "population 2 does not divide the job's 3 task(s)" err.txt
+population_job 4 --config "$source_dir/inputs/mnist-conditional.cfg" >/dev/null 2>err.txt
+check "population.sbatch: a population of one exits 2" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
+
 # --- templates outside Slurm -------------------------------------------------------------------
-for template in train analysis; do
+for template in train analysis population; do
   bash "$source_dir/slurm/$template.sbatch" --help >help.txt
   check "$template.sbatch --help" grep -q 'Usage' help.txt
 done

@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -102,6 +103,54 @@ std::string message_of(const std::function<void()>& work) {
     return error.what();
   }
   return "(no UserError)";
+}
+
+// The parameters and buffers of one network, in order.
+std::vector<torch::Tensor> module_tensors(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (const torch::Tensor& t : module.parameters()) tensors.push_back(t.detach().clone());
+  for (const torch::Tensor& t : module.buffers()) tensors.push_back(t.detach().clone());
+  return tensors;
+}
+
+// What a PBT exploit step copies: the policy and its Adam state exactly, D only when asked, the
+// learning rates and random streams never; the digest sees every difference but the lr.
+TEST(NetworkState, CopiesThePolicyAndItsAdamExactlyAndDOnlyWhenAsked) {
+  Trainer source(tiny_config(1), mnist());
+  source.train_step();
+  source.train_step();
+  Trainer copy(tiny_config(7), mnist());
+  copy.train_step();
+  copy.set_hyper_parameters(3e-5, 0.02);
+  const std::vector<torch::Tensor> own_d = module_tensors(*copy.discriminator());
+  const uint64_t engine_before = std::mt19937_64(copy.rng())();
+  EXPECT_NE(network_digest(source, false), network_digest(copy, false));
+
+  restore_network_state(copy, network_state(source, false));
+  expect_same(module_tensors(*source.policy()), module_tensors(*copy.policy()));
+  const std::vector<torch::Tensor> adam = adam_state(source.policy_optimizer());
+  ASSERT_FALSE(adam.empty());
+  expect_same(adam, adam_state(copy.policy_optimizer()));
+  expect_same(own_d, module_tensors(*copy.discriminator()));  // D untouched
+  EXPECT_EQ(std::mt19937_64(copy.rng())(), engine_before);    // streams untouched
+  EXPECT_EQ(network_digest(source, false), network_digest(copy, false));
+  EXPECT_NE(network_digest(source, true), network_digest(copy, true));
+
+  restore_network_state(copy, network_state(source, true));
+  expect_same(module_tensors(*source.discriminator()), module_tensors(*copy.discriminator()));
+  expect_same(adam_state(source.discriminator_optimizer()),
+              adam_state(copy.discriminator_optimizer()));
+  EXPECT_EQ(network_digest(source, true), network_digest(copy, true));
+
+  // The copy learns on with its own hyper-parameters: the lr set after the copy is the one used.
+  copy.set_hyper_parameters(3e-5, 0.02);
+  EXPECT_DOUBLE_EQ(copy.config().policy_lr, 3e-5);
+  EXPECT_DOUBLE_EQ(copy.config().a2c.entropy_cost, 0.02);
+  const auto& options = static_cast<const torch::optim::AdamOptions&>(
+      copy.policy_optimizer().param_groups().front().options());
+  EXPECT_DOUBLE_EQ(options.lr(), 3e-5);
+  copy.train_step();
+  EXPECT_NE(network_digest(source, false), network_digest(copy, false));
 }
 
 class CheckpointTest : public TempDirTest {};

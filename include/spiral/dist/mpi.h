@@ -32,6 +32,8 @@ class Communicator {
   // Every rank's `bytes`, in rank order, on rank `root`; an empty list on the other ranks.
   // Each rank's part must be under 2 GiB.
   std::vector<std::string> gather(const std::string& bytes, int root = 0) const;
+  // Rank `root`'s `bytes` on every rank (the others' `bytes` are ignored); under 2 GiB.
+  std::string broadcast(const std::string& bytes, int root) const;
   // Sends `bytes` to `destination` with `tag`, returning when the buffer may be reused (meant for
   // small control messages, which MPI sends without waiting for the receiver).
   void send(const std::string& bytes, int destination, int tag) const;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spiral/learn/checkpoint_header.h"
@@ -37,13 +38,30 @@ std::vector<std::filesystem::path> prune_checkpoints(const std::filesystem::path
 // `with_replay`, as bytes that rank 0 stores with save_checkpoint's `other_ranks`.
 std::string rank_state(Trainer& trainer, bool with_replay);
 
+// `trainer`'s policy and its Adam state (and, `with_discriminator`, D and its Adam state) as
+// bytes that restore_network_state() loads exactly: what a PBT member copies from another.
+std::string network_state(Trainer& trainer, bool with_discriminator);
+// Loads network_state() bytes into `trainer`'s networks and optimizers (those they hold).
+void restore_network_state(Trainer& trainer, const std::string& bytes);
+
+// A digest (FNV-1a) of the bits of what network_state() holds: the policy's parameters and
+// buffers and its Adam state (and, `with_discriminator`, D's), in parameter order. Equal digests:
+// equal networks and optimizer states (learning rates aside).
+uint64_t network_digest(Trainer& trainer, bool with_discriminator);
+
+// A population member's rank in a checkpoint: network_state() with D, and rank_state().
+std::string member_rank_state(Trainer& trainer, bool with_replay);
+
 // Writes `trainer`'s whole state to `path` through a temporary file in the same folder that is
 // renamed into place once complete (no partial file is ever left under `path`). `config` is the
 // resolved configuration as an INI file; `with_replay` stores the render replay too;
-// `other_ranks` holds rank_state() of ranks 1, 2, ... of a multi-rank run.
+// `other_ranks` holds rank_state() of ranks 1, 2, ... of a multi-rank run. `population` (a
+// population run's other members, and its PBT state) goes to the group population/, a dataset of
+// bytes per (name, bytes) pair.
 void save_checkpoint(const std::filesystem::path& path, Trainer& trainer,
                      const CheckpointCounters& counters, const std::string& config,
-                     bool with_replay = true, const std::vector<std::string>& other_ranks = {});
+                     bool with_replay = true, const std::vector<std::string>& other_ranks = {},
+                     const std::vector<std::pair<std::string, std::string>>& population = {});
 
 // An opened and verified checkpoint file. Every problem is a UserError naming the file.
 class CheckpointFile {
@@ -64,6 +82,13 @@ class CheckpointFile {
   // checking the ActionSpec and both networks' sizes against it; returns the counters. `rank`
   // takes that rank's own random streams and replay when stored (header().ranks), else rank 0's.
   CheckpointCounters load_trainer(Trainer& trainer, int rank = 0) const;
+  // Whether the checkpoint holds a population/ group (a run with --population above 1).
+  bool has_population() const;
+  // The bytes of population/<name>; UserError when absent.
+  std::string population_part(const std::string& name) const;
+  // Loads a member_rank_state() stored as population/<name> into `trainer` (after load_trainer(),
+  // which checked the sizes).
+  void load_member_rank(Trainer& trainer, const std::string& name) const;
 
  private:
   std::filesystem::path path_;

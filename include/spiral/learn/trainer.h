@@ -61,6 +61,9 @@ struct TrainerConfig {
   // When set, called after every backward pass with the network's gradients (every parameter has
   // one) to average them over the ranks in place; collective, so every rank must take every step.
   std::function<void(const std::vector<torch::Tensor>&)> average_gradients;
+  // When set, averages the discriminator's gradients instead of average_gradients (a population
+  // whose members share one D averages them over every member's ranks); collective like it.
+  std::function<void(const std::vector<torch::Tensor>&)> average_discriminator_gradients;
 };
 
 // Played episodes as the updates take them.
@@ -128,8 +131,13 @@ class Trainer {
   // greedy_eval); unconditional agents paint samples (mse NaN, no targets). Draws nothing from
   // training's streams.
   HeldOutResult held_out();
+  // The discriminator's mean score of `held`'s renders (in eval mode, which changes nothing in
+  // D): how real an unconditional agent's samples look, higher is better.
+  double sample_score(const HeldOutResult& held);
 
   int64_t frames_per_step() const;
+  // Sets the policy's Adam learning rate and the A2C entropy cost for the next updates (PBT).
+  void set_hyper_parameters(double policy_lr, double entropy_cost);
   // Restarts this rank's random streams (episodes, targets, samples) from `seed` (mixed with the
   // rank as at construction); parameters and optimizers are untouched.
   void reseed(uint64_t seed);
