@@ -149,6 +149,10 @@ std::vector<OptionGroup> train_options() {
                        "The policy also sees where the pen is: a spot and each pixel's offset "
                        "from it (painter; not in the paper)"),
            real_option("policy-lr", 1e-4, 0, 1, "", "Adam learning rate of the policy"),
+           choice_option("policy-lr-decay", "none", {"none", "linear"},
+                         "linear: the policy's learning rate falls linearly from --policy-lr "
+                         "to 0 over the run's budget (--frames, or --duration when it ends the "
+                         "run sooner: then rank 0's clock sets the rate)"),
            real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
            real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
            int_option("max-skipped-updates", 20, 1, 1000000, "updates",
@@ -246,6 +250,14 @@ Budget budget_of(const Config& config) {
 // `spent` seconds have gone and the next update takes `next_update` (0: reached already).
 bool limit_due(double limit, double spent, double next_update) {
   return limit > 0 && spent + next_update >= limit;
+}
+
+// The share of `budget` spent after `frames` frames and `trained` seconds over all starts: the
+// larger of the frames' and the duration's.
+double budget_spent(const Budget& budget, int64_t frames, double trained) {
+  double spent = static_cast<double>(frames) / static_cast<double>(budget.frames);
+  if (budget.duration > 0) spent = std::max(spent, trained / budget.duration);
+  return spent;
 }
 
 // Seconds until the budget ends the run at `fps` frames/s, when the run has trained `trained`
@@ -650,6 +662,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   const int keep_checkpoints = static_cast<int>(config.get_int("keep-checkpoints"));
   const int64_t max_skipped = config.get_int("max-skipped-updates");
   const bool checkpoint_replay = config.get_bool("checkpoint-replay");
+  const bool linear_lr_decay = config.get_text("policy-lr-decay") == "linear";
+  double lr_scale = 1;  // of the policy's learning rate, for --policy-lr-decay
   const std::string config_ini = config.to_ini("spiral train --config FILE reads this");
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
@@ -733,8 +747,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                             elapsed() - last_checkpoint >= checkpoint_every
                         ? 1.0
                         : 0.0,
-                    skipped_in_a_row >= max_skipped ? 1.0 : 0.0};
-    group.allreduce_sum(due, 5);
+                    skipped_in_a_row >= max_skipped ? 1.0 : 0.0,
+                    leader ? budget_spent(budget, frames, wall_offset + elapsed()) : 0.0};
+    group.allreduce_sum(due, 6);
     if (due[0] > 0 || due[1] > 0 || due[2] > 0) {
       reason = due[0] > 0   ? StopReason::kSignal
                : due[1] > 0 ? StopReason::kDuration
@@ -742,6 +757,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       break;
     }
     if (due[3] > 0) write_checkpoint();
+    if (linear_lr_decay) {
+      lr_scale = std::max(0.0, 1.0 - due[5]);
+      trainer.set_lr_scale(lr_scale);
+    }
     if (due[4] > 0) {  // a member diverged: the whole run stops
       diverged = true;
       break;
@@ -842,14 +861,17 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
              << static_cast<int64_t>(100 * flow.total_wait_seconds / std::max(now, 1e-9)) << "%";
         flow_part = part.str();
       }
+      std::ostringstream lr_part;  // the decaying rate, when it decays
+      if (linear_lr_decay) lr_part << " policy_lr " << trainer.config().policy_lr * lr_scale;
       std::ostringstream discriminator_part;  // none when the reward trains no D
       if (!std::isnan(stats.discriminator_loss)) {
         discriminator_part << " D_loss " << stats.discriminator_loss;
       }
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
-               discriminator_part.str(), " reward ", stats.reward, " held_out_mse ", last_mse,
-               " elapsed ", format_duration(now), " ETA ", format_duration(eta), flow_part);
+               lr_part.str(), discriminator_part.str(), " reward ", stats.reward, " held_out_mse ",
+               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta),
+               flow_part);
     }
   }
   if (!diverged) {  // the last update may have been the last of too many skipped in a row

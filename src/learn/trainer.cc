@@ -126,8 +126,17 @@ void Trainer::reseed(uint64_t seed) {
 void Trainer::set_hyper_parameters(double policy_lr, double entropy_cost) {
   config_.policy_lr = policy_lr;
   config_.a2c.entropy_cost = entropy_cost;
+  apply_policy_lr();
+}
+
+void Trainer::set_lr_scale(double scale) {
+  lr_scale_ = scale;
+  apply_policy_lr();
+}
+
+void Trainer::apply_policy_lr() {
   for (torch::optim::OptimizerParamGroup& group : policy_optimizer_->param_groups()) {
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(policy_lr);
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(config_.policy_lr * lr_scale_);
   }
 }
 

@@ -38,6 +38,15 @@ run train --config tiny.cfg --name pen --pen-planes true
 check "--pen-planes true: exit 0" test "$code" -eq 0
 check "--pen-planes true: 3 x 5 x 5 x 32 more policy parameters" \
   test "$(($(policy_size "$out") - $(policy_size "$train_out")))" -eq 2400
+# --policy-lr-decay linear: 10 updates of the 120-frame budget run at 10/10 to 1/10 of the rate.
+run train --config tiny.cfg --name decay --policy-lr 0.001 --policy-lr-decay linear \
+  --progress-every 0
+check "--policy-lr-decay linear: exit 0" test "$code" -eq 0
+check "--policy-lr-decay linear: the rate falls by a tenth of --policy-lr per update" test \
+  "$(sed -n 's/.* policy_lr \([0-9.e-]*\) .*/\1/p' <<<"$out" | tr '\n' ' ')" = \
+  "0.001 0.0009 0.0008 0.0007 0.0006 0.0005 0.0004 0.0003 0.0002 0.0001 "
+check "without a decay the progress lines name no rate" \
+  test -z "$(grep -F ' policy_lr ' <<<"$train_out")"
 run train --config runs/tiny/config.cfg --print-config
 printf '%s\n' "$out" >reread.cfg
 check "config.cfg re-reads identically" cmp -s runs/tiny/config.cfg reread.cfg

@@ -114,6 +114,43 @@ TEST(TrainerTest, ConditionalUpdatesRunAndHeldOutIsConsistent) {
   EXPECT_GT(before.blank_mse, 0.0);
 }
 
+// A learning-rate schedule scales the policy's Adam rate, PBT's rate included; at scale 0 an
+// update leaves the policy as it was, at scale 1 it moves it.
+TEST(TrainerTest, LrScaleScalesThePolicysRateAndZeroFreezesIt) {
+  Trainer trainer(tiny_config(1), mnist());
+  const auto adam_lr = [&] {
+    return static_cast<const torch::optim::AdamOptions&>(
+               trainer.policy_optimizer().param_groups().front().options())
+        .lr();
+  };
+  trainer.set_lr_scale(0.5);
+  EXPECT_DOUBLE_EQ(adam_lr(), 0.5e-3);
+  trainer.set_hyper_parameters(3e-4, 0.02);
+  EXPECT_DOUBLE_EQ(adam_lr(), 1.5e-4);
+  EXPECT_DOUBLE_EQ(trainer.config().policy_lr, 3e-4);  // the member's own rate, unscaled
+
+  const auto policy_parameters = [&] {
+    std::vector<torch::Tensor> copies;
+    for (const torch::Tensor& p : trainer.policy()->parameters()) copies.push_back(p.clone());
+    return copies;
+  };
+  const auto changed = [&](const std::vector<torch::Tensor>& before) {
+    const std::vector<torch::Tensor> after = trainer.policy()->parameters();
+    for (size_t i = 0; i < after.size(); ++i) {
+      if (!torch::equal(before[i], after[i])) return true;
+    }
+    return false;
+  };
+  trainer.set_lr_scale(0);
+  std::vector<torch::Tensor> before = policy_parameters();
+  trainer.train_step();
+  EXPECT_FALSE(changed(before));
+  trainer.set_lr_scale(1);
+  before = policy_parameters();
+  trainer.train_step();
+  EXPECT_TRUE(changed(before));
+}
+
 // Episodes played here, sent as bytes and rebuilt (as an actor and a learner of --mode async do)
 // give the learner the same unroll, up to the rounding of canvases to bytes.
 TEST(TrainerTest, EpisodesSurviveTheTripToAnotherTrainer) {

@@ -138,6 +138,9 @@ class Trainer {
   int64_t frames_per_step() const;
   // Sets the policy's Adam learning rate and the A2C entropy cost for the next updates (PBT).
   void set_hyper_parameters(double policy_lr, double entropy_cost);
+  // Runs the policy's Adam at `scale` times its learning rate from the next update on (a schedule
+  // over the run; the rate PBT sets is scaled alike).
+  void set_lr_scale(double scale);
   // Restarts this rank's random streams (episodes, targets, samples) from `seed` (mixed with the
   // rank as at construction); parameters and optimizers are untouched.
   void reseed(uint64_t seed);
@@ -159,6 +162,8 @@ class Trainer {
   std::mt19937_64& rng() { return rng_; }
 
  private:
+  // The policy's Adam learning rate from now on: config_.policy_lr x lr_scale_.
+  void apply_policy_lr();
   // [n, C, H, W] float targets on the device for the given dataset indices; `images` gets them.
   torch::Tensor targets(const std::vector<size_t>& indices, std::vector<Image>* images) const;
   // `count` training images drawn at random, each repeated `repeats` times in a row.
@@ -178,6 +183,7 @@ class Trainer {
   model::Discriminator discriminator_{nullptr};
   std::unique_ptr<torch::optim::Adam> policy_optimizer_;
   std::unique_ptr<torch::optim::Adam> discriminator_optimizer_;
+  double lr_scale_ = 1;  // set_lr_scale()
   RenderReplay replay_;
   at::Generator generator_;
   std::mt19937_64 rng_;
