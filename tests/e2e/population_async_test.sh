@@ -3,8 +3,9 @@
 # two members of 3 ranks each (a learner, a replay holder and an actor), a PBT round every 2
 # updates among the learners in which the worse member copies the better one's policy and Adam
 # state (checked by digest); population.h5, each member's metrics, roles.h5 (every member's actors
-# received parameters), the members' own trajectory files and inspect; the refusals (members too
-# small for a role layout, a layout that does not fit a member). population_async_resume_test.sh
+# received parameters), the members' own trajectory files and inspect; a signal to one member's
+# actor stops every member; the refusals (members too small for a role layout, a layout that does
+# not fit a member). population_async_resume_test.sh
 # checks resuming.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
@@ -93,6 +94,34 @@ check "inspect shows the population" grep -q "population: .*2 members, PBT every
 check "inspect shows each member's metrics" grep -q "member-1, 4 rows: update 4" <<<"$out"
 check "inspect shows the exploit steps" grep -q "2 exploit step(s), the last:" <<<"$out"
 check "inspect: the checkpoint holds the whole population" grep -q "the whole population" <<<"$out"
+
+# A signal to one of member 1's actors stops every member at the same update, cleanly.
+(timeout 300 mpirun -np 6 "$spiral" train --config tiny.cfg --name sig --frames 1000000 \
+  >sig.out 2>&1
+  echo $? >sig.code) &
+wait_for sig.out "I PBT after update 2" && kill -TERM "$(rank_pid sig 5)"
+wait
+check "SIGTERM to member 1's actor: the job exits 3 (requeue)" test "$(cat sig.code)" -eq 3
+check "... the actor asks its member's learner 0 to stop" \
+  grep -q "r5 actor\] I SIGTERM received: asking learner 0 to stop" sig.out
+check "... the learners of both members stop after the same update" \
+  test "$(grep -o 'SIGTERM received: stopped after [0-9]* frames' sig.out | sort | uniq -c |
+    awk '{print $1}')" = 2
+check "... each member accounts for its episodes" \
+  test "$(grep -c 'I episodes: actors sent [1-9][0-9]*, holders received' sig.out)" -eq 2
+/usr/bin/python3 - runs/sig >sig.txt 2>&1 <<'PY'
+import sys, glob, h5py
+run = sys.argv[1]
+assert glob.glob(f"{run}/checkpoints/ckpt-*.h5"), "no checkpoint"
+r = h5py.File(f"{run}/roles.h5", "r")
+assert list(r["role"][()]) == [0, 1, 2, 0, 1, 2], r["role"][()]
+m = h5py.File(f"{run}/metrics.h5", "r")
+assert len(m["member-0/step"]) == len(m["member-1/step"]) >= 2
+print("stopped ok")
+PY
+check "... with a checkpoint, every rank's report and both members' metrics" \
+  grep -qx "stopped ok" sig.txt
+cat sig.txt
 
 # Refusals: one clear line, exit code 2, no run files.
 population small 4 --frames 48
