@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Submits population-based training runs (SPIRAL: 12 agents evolving policy lr and entropy cost;
 # SPIRAL++: one discriminator shared by the population): one slurm/population.sbatch job per
-# experiment, with --members members of --ranks-per-member ranks each.
+# experiment, with --members members of --ranks-per-member ranks each (--mode async: each member's
+# ranks take the roles of the default layout, so 3 ranks or more).
 # Usage (from the repository root):
 #   bash jobs/population.sh [--members 12] [--ranks-per-member 1] [--shared-discriminator true]
-#     [--pbt-interval 100] [--time 24:00:00] [--dry-run] [EXPERIMENT...]
+#     [--pbt-interval 100] [--mode sync] [--time 24:00:00] [--dry-run] [EXPERIMENT...]
 # EXPERIMENT: mnist-conditional mnist-unconditional omniglot-conditional celeba-conditional
 #   mujoco-conditional (default: mnist-conditional). Each reads inputs/<EXPERIMENT>.cfg.
 # Writes: runs/<EXPERIMENT>-pbt<members>-<job id>/ (metrics.h5 with a group per member,
@@ -13,12 +14,12 @@ set -euo pipefail
 die() { echo "population.sh: $*" >&2; exit 2; }
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-members=12 per_member=1 shared=true interval=100 time=24:00:00 dry_run=0 experiments=()
+members=12 per_member=1 shared=true interval=100 mode=sync time=24:00:00 dry_run=0 experiments=()
 positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 $2: expected a positive whole number"; }
 while (($#)); do
   case "$1" in
-    --help | -h) sed -n '2,11s/^# \{0,1\}//p' "jobs/population.sh"; exit 0 ;;
-    --members | --ranks-per-member | --shared-discriminator | --pbt-interval | --time)
+    --help | -h) sed -n '2,12s/^# \{0,1\}//p' "jobs/population.sh"; exit 0 ;;
+    --members | --ranks-per-member | --shared-discriminator | --pbt-interval | --mode | --time)
       (($# >= 2)) || die "$1: expected a value"
       case "$1" in
         --members) positive "$1" "$2"; members=$2 ;;
@@ -27,6 +28,8 @@ while (($#)); do
         --shared-discriminator)
           [[ "$2" == true || "$2" == false ]] || die "--shared-discriminator $2: expected true or false"
           shared=$2 ;;
+        --mode) [[ "$2" == sync || "$2" == async ]] || die "--mode $2: expected sync or async"
+          mode=$2 ;;
         --time) time=$2 ;;
       esac
       shift 2 ;;
@@ -36,6 +39,8 @@ while (($#)); do
   esac
 done
 ((members >= 2)) || die "--members $members: a population needs 2 members or more"
+[[ "$mode" == sync ]] || ((per_member >= 3)) ||
+  die "--mode async --ranks-per-member $per_member: a member needs 3 ranks or more (a learner, a replay holder and an actor)"
 ((${#experiments[@]})) || experiments=(mnist-conditional)
 
 for experiment in "${experiments[@]}"; do
@@ -43,6 +48,7 @@ for experiment in "${experiments[@]}"; do
   command=(sbatch --job-name="$experiment-pbt$members" --ntasks=$((members * per_member))
     --time="$time" slurm/population.sbatch --config "inputs/$experiment.cfg"
     --population "$members" --shared-discriminator "$shared" --pbt-interval "$interval")
+  [[ "$mode" == sync ]] || command+=(--mode "$mode")
   if ((dry_run)); then
     echo "${command[*]}"
   else

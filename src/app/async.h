@@ -48,6 +48,9 @@ struct AsyncSettings {
   uint64_t seed = 1;
   dist::DeliveryPath parameter_delivery = dist::DeliveryPath::kDirect;  // learner 0 to the actors
   int ranks_per_node = 0;  // > 0: consecutive ranks taken as one node by the tree (0: MPI's nodes)
+  // The job's rank of the roles' communicator's rank 0: a population member's first rank (0 for a
+  // single agent). Reports, log lines and trajectory files name ranks of the job.
+  int first_rank = 0;
 
   // Seconds between heartbeats: often enough that a peer hears several within the timeout.
   double heartbeat_seconds() const { return peer_timeout / 5; }
@@ -109,8 +112,9 @@ double seconds_since(std::chrono::steady_clock::time_point since);
 // the timeout.
 class PeerWatch {
  public:
-  PeerWatch(const dist::RoleLayout& layout, double timeout_seconds)
-      : layout_(layout), timeout_(timeout_seconds) {}
+  // `first_rank` is the job's rank of the layout's rank 0 (for messages).
+  PeerWatch(const dist::RoleLayout& layout, double timeout_seconds, int first_rank = 0)
+      : layout_(layout), timeout_(timeout_seconds), first_rank_(first_rank) {}
 
   // Starts (or restarts) the clock of `rank`.
   void heard(int rank);
@@ -122,6 +126,7 @@ class PeerWatch {
  private:
   dist::RoleLayout layout_;
   double timeout_;
+  int first_rank_ = 0;
   std::map<int, std::chrono::steady_clock::time_point> last_;
 };
 

@@ -21,9 +21,9 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   const auto start = std::chrono::steady_clock::now();
   const learn::EpisodeShape shape = trainer.episode_shape();
   RoleReport report;
-  report.rank = rank;
+  report.rank = settings.first_rank + rank;
   report.role = static_cast<int32_t>(dist::Role::kActor);
-  PeerWatch watch(layout, settings.peer_timeout);
+  PeerWatch watch(layout, settings.peer_timeout, settings.first_rank);
   watch.heard(holder);
   int64_t version = -1;
   bool stop = false;
@@ -56,7 +56,7 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   };
 
   // The first parameters: episodes of the initial network would be wasted on a resumed run.
-  PeerWatch learner_watch(layout, settings.peer_timeout);
+  PeerWatch learner_watch(layout, settings.peer_timeout, settings.first_rank);
   learner_watch.heard(upstream);
   while (version < 0 && !stop) {
     read_learner();
@@ -72,7 +72,8 @@ int run_actor(const dist::Communicator& world, const AsyncSettings& settings,
   while (!stop) {
     const auto acting = std::chrono::steady_clock::now();
     const learn::EpisodeBatch batch = trainer.act();
-    const std::vector<learn::Episode> episodes = trainer.episodes_of(batch, version, rank);
+    const std::vector<learn::Episode> episodes =
+        trainer.episodes_of(batch, version, settings.first_rank + rank);
     auto bytes = std::make_shared<const std::string>(learn::encode_episodes(shape, episodes));
     report.seconds_working += seconds_since(acting);
     const auto blocked = std::chrono::steady_clock::now();

@@ -25,8 +25,9 @@ void PeerWatch::check(const std::string& doing) const {
     const double silent = seconds_since(when);
     if (silent <= timeout_) continue;
     std::ostringstream message;
-    message << dist::role_name(layout_.role(rank)) << " rank " << rank << " has sent nothing for "
-            << static_cast<int64_t>(silent) << " s (--peer-timeout " << timeout_ << ") while this "
+    message << dist::role_name(layout_.role(rank)) << " rank " << first_rank_ + rank
+            << " has sent nothing for " << static_cast<int64_t>(silent) << " s (--peer-timeout "
+            << timeout_ << ") while this "
             << "rank was " << doing << ": it died or hung; ending the job";
     dist::abort_job(message.str(), kPeerLostExitCode);
   }

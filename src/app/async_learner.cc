@@ -55,7 +55,7 @@ LearnerLink::LearnerLink(const dist::Communicator& world, const AsyncSettings& s
       learner_index_(settings.layout.index(world.rank())),
       holders_(static_cast<size_t>(settings.layout.replay)),
       start_(std::chrono::steady_clock::now()) {
-  report_.rank = world.rank();
+  report_.rank = settings.first_rank + world.rank();
   report_.role = static_cast<int32_t>(dist::Role::kLearner);
   if (world.rank() == 0) {
     parameters_.emplace(route.downstream(), route.downstream_ranks(), kTagParameters);
@@ -78,7 +78,7 @@ learn::EpisodeBatch LearnerLink::next_batch(const learn::Trainer& trainer, int c
   const int holder = layout.replay_rank(holder_index);
   const auto waiting = std::chrono::steady_clock::now();
   world_.send(to_bytes(AsyncRequest{count, version}), holder, kTagRequest);
-  PeerWatch watch(layout, settings_.peer_timeout);
+  PeerWatch watch(layout, settings_.peer_timeout, settings_.first_rank);
   watch.heard(holder);
   std::optional<dist::Message> reply;
   while (!(reply = world_.try_receive(holder, kTagBatch))) {
@@ -138,7 +138,7 @@ std::vector<RoleReport> LearnerLink::finish(int exit_code) {
   for (int h = 0; h < layout.replay; ++h) world_.send(stop, layout.replay_rank(h), kTagStop);
   std::vector<RoleReport> reports(static_cast<size_t>(layout.size()));
   reports[0] = report_;
-  PeerWatch watch(layout, settings_.peer_timeout);
+  PeerWatch watch(layout, settings_.peer_timeout, settings_.first_rank);
   for (int rank = 1; rank < layout.size(); ++rank) watch.heard(rank);
   for (int missing = layout.size() - 1; missing > 0;) {
     if (std::optional<dist::Message> message = world_.try_receive(MPI_ANY_SOURCE, kTagReport)) {
@@ -179,6 +179,21 @@ std::vector<RoleReport> LearnerLink::finish(int exit_code) {
     throw std::runtime_error("episodes are not all accounted for (see the line above)");
   }
   return reports;
+}
+
+std::vector<RoleReport> gather_reports(const dist::Communicator& comm,
+                                       const std::vector<RoleReport>& reports) {
+  std::string bytes;
+  for (const RoleReport& r : reports) bytes += to_bytes(r);
+  std::vector<RoleReport> all;
+  for (const std::string& part : comm.gather(bytes)) {
+    for (size_t offset = 0; offset < part.size(); offset += sizeof(RoleReport)) {
+      all.push_back(from_bytes<RoleReport>(part, offset));
+    }
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const RoleReport& a, const RoleReport& b) { return a.rank < b.rank; });
+  return all;
 }
 
 void write_role_reports(const std::filesystem::path& path, const std::vector<RoleReport>& reports) {

@@ -63,6 +63,11 @@ class LearnerLink {
   std::chrono::steady_clock::time_point start_;
 };
 
+// On rank 0 of `comm`: the `reports` of every rank of `comm` together, in the order of their ranks
+// in the job (empty elsewhere). Collective.
+std::vector<RoleReport> gather_reports(const dist::Communicator& comm,
+                                       const std::vector<RoleReport>& reports);
+
 // Writes `reports` (one per rank) to `path` (HDF5, one dataset per field, a row per rank).
 void write_role_reports(const std::filesystem::path& path, const std::vector<RoleReport>& reports);
 

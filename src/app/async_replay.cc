@@ -31,19 +31,22 @@ int run_replay_holder(const dist::Communicator& world, const AsyncSettings& sett
   std::vector<int> actors;
   for (int a : layout.actors_of_holder(layout.index(rank))) actors.push_back(layout.actor_rank(a));
   RoleReport report;
-  report.rank = rank;
+  report.rank = settings.first_rank + rank;
   report.role = static_cast<int32_t>(dist::Role::kReplay);
-  PeerWatch actor_watch(layout, settings.peer_timeout);
+  PeerWatch actor_watch(layout, settings.peer_timeout, settings.first_rank);
   for (int actor : actors) actor_watch.heard(actor);
-  PeerWatch learner_watch(layout, settings.peer_timeout);
+  PeerWatch learner_watch(layout, settings.peer_timeout, settings.first_rank);
   for (int l = 0; l < layout.learners; ++l) learner_watch.heard(layout.learner_rank(l));
 
   std::deque<learn::Episode> queue;
   std::optional<learn::EpisodeShape> shape;  // from the first message
   std::optional<TrajectoryFile> file;
+  // Named by the job's rank, so that the holders of a population's members write files of their
+  // own.
+  const int job_rank = settings.first_rank + rank;
   const std::filesystem::path file_path =
-      settings.run_dir / "trajectories" / ("replay-" + std::to_string(rank) + ".h5");
-  std::mt19937_64 sampler(settings.seed ^ (static_cast<uint64_t>(rank) << 32));
+      settings.run_dir / "trajectories" / ("replay-" + std::to_string(job_rank) + ".h5");
+  std::mt19937_64 sampler(settings.seed ^ (static_cast<uint64_t>(job_rank) << 32));
   std::bernoulli_distribution keep(settings.trajectory_fraction);
   std::map<int, int64_t> received_from;  // episodes per actor rank
   std::map<int, int64_t> sent_by;        // each finished actor's count

@@ -35,8 +35,9 @@ OptionGroup population_options() {
       "population",
       {
           int_option("population", 1, 1, 4096, "members",
-                     "Policies trained side by side with population-based training (--mode "
-                     "sync; the ranks split into this many equal members)"),
+                     "Policies trained side by side with population-based training (the ranks "
+                     "split into this many equal members of consecutive ranks; --mode async: "
+                     "each member has its own --layout of learners, holders and actors)"),
           bool_option("shared-discriminator", true,
                       "--population above 1: one discriminator trained by every member "
                       "(SPIRAL++), else one per member"),
@@ -66,16 +67,24 @@ PopulationSettings population_settings(const Config& config, int world_size) {
   s.shared_discriminator = config.get_bool("shared-discriminator");
   s.draw = config.get_bool("population-ranges");
   const int members = s.pbt.members;
-  if (members > 1 && config.get_text("mode") != "sync") {
-    throw UserError("--population " + std::to_string(members) +
-                    " is supported in --mode sync only (--mode async trains one agent)");
-  }
   if (world_size % members != 0) {
     throw UserError("--population " + std::to_string(members) + " needs a number of ranks that " +
                     "it divides (each member gets as many), this run has " +
                     std::to_string(world_size));
   }
+  if (members > 1 && config.get_text("mode") == "async" && world_size / members < 3) {
+    throw UserError("--population " + std::to_string(members) +
+                    " --mode async needs at least 3 ranks per member (a learner, a replay holder "
+                    "and an actor), " +
+                    std::to_string(3 * members) + " ranks or more; this run has " +
+                    std::to_string(world_size) + " (" + std::to_string(world_size / members) +
+                    " per member)");
+  }
   return s;
+}
+
+uint64_t member_seed(uint64_t seed, int member) {
+  return seed + kMemberSeedStep * static_cast<uint64_t>(member);
 }
 
 Population::Population(const dist::Communicator& world, const PopulationSettings& settings,
@@ -92,9 +101,7 @@ Population::Population(const dist::Communicator& world, const PopulationSettings
 
 dist::Communicator Population::team() const { return members() > 1 ? team_.get() : world_; }
 
-uint64_t Population::member_seed(uint64_t seed) const {
-  return seed + kMemberSeedStep * static_cast<uint64_t>(member_);
-}
+uint64_t Population::member_seed(uint64_t seed) const { return app::member_seed(seed, member_); }
 
 void Population::share_discriminator(learn::Trainer& trainer) const {
   std::string bytes;

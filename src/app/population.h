@@ -1,6 +1,8 @@
-// Population-based training in --mode sync: the world's ranks split into members, each its own
-// data-parallel policy (and, unless shared, discriminator), ranked and evolved every
-// --pbt-interval updates (learn/pbt.h decides; this class moves the networks over MPI).
+// Population-based training: the world's ranks split into members, each its own data-parallel
+// policy (and, unless shared, discriminator), ranked and evolved every --pbt-interval updates
+// (learn/pbt.h decides; this class moves the networks over MPI). In --mode sync every rank of a
+// member learns; in --mode async each member runs its own role layout and only its learners take
+// part in PBT.
 #pragma once
 
 #include <cstdint>
@@ -26,15 +28,19 @@ struct PopulationSettings {
   bool draw = true;                  // initial hyper-parameters drawn within the ranges
 };
 
-// The settings `config` asks for; UserError for bad ranges, --mode async with --population above
-// 1, or a world of `world_size` ranks that does not split into --population equal members.
+// The settings `config` asks for; UserError for bad ranges, a world of `world_size` ranks that
+// does not split into --population equal members, or (--mode async) members of fewer than 3 ranks.
 PopulationSettings population_settings(const Config& config, int world_size);
+
+// The seed of member `member`'s networks and random streams (the run's `seed` for member 0).
+uint64_t member_seed(uint64_t seed, int member);
 
 // This rank's place in a population and the PBT state every rank keeps alike.
 class Population {
  public:
   // Splits `world` into settings.pbt.members equal members of consecutive ranks (collective);
-  // `given` is --policy-lr and --entropy-cost, `seed` the run's.
+  // `given` is --policy-lr and --entropy-cost, `seed` the run's. `world` holds the ranks that
+  // learn: the job's in --mode sync, every member's learners in --mode async.
   Population(const dist::Communicator& world, const PopulationSettings& settings, uint64_t seed,
              const learn::HyperParameters& given);
 
@@ -44,6 +50,8 @@ class Population {
   int member() const { return member_; }
   // This member's ranks (the world for a population of one).
   dist::Communicator team() const;
+  // Every member's ranks, which stop together (the `world` it was built over).
+  const dist::Communicator& everyone() const { return world_; }
   // The world rank of member `member`'s first rank (which evaluates and reports for it).
   int member_root(int member) const { return member * member_size_; }
   // The seed of this member's networks and random streams (the run's for member 0).

@@ -53,7 +53,8 @@ std::vector<OptionGroup> train_options() {
            choice_option("mode", "sync", {"sync", "async"},
                          "sync: every rank acts and learns in lock step; async: role layout"),
            text_option("layout", "",
-                       "Async roles, e.g. actors:28,replay:2,learners:2 (empty: by world size)"),
+                       "Async roles, e.g. actors:28,replay:2,learners:2 (empty: by world size; "
+                       "with --population N, each member's, on its world size / N ranks)"),
            int_option("frames", 1000000, 1, INT64_MAX, "frames",
                       "Training budget in agent steps of all ranks; reaching it ends the run "
                       "(exit code 0)"),
@@ -358,6 +359,19 @@ std::string newest_checkpoint_name(const std::filesystem::path& run_dir) {
   return checkpoints.empty() ? "none" : checkpoints.front().string();
 }
 
+// The role layout of each member's `ranks` ranks from --layout `text` (members > 1: a population,
+// and the refusal says so).
+dist::RoleLayout member_layout(const std::string& text, int ranks, int members) {
+  try {
+    return dist::parse_layout(text, ranks);
+  } catch (const UserError& error) {
+    if (members == 1) throw;
+    throw UserError("--population " + std::to_string(members) + " --mode async: each member has " +
+                    std::to_string(ranks) + " of the job's " + std::to_string(ranks * members) +
+                    " ranks and its own layout: " + error.what());
+  }
+}
+
 // The asynchronous run's settings of every role.
 AsyncSettings async_settings(const Config& config, const dist::RoleLayout& layout,
                              const std::filesystem::path& run_dir) {
@@ -483,12 +497,29 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     }
   }
   const bool async = config.get_text("mode") == "async";
+  const int members = population_setup.pbt.members;
+  // --mode async: each member of a population runs its own role layout on its consecutive ranks
+  // (the whole job for a single agent); its actors play and its holders queue for it alone.
+  const int member_size = world.size() / members;
+  const int member_index = world.rank() / member_size;
+  const dist::OwnedCommunicator member_split(async && members > 1 ? world.split(member_index)
+                                                                  : MPI_COMM_NULL);
+  const dist::Communicator member_world = async && members > 1 ? member_split.get() : world;
   std::optional<AsyncSettings> async_options;
   if (async) {
     async_options = async_settings(
-        config, dist::parse_layout(config.get_text("layout"), world.size()), run_dir);
+        config, member_layout(config.get_text("layout"), member_size, members), run_dir);
+    async_options->first_rank = member_index * member_size;
+    if (members > 1) async_options->seed = member_seed(async_options->seed, member_index);
     if (world.rank() == 0) {
-      log_info("--mode async, layout ", async_options->layout.to_string(), ":");
+      if (members > 1) {
+        log_info("--mode async, a population of ", members, " members of ", member_size,
+                 " consecutive ranks (member m: ranks ", member_size, "m to ", member_size, "m + ",
+                 member_size - 1, "), each with the layout ", async_options->layout.to_string(),
+                 " (ranks counted from its first):");
+      } else {
+        log_info("--mode async, layout ", async_options->layout.to_string(), ":");
+      }
       std::istringstream lines(async_options->layout.describe());
       for (std::string line; std::getline(lines, line);) log_info("  ", line);
     }
@@ -496,26 +527,18 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   // Every rank has checked that the run folder is free before rank 0 writes into it.
   world.barrier();
   *abort_on_error = async;
-  const dist::Role role = async ? async_options->layout.role(world.rank()) : dist::Role::kLearner;
-  // The learners: every rank in sync mode.
+  const dist::Role role =
+      async ? async_options->layout.role(member_world.rank()) : dist::Role::kLearner;
+  // Async: the learners of every member, in the job's rank order.
   const dist::OwnedCommunicator learner_group(
       async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL);
-  // Sync mode: every member of the population (the whole world for one member) and its ranks.
-  std::optional<Population> population;
-  if (!async) {
-    population.emplace(world, population_setup, settings.seed,
-                       learn::HyperParameters{settings.policy_lr, settings.a2c.entropy_cost});
-  }
-  const bool pbt = population && population->members() > 1;
-  // The ranks that learn one policy together, and the ranks that stop together.
-  const dist::Communicator team = async ? learner_group.get() : population->team();
-  const dist::Communicator group = async ? learner_group.get() : world;
   const int node_rank = async ? world.node_rank() : 0;
-  // The path of parameters from learner 0 to the actors (async; built by every rank together).
+  // The path of parameters from the member's learner 0 to its actors (async; built by every rank
+  // of the member together).
   std::optional<dist::DeliveryRoute> route;
   if (async) {
     const AsyncSettings& a = *async_options;
-    route.emplace(world, a.layout.actor_rank(0), a.parameter_delivery, a.ranks_per_node);
+    route.emplace(member_world, a.layout.actor_rank(0), a.parameter_delivery, a.ranks_per_node);
     if (world.rank() == 0) {
       std::string leaders;
       for (int r : route->downstream_world_ranks()) {
@@ -524,7 +547,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       log_info("parameters to actors: ", dist::delivery_path_name(a.parameter_delivery),
                a.parameter_delivery == dist::DeliveryPath::kTree
                    ? " (" + std::to_string(route->actor_nodes()) +
-                         " node(s) with actors; leader rank(s) " + leaders + ")"
+                         " node(s) with actors; leader rank(s) " + leaders +
+                         (members > 1 ? " in member 0" : "") + ")"
                    : std::string(" (a copy to each actor)"));
     }
   }
@@ -534,24 +558,36 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   if (role == dist::Role::kReplay) {
     set_log_identity(world.rank(), "replay");
-    return run_replay_holder(world, *async_options, signals);
+    return run_replay_holder(member_world, *async_options, signals);
   }
   if (role == dist::Role::kActor) {
     set_log_identity(world.rank(), "actor");
-    learn::Trainer actor(actor_config(config, settings, world.rank(), node_rank), dataset);
-    return run_actor(world, *async_options, *route, actor, signals);
+    learn::TrainerConfig member_settings = settings;
+    if (members > 1) member_settings.seed = member_seed(settings.seed, member_index);
+    learn::Trainer actor(actor_config(config, member_settings, world.rank(), node_rank), dataset);
+    return run_actor(member_world, *async_options, *route, actor, signals);
   }
   if (async) set_log_identity(world.rank(), "learner");
+  // Every member of the population (one for a single agent) over the ranks that learn: every rank
+  // in sync mode, every member's learners in async mode.
+  Population population(async ? learner_group.get() : world, population_setup, settings.seed,
+                        learn::HyperParameters{settings.policy_lr, settings.a2c.entropy_cost});
+  const bool pbt = members > 1;
+  // The ranks that learn one policy together, and the ranks that stop together.
+  const dist::Communicator team = population.team();
+  const dist::Communicator group = population.everyone();
+  // The member's learner 0 sends its policy to the member's actors.
+  const bool publisher = async && member_world.rank() == 0;
   GradientAverager averager(team, &settings);
   std::optional<GradientAverager> shared_averager;  // a shared D's, over every member's ranks
   if (pbt) {
-    settings.seed = population->member_seed(settings.seed);
-    const learn::HyperParameters& mine = population->hyper()[population->member()];
+    settings.seed = population.member_seed(settings.seed);
+    const learn::HyperParameters& mine = population.hyper()[population.member()];
     settings.policy_lr = mine.policy_lr;
     settings.a2c.entropy_cost = mine.entropy_cost;
     if (population_setup.shared_discriminator) {
       learn::TrainerConfig everyone = settings;
-      shared_averager.emplace(world, &everyone);
+      shared_averager.emplace(group, &everyone);
       settings.average_discriminator_gradients = everyone.average_gradients;
     }
   }
@@ -559,21 +595,22 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
   }
   learn::Trainer trainer(settings, dataset);
-  if (pbt && population_setup.shared_discriminator) population->share_discriminator(trainer);
+  if (pbt && population_setup.shared_discriminator) population.share_discriminator(trainer);
   std::optional<LearnerLink> link;
-  if (async) link.emplace(world, *async_options, *route);
+  if (async) link.emplace(member_world, *async_options, *route);
   if (leader) {
     log_info(model::parameter_summary("policy", *trainer.policy()));
     log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
     if (pbt) {
-      log_info("population of ", population->members(), " members of ", team.size(),
-               " rank(s) each, ",
+      log_info("population of ", members, " members of ", member_size, " rank(s) each, ",
                population_setup.shared_discriminator ? "one shared discriminator"
                                                      : "a discriminator each",
-               ", PBT every ", population_setup.interval, " updates");
-      for (int m = 0; m < population->members(); ++m) {
-        log_info("  member ", m, ": policy lr ", population->hyper()[m].policy_lr,
-                 ", entropy cost ", population->hyper()[m].entropy_cost);
+               ", PBT every ", population_setup.interval, " updates",
+               async ? " among the " + std::to_string(team.size()) + " learner(s) of each member"
+                     : std::string());
+      for (int m = 0; m < population.members(); ++m) {
+        log_info("  member ", m, ": policy lr ", population.hyper()[m].policy_lr, ", entropy cost ",
+                 population.hyper()[m].entropy_cost);
       }
     }
   }
@@ -591,13 +628,12 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   learn::CheckpointCounters counters;
   if (resume_from) {
     const learn::CheckpointFile checkpoint(*resume_from);
-    const std::string layout = "members=" + std::to_string(population ? population->members() : 1) +
-                               " ranks=" + std::to_string(world.size());
+    const std::string layout =
+        "members=" + std::to_string(members) + " ranks=" + std::to_string(world.size());
     if (checkpoint.has_population() != pbt) {
       throw UserError(resume_from->string() + " is a checkpoint of " +
                       (pbt ? std::string("a single agent") : std::string("a population")) +
-                      ", this run has --population " +
-                      std::to_string(population ? population->members() : 1));
+                      ", this run has --population " + std::to_string(members));
     }
     if (pbt && checkpoint.population_part("layout") != layout) {
       throw UserError(resume_from->string() + " holds a population laid out as " +
@@ -606,10 +642,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     }
     counters = checkpoint.load_trainer(trainer, team.rank());
     if (pbt) {
-      population->restore(checkpoint.population_part("pbt"));
-      if (world.rank() > 0)
-        checkpoint.load_member_rank(trainer, "rank_" + std::to_string(world.rank()));
-      const learn::HyperParameters& mine = population->hyper()[population->member()];
+      population.restore(checkpoint.population_part("pbt"));
+      if (group.rank() > 0)
+        checkpoint.load_member_rank(trainer, "rank_" + std::to_string(group.rank()));
+      const learn::HyperParameters& mine = population.hyper()[population.member()];
       trainer.set_hyper_parameters(mine.policy_lr, mine.entropy_cost);
     }
     if (checkpoint.header().ranks != team.size()) {
@@ -628,7 +664,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
 
   std::optional<MetricsFile> metrics;
   std::optional<PopulationFile> population_file;
-  const int members = population ? population->members() : 1;
   const bool conditional = settings.conditional;
   if (leader) {
     std::filesystem::create_directories(run_dir / "images");
@@ -649,7 +684,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                     conditional ? "held_out_mse: held-out reconstruction MSE, lower is better"
                                 : "discriminator_score: mean D score of the member's held-out "
                                   "samples, higher is better",
-                    population->hyper());
+                    population.hyper());
       population_file->start_swmr_write();
     }
   }
@@ -671,7 +706,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   };
 
   // The actors start acting while learner 0 evaluates.
-  if (link && leader) link->publish(trainer.policy(), counters.step);
+  if (publisher) link->publish(trainer.policy(), counters.step);
 
   // A resumed run skips the start evaluation, so that it draws the same random numbers as a run
   // that was never interrupted.
@@ -701,7 +736,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     // A population's every other rank, whole: its member's networks and its own streams.
     std::vector<std::string> member_ranks;
     if (pbt) {
-      member_ranks = world.gather(leader ? std::string()
+      member_ranks = group.gather(leader ? std::string()
                                          : learn::member_rank_state(trainer, checkpoint_replay));
     }
     if (!leader) return;
@@ -710,7 +745,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     if (pbt) {
       population_parts.emplace_back("layout", "members=" + std::to_string(members) +
                                                   " ranks=" + std::to_string(world.size()));
-      population_parts.emplace_back("pbt", population->state());
+      population_parts.emplace_back("pbt", population.state());
       for (size_t r = 1; r < member_ranks.size(); ++r) {
         population_parts.emplace_back("rank_" + std::to_string(r), std::move(member_ranks[r]));
       }
@@ -730,9 +765,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     log_info("checkpoint ", path.string(), " (step ", step, ", ", frames, " frames)");
     last_checkpoint = elapsed();
   };
-  // Stops the actors and holders; learner 0 writes every rank's report.
+  // Stops every member's actors and holders; rank 0 writes every rank's report.
   const auto finish_roles = [&](int exit_code) {
-    const std::vector<RoleReport> reports = link->finish(exit_code);
+    std::vector<RoleReport> reports = link->finish(exit_code);
+    if (pbt) reports = gather_reports(group, reports);
     if (leader) write_role_reports(run_dir / "roles.h5", reports);
   };
   while (frames < budget.frames) {
@@ -770,7 +806,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
         link ? trainer.learn(link->next_batch(trainer, settings.batch, step))
              : trainer.train_step();
     ++step;
-    if (link && leader) link->publish(trainer.policy(), step);
+    if (publisher) link->publish(trainer.policy(), step);
     frames += stats.frames * group.size();
     // Skip decisions come from averaged gradients: every rank makes the same ones.
     const int64_t skipped = (stats.policy_skipped ? 1 : 0) + (stats.discriminator_skipped ? 2 : 0);
@@ -825,7 +861,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
              flow.wait_seconds,
              static_cast<double>(flow.bytes_received)};
       if (pbt) {
-        const learn::HyperParameters& mine = population->hyper()[population->member()];
+        const learn::HyperParameters& mine = population.hyper()[population.member()];
         row.push_back(mine.policy_lr);
         row.push_back(mine.entropy_cost);
       }
@@ -833,8 +869,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     std::vector<std::vector<double>> rows = {row};
     std::vector<learn::PbtEvent> events;
     if (pbt) {
-      rows = population->gather_rows(row);
-      if (pbt_due) events = population->round(trainer, fitness, conditional);
+      rows = population.gather_rows(row);
+      if (pbt_due) events = population.round(trainer, fitness, conditional);
     }
     if (!leader) continue;
     for (size_t m = 0; m < rows.size(); ++m) append_row(*metrics, rows[m], static_cast<int>(m));
@@ -915,10 +951,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     report.frames = (frames - counters.frames) / group.size();
     report.seconds = elapsed();
     report.peak_rss_mb = peak_rss_mb();
-    std::vector<RoleReport> reports;
-    for (const std::string& bytes : group.gather(to_bytes(report))) {
-      reports.push_back(from_bytes<RoleReport>(bytes));
-    }
+    const std::vector<RoleReport> reports = gather_reports(group, {report});
     if (leader) write_role_reports(run_dir / "roles.h5", reports);
   }
   // The last lines: why the run stopped, what it did, and where its pictures are.

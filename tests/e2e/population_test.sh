@@ -2,8 +2,8 @@
 # End-to-end test of `spiral train --population 2` in --mode sync on 4 MPI ranks (oversubscribed):
 # two members of 2 ranks each, a PBT round every 2 updates in which the worse member copies the
 # better one's policy and Adam state bit for bit; population.h5, each member's metrics, inspect
-# and analysis/population.py; the refusals (world size, async mode, bad ranges, resuming with
-# another population). population_resume_test.sh checks resuming.
+# and analysis/population.py; the refusals (world size, bad ranges, resuming with another
+# population). population_resume_test.sh checks resuming.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config batch=2 envs=2 threads=1 eval-every=2 images-every=100 checkpoint-every=0 \
@@ -107,9 +107,11 @@ check "--population 2 on 3 ranks is refused with exit 2" test "$code" -eq 2
 check "... saying the population must divide the ranks" \
   grep -q "population 2 needs a number of ranks that it divides (each member gets as many), this run has 3" odd.err
 check "... before writing anything" test ! -e runs/odd/metrics.h5
+# (--mode async populations: population_async_test.sh.)
 run train --config tiny.cfg --name async --mode async
-check "--population 2 --mode async is refused with exit 2" test "$code" -eq 2
-check "... saying it is sync only" grep -q "population 2 is supported in --mode sync only" <<<"$err"
+check "--population 2 --mode async on one rank is refused with exit 2" test "$code" -eq 2
+check "... saying the population must divide the ranks" \
+  grep -q "population 2 needs a number of ranks that it divides (each member gets as many), this run has 1" <<<"$err"
 run train --config tiny.cfg --name ranges --population 1 --pbt-lr-min 1e-3 --pbt-lr-max 1e-4
 check "an inverted lr range is refused with exit 2" test "$code" -eq 2
 check "... naming the options" grep -q "pbt-lr-min <= --pbt-lr-max" <<<"$err"

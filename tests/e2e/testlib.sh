@@ -46,6 +46,26 @@ tiny_config() {  # tiny_config [KEY=VALUE...]: writes tiny.cfg, a tiny condition
   done
   for key in "${keys[@]}"; do echo "$key = ${values[$key]}"; done >tiny.cfg
 }
+rank_pid() {  # rank_pid NAME RANK: the process of that MPI rank in run NAME (waits for it)
+  local pid
+  for _ in $(seq 600); do
+    for pid in $(pgrep -f -- "--name $1( |$)"); do
+      if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+        echo "$pid"
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+  return 1
+}
+wait_for() {  # wait_for FILE PATTERN: until FILE has a line matching PATTERN (60 s at most)
+  for _ in $(seq 600); do
+    grep -q -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
 finish() {  # the closing line CTest and CI read; fails the script when a check failed
   echo "$passes passed, $failures failed"
   ((failures == 0))

@@ -19,26 +19,6 @@ async() {  # async NAME [ARGS...]: the tiny run on 4 ranks; sets $code, $out, $s
   seconds=$((SECONDS - started))
   out=$(cat "$name.out")
 }
-rank_pid() {  # rank_pid NAME RANK: the process of that MPI rank in run NAME (waits for it)
-  local pid
-  for _ in $(seq 600); do
-    for pid in $(pgrep -f -- "--name $1( |$)"); do
-      if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
-        echo "$pid"
-        return 0
-      fi
-    done
-    sleep 0.1
-  done
-  return 1
-}
-wait_for() {  # wait_for FILE PATTERN: until FILE has a line matching PATTERN (60 s at most)
-  for _ in $(seq 600); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # "actors sent S, holders received R: T to learners (who learnt from L), D dropped ..., Q left"
 accounting() {
   sed -n 's/.*episodes: actors sent \([0-9]*\), holders received \([0-9]*\): \([0-9]*\) to learners (who learnt from \([0-9]*\)), \([0-9]*\) dropped as too old, \([0-9]*\) left in the queues/\1 \2 \3 \4 \5 \6/p' <<<"$1"

@@ -67,6 +67,12 @@ bash "$jobs/population.sh" --dry-run --members 4 --ranks-per-member 2 --shared-d
   mnist-conditional omniglot-conditional >pop.txt 2>&1
 check "population.sh: tasks are members x ranks per member" \
   test "$(grep -c -e '--ntasks=8 .*--population 4 --shared-discriminator false' pop.txt)" -eq 2
+bash "$jobs/population.sh" --dry-run --members 2 --ranks-per-member 3 --mode async >pop.txt 2>&1
+check "population.sh --mode async: members of 3 ranks in async mode" \
+  grep -q -e '--ntasks=6 .*--population 2 .*--mode async' pop.txt
+bash "$jobs/population.sh" --dry-run --mode async >/dev/null 2>err.txt
+check "population.sh --mode async with members of one rank exits 2 in one line" \
+  test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
 bash "$jobs/population.sh" --dry-run --members 1 >/dev/null 2>err.txt
 check "population.sh: one member exits 2 in one line" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
 bash "$jobs/population.sh" --dry-run nothing >/dev/null 2>err.txt
@@ -83,6 +89,11 @@ population_job() {  # population_job TASKS ARGS...: the template in a fake job o
 population_job 3 --config "$source_dir/inputs/mnist-conditional.cfg" --population 2 >/dev/null 2>err.txt
 check "population.sbatch: members not dividing the tasks exit 2" test $? -eq 2
 check "... in one line naming both" grep -q "population 2 does not divide the job's 3 task(s)" err.txt
+population_job 4 --config "$source_dir/inputs/mnist-conditional.cfg" --population 2 --mode async \
+  >/dev/null 2>err.txt
+check "population.sbatch: async members of fewer than 3 tasks exit 2" test $? -eq 2
+check "... in one line saying how many tasks" \
+  grep -q "population 2 --mode async needs 3 tasks or more per member.*sbatch --ntasks 6 or more" err.txt
 population_job 4 --config "$source_dir/inputs/mnist-conditional.cfg" >/dev/null 2>err.txt
 check "population.sbatch: a population of one exits 2" test $? -eq 2 -a "$(grep -c '' err.txt)" -eq 1
 
