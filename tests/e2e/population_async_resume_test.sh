@@ -9,14 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 tiny_config batch=2 envs=2 threads=1 eval-every=2 images-every=100 checkpoint-every=0 \
   population=2 pbt-interval=2 mode=async layout=actors:1,replay:1,learners:1 \
   trajectory-fraction=1 peer-timeout=60 shared-discriminator=false
-population() {  # population NAME ARGS...: the tiny async population on 6 ranks; sets $code
-  local name=$1
-  shift
-  timeout 300 mpirun -np 6 "$spiral" train --config tiny.cfg --name "$name" "$@" >>"$name.out" 2>&1
-  code=$?
-}
 
-population b --frames 24
+train_on 6 b --frames 24
 check "the first start exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -n 30 b.out
 check "... after a PBT round that copied a discriminator too" \
@@ -24,7 +18,7 @@ check "... after a PBT round that copied a discriminator too" \
 /usr/bin/python3 -c 'import h5py, sys
 print(" ".join(str(h5py.File(f"runs/b/trajectories/replay-{r}.h5", "r").attrs["episodes_received"]) for r in (1, 4)))' >first.txt 2>&1
 read -r first1 first4 <first.txt
-population b --frames 48 --resume auto
+train_on 6 b --frames 48 --resume auto
 check "the resumed start exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -n 30 b.out
 check "... from the checkpoint after update 2" grep -q "resumed from .*ckpt-00000002.h5 at step 2, 24 frames" b.out
@@ -61,7 +55,7 @@ print("resumed ok")
 PY
 check "the resumed population continues its counters, metrics and PBT events" grep -qx "resumed ok" b.txt
 cat b.txt
-population b --frames 72 --resume auto --population 1 --layout actors:4,replay:1,learners:1
+train_on 6 b --frames 72 --resume auto --population 1 --layout actors:4,replay:1,learners:1
 check "resuming it as a single agent is refused with exit 2" test "$code" -eq 2
 check "... saying why" grep -q "is a checkpoint of a population, this run has --population 1" b.out
 finish

@@ -13,15 +13,8 @@ tiny_config batch=2 envs=2 threads=1 eval-every=2 images-every=100 checkpoint-ev
   population=2 pbt-interval=2 mode=async layout=actors:1,replay:1,learners:1 \
   trajectory-fraction=1 peer-timeout=60
 # 2 learners x 2 episodes x 3 steps = 12 frames per update.
-population() {  # population NAME RANKS ARGS...: the tiny async population; sets $code
-  local name=$1 ranks=$2
-  shift 2
-  timeout 300 mpirun -np "$ranks" "$spiral" train --config tiny.cfg --name "$name" "$@" \
-    >>"$name.out" 2>&1
-  code=$?
-}
 
-population a 6 --frames 48
+train_on 6 a --frames 48
 check "an async population of 2 on 6 ranks exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -n 30 a.out
 check "the log describes each member's layout" \
@@ -124,12 +117,12 @@ check "... with a checkpoint, every rank's report and both members' metrics" \
 cat sig.txt
 
 # Refusals: one clear line, exit code 2, no run files.
-population small 4 --frames 48
+train_on 4 small --frames 48
 check "--population 2 --mode async on 4 ranks is refused with exit 2" test "$code" -eq 2
 check "... saying how many ranks a member needs" \
   grep -q "population 2 --mode async needs at least 3 ranks per member (a learner, a replay holder and an actor), 6 ranks or more; this run has 4 (2 per member)" small.out
 check "... before writing anything" test ! -e runs/small/metrics.h5
-population wide 6 --frames 48 --layout actors:2,replay:1,learners:1
+train_on 6 wide --frames 48 --layout actors:2,replay:1,learners:1
 check "a layout that does not fit a member is refused with exit 2" test "$code" -eq 2
 check "... saying each member's share" \
   grep -q "population 2 --mode async: each member has 3 of the job's 6 ranks and its own layout: --layout 'actors:2,replay:1,learners:1' has 4 ranks, the job has 3" wide.out

@@ -7,20 +7,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config batch=2 envs=2 threads=1 eval-every=2 images-every=100 checkpoint-every=0 \
   population=2 pbt-interval=2
-population() {  # population NAME ARGS...: the tiny population on 4 ranks; sets $code
-  local name=$1
-  shift
-  mpirun -np 4 "$spiral" train --config tiny.cfg --name "$name" "$@" >>"$name.out" 2>&1
-  code=$?
-}
 
 # Exactness: 4 updates in one go, and 2 then 2 more resumed from the checkpoint (after a PBT
 # round), give the same networks, metrics of both members and PBT events; with a discriminator
 # per member, which the exploit step copies too.
 for d in true false; do
-  population "whole-$d" --frames 96 --shared-discriminator "$d"
-  population "split-$d" --frames 48 --shared-discriminator "$d"
-  population "split-$d" --frames 96 --shared-discriminator "$d" --resume auto
+  train_on 4 "whole-$d" --frames 96 --shared-discriminator "$d"
+  train_on 4 "split-$d" --frames 48 --shared-discriminator "$d"
+  train_on 4 "split-$d" --frames 96 --shared-discriminator "$d" --resume auto
   check "--shared-discriminator $d: the split run resumed" \
     grep -q "resumed from .*ckpt-00000002.h5" "split-$d.out"
   /usr/bin/python3 - "whole-$d" "split-$d" >"exact-$d.txt" 2>&1 <<'PY'

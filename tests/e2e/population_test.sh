@@ -9,14 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 tiny_config batch=2 envs=2 threads=1 eval-every=2 images-every=100 checkpoint-every=0 \
   population=2 pbt-interval=2
 # 4 ranks x 2 episodes x 3 steps = 24 frames per update.
-population() {  # population NAME ARGS...: the tiny population on 4 ranks; sets $code
-  local name=$1
-  shift
-  mpirun -np 4 "$spiral" train --config tiny.cfg --name "$name" "$@" >>"$name.out" 2>&1
-  code=$?
-}
 
-population a --frames 96
+train_on 4 a --frames 96
 check "a population of 2 on 4 ranks exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -n 20 a.out
 check "the log describes the population" \

@@ -46,6 +46,14 @@ tiny_config() {  # tiny_config [KEY=VALUE...]: writes tiny.cfg, a tiny condition
   done
   for key in "${keys[@]}"; do echo "$key = ${values[$key]}"; done >tiny.cfg
 }
+train_on() {  # train_on RANKS NAME ARGS...: spiral train --config tiny.cfg --name NAME on RANKS MPI
+  # ranks (5 minutes at most), its output appended to NAME.out; sets $code
+  local ranks=$1 name=$2
+  shift 2
+  timeout 300 mpirun -np "$ranks" "$spiral" train --config tiny.cfg --name "$name" "$@" \
+    >>"$name.out" 2>&1
+  code=$?
+}
 rank_pid() {  # rank_pid NAME RANK: the process of that MPI rank in run NAME (waits for it)
   local pid
   for _ in $(seq 600); do
