@@ -336,7 +336,8 @@ TEST(TrainerTest, AgentFollowsItsTargetsBeyondAnyTargetIndependentProgram) {
   const auto targets = std::make_shared<PaintedImages>(config.environment, programs, 30);
   config.held_out = 3;
   config.greedy_eval = true;
-  // The quickstart's learning settings.
+  // The quickstart's small agent, learning with normalised advantages (tiny_config), lr 5e-4 and
+  // entropy cost 0.03.
   config.policy.torso_width = 16;
   config.policy.pen_planes = true;
   config.episodes_per_target = 4;
