@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -79,7 +80,12 @@ std::string BenchTable::csv() const {
 
 void emit_table(const BenchTable& table, const std::string& csv_path) {
   std::cout << table.aligned() << std::flush;
-  if (!csv_path.empty()) write_file_atomically(csv_path, table.csv());
+  if (csv_path.empty()) return;
+  const std::filesystem::path folder = std::filesystem::path(csv_path).parent_path();
+  std::error_code error;
+  if (!folder.empty()) std::filesystem::create_directories(folder, error);
+  if (error) throw UserError(csv_path + ": cannot create its folder (" + error.message() + ")");
+  write_file_atomically(csv_path, table.csv());
 }
 
 std::string fixed(double value, int decimals) {

@@ -31,7 +31,8 @@ class BenchTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Prints `table` aligned to stdout and, when `csv_path` is not empty, writes it there as CSV.
+// Prints `table` aligned to stdout and, when `csv_path` is not empty, writes it there as CSV
+// (creating its folder).
 void emit_table(const BenchTable& table, const std::string& csv_path);
 
 // `value` with `decimals` digits after the point.
