@@ -5,7 +5,9 @@
 # the same images, and each arm's frames/s; writes the table to <out>/learn.csv.
 #   bash jobs/bench-learn.sh [--minutes 30] [--config inputs/quickstart.cfg] [--out runs/bench-learn]
 #                            [--seed 1] [--d-options "OPTIONS"] [-- more options for both arms]
-# --d-options are spiral train options for the D arm only (e.g. "--spectral-norm true").
+# --d-options are spiral train options for the D arm only (e.g. "--spectral-norm true"). The
+# quickstart's entropy cost is sized for its L2 rewards; the D rewards are tens of times larger, so
+# its D arm wants "--normalize-advantages true --entropy-cost 0.03" among them (BENCHMARKS.md, RQ2).
 # Needs: build/spiral (bash scripts/build.sh; SPIRAL_BINARY names another) and /usr/bin/python3
 # with h5py.
 set -euo pipefail
