@@ -3,7 +3,6 @@
 
 #include "bench_util.h"
 #include "command.h"
-#include "spiral/core/files.h"
 #include "spiral/core/logging.h"
 #include "spiral/render/options.h"
 #include "spiral/render/painter.h"
@@ -52,7 +51,7 @@ int run_bench_env(const Config& config, CommandContext&) {
     table += "scene,renders_per_second," + format("%.1f", result.renders_per_second) + ",1/s\n";
   }
   const std::string csv = config.get_text("csv");
-  if (!csv.empty()) write_file_atomically(csv, table);
+  if (!csv.empty()) write_csv_file(csv, table);
   return 0;
 }
 

@@ -78,14 +78,17 @@ std::string BenchTable::csv() const {
   return text;
 }
 
-void emit_table(const BenchTable& table, const std::string& csv_path) {
-  std::cout << table.aligned() << std::flush;
-  if (csv_path.empty()) return;
-  const std::filesystem::path folder = std::filesystem::path(csv_path).parent_path();
+void write_csv_file(const std::string& path, const std::string& text) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
   std::error_code error;
   if (!folder.empty()) std::filesystem::create_directories(folder, error);
-  if (error) throw UserError(csv_path + ": cannot create its folder (" + error.message() + ")");
-  write_file_atomically(csv_path, table.csv());
+  if (error) throw UserError(path + ": cannot create its folder (" + error.message() + ")");
+  write_file_atomically(path, text);
+}
+
+void emit_table(const BenchTable& table, const std::string& csv_path) {
+  std::cout << table.aligned() << std::flush;
+  if (!csv_path.empty()) write_csv_file(csv_path, table.csv());
 }
 
 std::string fixed(double value, int decimals) {

@@ -31,8 +31,11 @@ class BenchTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Writes a benchmark's CSV `text` to `path` atomically, creating its folder first.
+void write_csv_file(const std::string& path, const std::string& text);
+
 // Prints `table` aligned to stdout and, when `csv_path` is not empty, writes it there as CSV
-// (creating its folder).
+// (write_csv_file).
 void emit_table(const BenchTable& table, const std::string& csv_path);
 
 // `value` with `decimals` digits after the point.

@@ -50,11 +50,12 @@ expect_refusal "brush on a scene" "--brush: applies to painter programs only" sc
   --brush classic/charcoal
 expect_refusal "missing program" "absent.json" absent.json
 
-"$spiral" bench env --episodes 3 --renders 5 --csv bench.csv >bench.txt 2>&1
+# The CSV's folder does not exist yet: bench creates it.
+"$spiral" bench env --episodes 3 --renders 5 --csv bench/env.csv >bench.txt 2>&1
 check "bench env exits 0" test $? -eq 0
 check "bench env reports painter steps/s" grep -Eq '^  ours +[0-9]+ steps/s' bench.txt
 check "bench env reports the ratio" grep -Eq '^  ratio +[0-9.]+ x' bench.txt
 check "bench env reports scene renders/s" grep -Eq '^  renders +[0-9]+ renders/s' bench.txt
-check "bench env writes the CSV" test "$(grep -c '' bench.csv)" -eq 5
+check "bench env writes the CSV" test "$(grep -c '' bench/env.csv)" -eq 5
 
 finish
