@@ -74,11 +74,12 @@ Command bench_command() {
               {}};
   return {"bench",
           "Measure environments, policy inference, learning steps, the gradient allreduce, the "
-          "delivery of parameters to actors and the reachable reconstruction error (oracle).",
+          "delivery of parameters to actors, the reachable reconstruction error (oracle) and a "
+          "discriminator as a reward.",
           {},
           nullptr,
           {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action(),
-           bench_delivery_action(), bench_oracle_action()}};
+           bench_delivery_action(), bench_oracle_action(), bench_discriminator_action()}};
 }
 
 }  // namespace spiral::app

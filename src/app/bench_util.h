@@ -88,5 +88,6 @@ Command bench_learner_action();
 Command bench_allreduce_action();
 Command bench_delivery_action();
 Command bench_oracle_action();
+Command bench_discriminator_action();
 
 }  // namespace spiral::app

@@ -1,10 +1,12 @@
 // Discriminator losses (WGAN-GP, non-saturating), D input pairs and the render replay.
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "spiral/core/errors.h"
+#include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
 
 namespace spiral::learn {
@@ -42,16 +44,21 @@ void DiscriminatorLossConfig::check() const {
   }
 }
 
-torch::Tensor complement_masks(const torch::Tensor& like, at::Generator* generator) {
-  require_image_batch(like, "complement_masks: like");
-  const int64_t b = like.size(0), h = like.size(2), w = like.size(3);
-  const auto options = like.options().dtype(torch::kInt64);
-  const torch::Tensor half = cpu_randint(4, {b}, generator).to(like.device()).view({b, 1, 1, 1});
-  const torch::Tensor rows = torch::arange(h, options).view({1, 1, h, 1});
-  const torch::Tensor cols = torch::arange(w, options).view({1, 1, 1, w});
+torch::Tensor half_masks(int64_t h, int64_t w, const torch::TensorOptions& options) {
+  const auto index_options = options.dtype(torch::kInt64);
+  const torch::Tensor half = torch::arange(4, index_options).view({4, 1, 1, 1});
+  const torch::Tensor rows = torch::arange(h, index_options).view({1, 1, h, 1});
+  const torch::Tensor cols = torch::arange(w, index_options).view({1, 1, 1, w});
   const torch::Tensor mask = (half.eq(0) & cols.lt(w / 2)) | (half.eq(1) & cols.ge(w / 2)) |
                              (half.eq(2) & rows.lt(h / 2)) | (half.eq(3) & rows.ge(h / 2));
-  return mask.to(like.scalar_type());
+  return mask.to(options.dtype());
+}
+
+torch::Tensor complement_masks(const torch::Tensor& like, at::Generator* generator) {
+  require_image_batch(like, "complement_masks: like");
+  const int64_t b = like.size(0);
+  const torch::Tensor half = cpu_randint(4, {b}, generator).to(like.device());
+  return half_masks(like.size(2), like.size(3), like.options()).index_select(0, half);
 }
 
 DiscriminatorPairs make_discriminator_pairs(const torch::Tensor& real, const torch::Tensor& fake,
@@ -125,22 +132,35 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
                                      const torch::Tensor& real, const torch::Tensor& fake,
                                      at::Generator* generator) {
   config.check();
+  const torch::Tensor masks =
+      config.complement && conditional ? complement_masks(real, generator) : torch::Tensor();
   const DiscriminatorPairs pairs = make_discriminator_pairs(
-      real.detach(), fake.detach(), conditional, config.complement, generator);
+      real.detach(), fake.detach(), conditional, config.complement, generator, masks);
   const int64_t b = real.size(0);
   // One forward over real and fake (spectral norm's power iteration then runs once per step).
-  const torch::Tensor images = torch::cat({pairs.real_image, pairs.fake_image});
-  const torch::Tensor conditions =
-      conditional ? torch::cat({pairs.real_condition, pairs.fake_condition}) : torch::Tensor();
-  const torch::Tensor scores = critic(images, conditions);
+  std::vector<torch::Tensor> images = {pairs.real_image, pairs.fake_image};
+  std::vector<torch::Tensor> conditions = {pairs.real_condition, pairs.fake_condition};
+  const bool mismatched = config.mismatched_fakes && conditional && b > 1;
+  if (mismatched) {  // each condition beside the next row's real image (in the same half)
+    torch::Tensor other = torch::roll(real.detach(), 1, 0);
+    if (masks.defined()) other = masks * other;
+    images.push_back(other);
+    conditions.push_back(pairs.fake_condition);
+  }
+  const torch::Tensor scores =
+      critic(torch::cat(images), conditional ? torch::cat(conditions) : torch::Tensor());
   const torch::Tensor real_scores = scores.narrow(0, 0, b);
-  const torch::Tensor fake_scores = scores.narrow(0, b, b);
+  const torch::Tensor fake_scores = scores.narrow(0, b, scores.size(0) - b);
   DiscriminatorLoss loss;
   const torch::Tensor zero = torch::zeros({}, scores.options());
   loss.gradient_penalty = zero;
   loss.offset = zero;
+  // With mismatched fakes, the renders and the mismatched pairs weigh half each.
+  const torch::Tensor fake_mean =
+      mismatched ? 0.5 * (fake_scores.narrow(0, 0, b).mean() + fake_scores.narrow(0, b, b).mean())
+                 : fake_scores.mean();
   if (config.loss == GanLoss::kWasserstein) {
-    loss.total = fake_scores.mean() - real_scores.mean();
+    loss.total = fake_mean - real_scores.mean();
     if (config.gradient_penalty > 0.0) {
       const torch::Tensor gp = gradient_penalty(critic, pairs, generator);
       loss.total = loss.total + config.gradient_penalty * gp;
@@ -152,11 +172,31 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
       loss.offset = offset.detach();
     }
   } else {
-    loss.total = torch::softplus(-real_scores).mean() + torch::softplus(fake_scores).mean();
+    const torch::Tensor fake_loss = torch::softplus(fake_scores);
+    loss.total = torch::softplus(-real_scores).mean() +
+                 (mismatched ? 0.5 * (fake_loss.narrow(0, 0, b).mean() +
+                                      fake_loss.narrow(0, b, b).mean())
+                             : fake_loss.mean());
   }
   loss.real_score = real_scores.mean().detach();
-  loss.fake_score = fake_scores.mean().detach();
+  loss.fake_score = fake_scores.narrow(0, 0, b).mean().detach();
   return loss;
+}
+
+DiscriminatorUpdate discriminator_update(
+    model::Discriminator& discriminator, torch::optim::Adam& optimizer,
+    const DiscriminatorLossConfig& config, const torch::Tensor& real, const torch::Tensor& fake,
+    at::Generator* generator,
+    const std::function<void(const std::vector<torch::Tensor>&)>& after_backward) {
+  const DiscriminatorLoss loss = discriminator_loss(discriminator, config, real, fake, generator);
+  optimizer.zero_grad();
+  loss.total.backward();
+  if (after_backward) after_backward(discriminator->parameters());
+  DiscriminatorUpdate update;
+  update.skipped = !std::isfinite(clip_gradients(discriminator->parameters(), 0));
+  if (!update.skipped) optimizer.step();
+  update.loss = loss.total.item<double>();
+  return update;
 }
 
 RenderReplay::RenderReplay(int capacity) : capacity_(capacity) {

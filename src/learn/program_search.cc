@@ -154,6 +154,17 @@ class Scorer {
 
 }  // namespace
 
+std::vector<render::Command> random_program(const render::Environment& env, std::mt19937_64* rng) {
+  return random_commands(env.action_spec(), masks_by_first_value(env), env.episode_length(), rng);
+}
+
+std::vector<float> play_program(render::Environment& env,
+                                const std::vector<render::Command>& program, uint64_t seed) {
+  const render::Observation* observation = &env.reset(seed);
+  for (const render::Command& command : program) observation = &env.step(command);
+  return observation->canvas;
+}
+
 double mean_squared_error(const std::vector<float>& a, const std::vector<float>& b) {
   double sum = 0;
   for (size_t k = 0; k < a.size(); ++k) {

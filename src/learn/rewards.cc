@@ -6,21 +6,10 @@
 #include <vector>
 
 #include "spiral/core/errors.h"
+#include "spiral/learn/discriminator_loss.h"
 
 namespace spiral::learn {
 namespace {
-
-// D scores of images [N, C, H, W] (with targets [N, C, H, W] for a conditional D) -> [N].
-torch::Tensor scores(model::Discriminator& d, const torch::Tensor& images,
-                     const torch::Tensor& targets) {
-  if (d->config().conditional) {
-    if (!targets.defined()) {
-      throw std::invalid_argument("compute_rewards: a conditional discriminator needs targets");
-    }
-    return d->forward(images, targets);
-  }
-  return d->forward(images);
-}
 
 // inputs.step_renders, checked to be [T + 1, B, ...].
 torch::Tensor checked_step_renders(const RewardInputs& inputs, int64_t steps, int64_t batch) {
@@ -46,6 +35,24 @@ void RewardConfig::check() const {
     throw UserError("reward blank_penalty must be >= 0 (it is subtracted), got " +
                     std::to_string(blank_penalty));
   }
+}
+
+torch::Tensor discriminator_scores(model::Discriminator& discriminator, const torch::Tensor& images,
+                                   const torch::Tensor& targets, bool complement) {
+  torch::NoGradGuard no_grad;
+  if (!discriminator->config().conditional) return discriminator->forward(images);
+  if (!targets.defined()) {
+    throw std::invalid_argument("discriminator_scores: a conditional discriminator needs targets");
+  }
+  if (!complement) return discriminator->forward(images, targets);
+  const torch::Tensor masks = half_masks(images.size(2), images.size(3), images.options());
+  torch::Tensor sum;
+  for (int64_t half = 0; half < masks.size(0); ++half) {
+    const torch::Tensor m = masks[half];
+    const torch::Tensor s = discriminator->forward(m * images, (1 - m) * targets);
+    sum = sum.defined() ? sum + s : s;
+  }
+  return sum / static_cast<double>(masks.size(0));
 }
 
 torch::Tensor stroke_starts(const torch::Tensor& first_values) {
@@ -83,7 +90,7 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
     model::Discriminator& d = *discriminator;
     if (config.discriminator_mode == DiscriminatorReward::kFinal) {
       rewards[steps - 1].add_(config.discriminator_weight *
-                              scores(d, final_renders, targets).to(torch::kFloat32));
+                              discriminator_scores(d, final_renders, targets, config.discriminator_complement).to(torch::kFloat32));
     } else {
       const torch::Tensor step = checked_step_renders(inputs, steps, batch);
       const torch::Tensor flat = step.flatten(0, 1);
@@ -92,7 +99,7 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
         flat_targets = targets.unsqueeze(0).expand(step.sizes()).flatten(0, 1);
       }
       const torch::Tensor s =
-          scores(d, flat, flat_targets).to(torch::kFloat32).reshape({steps + 1, batch});
+          discriminator_scores(d, flat, flat_targets, config.discriminator_complement).to(torch::kFloat32).reshape({steps + 1, batch});
       rewards.add_(config.discriminator_weight * (s.narrow(0, 1, steps) - s.narrow(0, 0, steps)));
     }
   }

@@ -75,6 +75,10 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
     throw UserError("discriminator updates per policy update must be >= 1, got " +
                     std::to_string(config_.discriminator_updates));
   }
+  config_.reward.discriminator_complement = config_.complement_discriminator;
+  if (config_.mismatched_fakes && !config_.conditional) {
+    throw UserError("--mismatched-fakes needs --conditional true (it pairs targets)");
+  }
   if (config_.complement_discriminator && !config_.conditional) {
     throw UserError("--complement-discriminator needs --conditional true (it masks the target)");
   }
@@ -263,24 +267,21 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   d_config.loss = config_.gan_loss;
   d_config.gradient_penalty = config_.gradient_penalty;
   d_config.complement = config_.complement_discriminator;
+  d_config.mismatched_fakes = config_.mismatched_fakes;
+  const auto& average = config_.average_discriminator_gradients
+                            ? config_.average_discriminator_gradients
+                            : config_.average_gradients;
   for (int k = 0; k < config_.discriminator_updates; ++k) {
     const ReplaySample fake = replay_.sample(static_cast<int>(batch), &generator_);
     torch::Tensor real = fake.targets;
     if (!config_.conditional) {
       real = targets(pick_training_images(static_cast<int>(batch)), nullptr);
     }
-    const DiscriminatorLoss d_loss =
-        discriminator_loss(discriminator_, d_config, real, fake.renders, &generator_);
-    discriminator_optimizer_->zero_grad();
-    d_loss.total.backward();
-    average_gradients(config_.average_discriminator_gradients
-                          ? config_.average_discriminator_gradients
-                          : config_.average_gradients,
-                      discriminator_->parameters());
-    const bool skipped = !std::isfinite(clip_gradients(discriminator_->parameters(), 0));
-    if (!skipped) discriminator_optimizer_->step();
-    stats.discriminator_skipped = stats.discriminator_skipped || skipped;
-    stats.discriminator_loss = d_loss.total.item<double>();
+    const DiscriminatorUpdate update = discriminator_update(
+        discriminator_, *discriminator_optimizer_, d_config, real, fake.renders, &generator_,
+        [&](const std::vector<torch::Tensor>& params) { average_gradients(average, params); });
+    stats.discriminator_skipped = stats.discriminator_skipped || update.skipped;
+    stats.discriminator_loss = update.loss;
   }
   return stats;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of `spiral bench inference`, `bench learner`, `bench allreduce`, `bench
-# delivery` and `bench oracle` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
+# delivery`, `bench oracle` and `bench discriminator` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 number='[0-9]+(\.[0-9]+)?'
@@ -75,6 +75,34 @@ check "the refusal names the reason" grep -q 'unconditional' <<<"$err"
 run bench oracle --config tiny.cfg --grid 32 --episode-length 2 --pressure-levels 10 --brush-sizes 1,2,4
 check "enumerating millions of commands is refused with exit 2" test "$code" -eq 2
 check "the refusal points to sampling" grep -q 'candidates' <<<"$err"
+
+# The discriminator check on the same tiny action space: 3 targets per pool, 2 random programs
+# and 2 other targets' programs each, 6 updates reported every 3.
+run bench discriminator --config tiny.cfg --pool-targets 3 --candidates 20 --updates 6 \
+  --report-every 3 --batch 4 --discriminator-widths 8,16 --threads 1 --csv dcheck/check.csv
+check "bench discriminator exits 0" test "$code" -eq 0
+check "the check names its D and pools" grep -q \
+  '^discriminator check: conditional D (widths 8,16), WGAN-GP, lr 0.0001, batch 4; pools of 3 targets (21 renders to train on, 21 to check' \
+  <<<"$out"
+check "check table: rows at 0, 3 and 6 updates" \
+  test "$(grep -Ec "^ *(0|3|6) +(-|-?$number) +(-?$number +){6}-?$number$" <<<"$out")" -eq 3
+check "check CSV has a header and 3 rows" test "$(lines "$(cat dcheck/check.csv)")" -eq 4
+check "check CSV header" test "$(head -n 1 dcheck/check.csv)" = \
+  "updates,d_loss,rank_corr,rank_corr_within,matching_share,accuracy,real_over_fake,real_score,fake_score"
+run bench discriminator --config tiny.cfg --conditional false --pool-targets 2 --candidates 8 \
+  --updates 2 --report-every 2 --batch 4 --discriminator-widths 8 --threads 1 \
+  --discriminator-loss non-saturating --spectral-norm true
+check "an unconditional check exits 0" test "$code" -eq 0
+check "an unconditional check has no matching share" \
+  test "$(grep -Ec "^ *(0|2) +(-|-?$number) +-?$number +-?$number +- " <<<"$out")" -eq 2
+for bad in "--discriminator-widths 8,x" "--discriminator-widths 8,,16" "--discriminator-widths 0" \
+  "--discriminator-widths 8,8,8,8,8,8,8" "--pool-targets 1" "--report-every 0" \
+  "--check-on test" "--mismatched-fakes maybe"; do
+  # shellcheck disable=SC2086
+  run bench discriminator --config tiny.cfg $bad
+  check "bench discriminator $bad exits 2" test "$code" -eq 2
+  check "bench discriminator $bad: one line" test "$(lines "$err")" -eq 1
+done
 
 if command -v mpirun >/dev/null; then
   mpirun -np 2 --oversubscribe "$spiral" bench allreduce --size small --repeats 2 --warmup 1 \

@@ -247,6 +247,26 @@ TEST(Rewards, ConditionalDiscriminatorGetsTargets) {
   EXPECT_TRUE(torch::allclose(r[1], d(in.final_renders, in.targets)));
 }
 
+TEST(Rewards, ComplementDiscriminatorScoresTheMeanOverTheFourHalves) {
+  torch::manual_seed(3);
+  model::Discriminator d = small_discriminator(true);
+  RewardInputs in;
+  in.steps = 1;
+  in.final_renders = torch::rand({2, 1, 16, 16});
+  in.targets = torch::rand({2, 1, 16, 16});
+  RewardConfig config;
+  config.discriminator_complement = true;
+  const torch::Tensor r = compute_rewards(config, in, &d);
+  torch::NoGradGuard no_grad;
+  torch::Tensor expected = torch::zeros({2});
+  const torch::Tensor masks = half_masks(16, 16, in.targets.options());
+  for (int64_t k = 0; k < 4; ++k) {
+    expected += d(masks[k] * in.final_renders, (1 - masks[k]) * in.targets) / 4;
+  }
+  EXPECT_TRUE(torch::allclose(r[0], expected));
+  EXPECT_FALSE(torch::allclose(r[0], d(in.final_renders, in.targets)));
+}
+
 TEST(Rewards, NegativeL2SumOrMean) {
   RewardInputs in;
   in.steps = 2;
@@ -450,6 +470,39 @@ TEST(GanLoss, ComplementLossRunsOnConditionalD) {
       discriminator_loss(d, config, torch::rand({4, 1, 16, 16}), torch::rand({4, 1, 16, 16}), &gen);
   loss.total.backward();
   EXPECT_TRUE(std::isfinite(loss.total.item<double>()));
+}
+
+TEST(GanLoss, MismatchedFakesPairEachTargetWithTheNextRowsTarget) {
+  // A critic whose score is the mean of image x condition: the parts of the loss can be computed
+  // by hand.
+  const Critic critic = [](const torch::Tensor& image, const torch::Tensor& condition) {
+    return (image * condition).flatten(1).mean(1);
+  };
+  const torch::Tensor real = torch::rand({3, 1, 4, 4});
+  const torch::Tensor fake = torch::rand({3, 1, 4, 4});
+  const auto score = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a * b).flatten(1).mean(1);
+  };
+  const torch::Tensor real_scores = score(real, real);
+  const torch::Tensor fake_scores = score(fake, real);
+  const torch::Tensor mismatched_scores = score(torch::roll(real, 1, 0), real);
+  DiscriminatorLossConfig config;
+  config.loss = GanLoss::kNonSaturating;
+  config.mismatched_fakes = true;
+  DiscriminatorLoss loss = discriminator_loss(critic, true, config, real, fake, nullptr);
+  const torch::Tensor expected = torch::softplus(-real_scores).mean() +
+                                 0.5 * (torch::softplus(fake_scores).mean() +
+                                        torch::softplus(mismatched_scores).mean());
+  EXPECT_NEAR(loss.total.item<double>(), expected.item<double>(), 1e-6);
+  EXPECT_NEAR(loss.fake_score.item<double>(), fake_scores.mean().item<double>(), 1e-6);
+  config.loss = GanLoss::kWasserstein;
+  config.gradient_penalty = 0;
+  config.offset_weight = 0;
+  loss = discriminator_loss(critic, true, config, real, fake, nullptr);
+  EXPECT_NEAR(loss.total.item<double>(),
+              (0.5 * (fake_scores.mean() + mismatched_scores.mean()) - real_scores.mean())
+                  .item<double>(),
+              1e-6);
 }
 
 // ---- Render replay ----

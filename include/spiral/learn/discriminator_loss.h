@@ -31,6 +31,9 @@ struct DiscriminatorLossConfig {
   double gradient_penalty = 10.0;  // lambda of the gradient penalty (Wasserstein only; 0 = off)
   double offset_weight = 1e-3;     // weight of (mean of D over real and fake)^2 (Wasserstein only)
   bool complement = false;         // complement discriminator (conditional D only)
+  // Conditional D only: half of the fakes pair each target with another row's real target, so
+  // that D must check that image and target match, not only that the image looks real.
+  bool mismatched_fakes = false;
 
   // Throws UserError naming the first bad field.
   void check() const;
@@ -53,6 +56,9 @@ struct DiscriminatorPairs {
   torch::Tensor fake_image;
   torch::Tensor fake_condition;
 };
+
+// The four half-image masks [4, 1, h, w] of 0/1: left, right, top and bottom half set to 1.
+torch::Tensor half_masks(int64_t h, int64_t w, const torch::TensorOptions& options);
 
 // Per-image complement masks [B, 1, H, W] of 0/1: each image gets one random half (left, right,
 // top or bottom, uniformly) set to 1. `like` [B, C, H, W] gives shape and device; `generator` (a
@@ -85,6 +91,21 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
                                      const DiscriminatorLossConfig& config,
                                      const torch::Tensor& real, const torch::Tensor& fake,
                                      at::Generator* generator);
+
+// What one discriminator_update() did.
+struct DiscriminatorUpdate {
+  double loss = 0;       // the loss before the step
+  bool skipped = false;  // a gradient was NaN or infinite: D and its optimizer are unchanged
+};
+
+// One Adam step of `discriminator` on its loss for `real` and `fake` (as discriminator_loss()).
+// `after_backward`, when set, is called with D's parameters after the backward pass (to average
+// their gradients over ranks); it must leave every parameter with a gradient.
+DiscriminatorUpdate discriminator_update(
+    model::Discriminator& discriminator, torch::optim::Adam& optimizer,
+    const DiscriminatorLossConfig& config, const torch::Tensor& real, const torch::Tensor& fake,
+    at::Generator* generator,
+    const std::function<void(const std::vector<torch::Tensor>&)>& after_backward = {});
 
 // Renders (and targets) drawn from a RenderReplay.
 struct ReplaySample {

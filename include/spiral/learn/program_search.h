@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <vector>
 
 #include "spiral/render/action_spec.h"
+#include "spiral/render/environment.h"
 #include "spiral/render/settings.h"
 
 namespace spiral::learn {
@@ -33,6 +35,14 @@ struct ProgramSearchResult {
   std::vector<float> canvas;             // the final canvas (the observation's layout)
   int64_t commands_scored = 0;           // episodes played by the search
 };
+
+// A program of `env`'s episode length, each command drawn uniformly over every part's values (the
+// parts that do not matter set to 0).
+std::vector<render::Command> random_program(const render::Environment& env, std::mt19937_64* rng);
+
+// The canvas (the observation's layout) after `env` plays `program` from a reset with `seed`.
+std::vector<float> play_program(render::Environment& env,
+                                const std::vector<render::Command>& program, uint64_t seed);
 
 // Mean over values of (a - b)^2; a and b have the same size.
 double mean_squared_error(const std::vector<float>& a, const std::vector<float>& b);

@@ -25,6 +25,9 @@ enum class L2Form {
 struct RewardConfig {
   double discriminator_weight = 1.0;  // weight of the D term (0 = off)
   DiscriminatorReward discriminator_mode = DiscriminatorReward::kFinal;
+  // D was trained as a complement D (on halves): its reward is its mean score over the four
+  // halves, as discriminator_scores() gives it
+  bool discriminator_complement = false;
   double l2_weight = 0.0;  // weight of the negative L2 term at the last step (0 = off)
   L2Form l2_form = L2Form::kSum;
   // false: the L2 term at the last step; true: r_t = e(render_t) - e(render_{t+1}) with e the L2
@@ -50,6 +53,12 @@ struct RewardInputs {
   torch::Tensor blank_canvas;   // [C, H, W] or [B, C, H, W] the empty canvas for the blank penalty;
                                 // defaults to step_renders[0]
 };
+
+// D's scores [N] of `images` [N, C, H, W] as a reward sees them: D(image), or D(target, image) for
+// a conditional D (`targets` [N, C, H, W]); a complement D, trained on one half of the image beside
+// the other half of the target, scores the mean over the four halves. No gradient.
+torch::Tensor discriminator_scores(model::Discriminator& discriminator, const torch::Tensor& images,
+                                   const torch::Tensor& targets, bool complement);
 
 // Number of new strokes per step: 1 where a paint (flag 1) follows a jump or starts the episode.
 // first_values [T, B] -> [T, B] float.

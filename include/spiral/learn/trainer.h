@@ -48,6 +48,7 @@ struct TrainerConfig {
   double gradient_penalty = 10;
   GanLoss gan_loss = GanLoss::kWasserstein;  // D's loss (non-saturating: SPIRAL++'s, with SN)
   bool complement_discriminator = false;     // SPIRAL++'s complement D (conditional agents)
+  bool mismatched_fakes = false;  // D also learns that a target beside another target is fake
   int discriminator_updates = 1;             // D updates per policy update, each on a new draw
   int replay_batches = 20;                   // RenderReplay capacity in batches
   int held_out = 64;  // size of the fixed held-out set (capped by the split's size)

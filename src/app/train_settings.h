@@ -1,0 +1,15 @@
+// The Trainer settings of a resolved `spiral train` configuration.
+#pragma once
+
+#include "spiral/core/config.h"
+#include "spiral/learn/trainer.h"
+#include "spiral/render/settings.h"
+
+namespace spiral::app {
+
+// The Trainer's settings for `config` (train_option_groups()) in `environment`. UserError for
+// --device cuda without a CUDA device, or a bad --discriminator-widths.
+learn::TrainerConfig trainer_config(const Config& config,
+                                    const render::EnvironmentSettings& environment);
+
+}  // namespace spiral::app
