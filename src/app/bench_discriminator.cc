@@ -122,11 +122,11 @@ int run_bench_discriminator(const Config& config, CommandContext&) {
   const learn::RenderPool train_pool = make_pool(train_targets, "training");
   const learn::RenderPool check_pool = make_pool(check_targets, "check");
   const torch::Tensor reals =
-      trainer.conditional ? torch::Tensor()
-                          : real_images(*dataset, spread(split.train, std::min<size_t>(
-                                                                          split.train.size(), 2000),
-                                                         0.5),
-                                        canvas, channels);
+      trainer.conditional
+          ? torch::Tensor()
+          : real_images(*dataset,
+                        spread(split.train, std::min<size_t>(split.train.size(), 2000), 0.5),
+                        canvas, channels);
 
   const bool non_saturating = trainer.gan_loss == learn::GanLoss::kNonSaturating;
   std::printf(
@@ -153,25 +153,25 @@ int run_bench_discriminator(const Config& config, CommandContext&) {
           discriminator, check_pool, trainer.complement_discriminator, non_saturating);
       table.add_row({std::to_string(update), figure(last_loss), figure(check.rank_correlation),
                      figure(check.rank_correlation_within), figure(check.matching_share),
-                     figure(check.accuracy), figure(check.real_over_fake),
-                     figure(check.real_score), figure(check.fake_score)});
+                     figure(check.accuracy), figure(check.real_over_fake), figure(check.real_score),
+                     figure(check.fake_score)});
       log_info("update ", update, ": rank correlation ", figure(check.rank_correlation),
                ", matching share ", figure(check.matching_share), ", accuracy ",
                figure(check.accuracy));
     }
     if (update == updates) break;
-    const torch::Tensor rows = torch::randint(train_pool.renders.size(0), {trainer.batch},
-                                              generator, torch::kLong);
+    const torch::Tensor rows =
+        torch::randint(train_pool.renders.size(0), {trainer.batch}, generator, torch::kLong);
     const torch::Tensor fake = train_pool.renders.index_select(0, rows);
     const torch::Tensor real =
         trainer.conditional
             ? train_pool.targets.index_select(
                   0, torch::tensor(train_pool.target_of, torch::kLong).index_select(0, rows))
-            : reals.index_select(0, torch::randint(reals.size(0), {trainer.batch}, generator,
-                                                   torch::kLong));
-    last_loss = learn::discriminator_update(discriminator, *optimizer, loss_config, real, fake,
-                                            &generator)
-                    .loss;
+            : reals.index_select(
+                  0, torch::randint(reals.size(0), {trainer.batch}, generator, torch::kLong));
+    last_loss =
+        learn::discriminator_update(discriminator, *optimizer, loss_config, real, fake, &generator)
+            .loss;
   }
   emit_table(table, config.get_text("csv"));
   std::printf(

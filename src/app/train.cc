@@ -21,7 +21,6 @@
 #include "metrics_file.h"
 #include "population.h"
 #include "population_file.h"
-#include "train_settings.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
@@ -38,12 +37,32 @@
 #include "spiral/model/discriminator.h"
 #include "spiral/render/options.h"
 #include "spiral/render/program.h"
+#include "train_settings.h"
 
 namespace spiral::app {
 namespace {
 
 // Exit code of a run stopped by --max-skipped-updates non-finite updates in a row (diverged).
 constexpr int kDivergedExitCode = 4;
+
+// An unconditional agent's held-out samples in words: "distinct 12/32 blank 3/32".
+std::string sample_text(const learn::HeldOutResult& held) {
+  const std::string of = "/" + std::to_string(held.renders.size());
+  return "distinct " + std::to_string(held.distinct) + of + " blank " + std::to_string(held.blank) +
+         of;
+}
+
+// The progress line's part on the last evaluation: " held_out_mse 0.0621", or an unconditional
+// agent's " samples distinct 12/32 blank 3/32".
+std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
+  std::ostringstream text;
+  if (conditional) {
+    text << " held_out_mse " << held.mse;
+  } else {
+    text << " samples " << sample_text(held);
+  }
+  return text.str();
+}
 
 // Writes images/reconstruction-<step>.png (held-out targets above their reconstructions), or
 // images/samples-<step>.png for an unconditional agent.
@@ -514,10 +533,13 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   const bool member_leader = team.rank() == 0;
   if (!resume_from && member_leader) {
     held = trainer.held_out();
-    if (leader)
+    if (leader && conditional) {
       log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
+    } else if (leader) {
+      log_info("samples at start: ", sample_text(held));
+    }
   }
-  double last_mse = held.mse;
+  learn::HeldOutResult last_held = held;
   int64_t step = counters.step;
   int64_t frames = counters.frames;
   const double wall_offset = counters.wall_time;
@@ -630,7 +652,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     if (member_leader) {
       if (step % eval_every == 0 || step % images_every == 0 || last || pbt_due) {
         held = trainer.held_out();
-        mse = last_mse = held.mse;
+        mse = held.mse;
+        last_held = held;
         if (leader && (step % images_every == 0 || last)) write_grid(run_dir, step, held);
         if (pbt_due) fitness = conditional ? held.mse : trainer.sample_score(held);
       }
@@ -703,9 +726,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       }
       log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
                stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
-               lr_part.str(), discriminator_part.str(), " reward ", stats.reward, " held_out_mse ",
-               last_mse, " elapsed ", format_duration(now), " ETA ", format_duration(eta),
-               flow_part);
+               lr_part.str(), discriminator_part.str(), " reward ", stats.reward,
+               progress_quality(conditional, last_held), " elapsed ", format_duration(now), " ETA ",
+               format_duration(eta), flow_part);
     }
   }
   if (!diverged) {  // the last update may have been the last of too many skipped in a row
@@ -779,7 +802,6 @@ int run_train(const Config& config, CommandContext& context) {
 }
 
 }  // namespace
-
 
 Command train_command() {
   return {"train",

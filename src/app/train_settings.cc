@@ -31,14 +31,18 @@ std::vector<int> discriminator_widths(const std::string& text) {
       used = 0;
     }
     if (used == 0 || used != item.size() || width < 1 || width > 4096) {
-      throw UserError("--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to "
-                      "4096, got '" + text + "'");
+      throw UserError(
+          "--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to "
+          "4096, got '" +
+          text + "'");
     }
     widths.push_back(width);
   }
   if (widths.empty() || widths.size() > 6 || text.back() == ',') {
-    throw UserError("--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to 4096, "
-                    "got '" + text + "'");
+    throw UserError(
+        "--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to 4096, "
+        "got '" +
+        text + "'");
   }
   return widths;
 }
@@ -168,6 +172,10 @@ std::vector<OptionGroup> train_option_groups() {
                          "the change it made (D differences as in SPIRAL++, or L2 error removed)"),
            choice_option("l2-form", "sum", {"sum", "mean"},
                          "L2 over pixels: sum (the paper's ||.||^2) or mean (MSE, size-free)"),
+           real_option("discriminator-weight", 1, 1e-9, 1e6, "",
+                       "Weight of D's reward (--reward discriminator); a WGAN-GP critic's "
+                       "differences are bounded by the images' L2 distance, so 0.002 puts them "
+                       "near the quickstart's MSE rewards"),
            real_option("stroke-penalty", 0, 0, 1e6, "", "Subtracted for each new stroke (MNIST)"),
            real_option("blank-penalty", 0, 0, 1e6, "",
                        "Subtracted when the final canvas is blank (MNIST)"),
@@ -228,8 +236,9 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.reward.discriminator_weight = 0;
     t.reward.l2_weight = 1;
     t.reward.l2_per_step = per_step;
-  } else if (per_step) {
-    t.reward.discriminator_mode = learn::DiscriminatorReward::kPerStep;
+  } else {
+    t.reward.discriminator_weight = config.get_real("discriminator-weight");
+    if (per_step) t.reward.discriminator_mode = learn::DiscriminatorReward::kPerStep;
   }
   t.reward.l2_form =
       config.get_text("l2-form") == "mean" ? learn::L2Form::kMean : learn::L2Form::kSum;

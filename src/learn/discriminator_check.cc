@@ -125,8 +125,8 @@ RenderPool make_render_pool(const render::EnvironmentSettings& settings,
     greedy_canvases.push_back(greedy.canvas);
     if (options.progress) options.progress(t + 1, targets.size());
   }
-  const size_t others = std::min<size_t>(static_cast<size_t>(std::max(0, options.other_targets)),
-                                         targets.size() - 1);
+  const size_t others =
+      std::min<size_t>(static_cast<size_t>(std::max(0, options.other_targets)), targets.size() - 1);
   for (size_t t = 0; t < targets.size(); ++t) {
     for (size_t k = 1; k <= others; ++k) {
       add(greedy_canvases[(t + k) % targets.size()], t, PoolRender::kOtherTarget,

@@ -173,10 +173,10 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
     }
   } else {
     const torch::Tensor fake_loss = torch::softplus(fake_scores);
-    loss.total = torch::softplus(-real_scores).mean() +
-                 (mismatched ? 0.5 * (fake_loss.narrow(0, 0, b).mean() +
-                                      fake_loss.narrow(0, b, b).mean())
-                             : fake_loss.mean());
+    loss.total =
+        torch::softplus(-real_scores).mean() +
+        (mismatched ? 0.5 * (fake_loss.narrow(0, 0, b).mean() + fake_loss.narrow(0, b, b).mean())
+                    : fake_loss.mean());
   }
   loss.real_score = real_scores.mean().detach();
   loss.fake_score = fake_scores.narrow(0, 0, b).mean().detach();

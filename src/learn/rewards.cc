@@ -89,8 +89,10 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
     }
     model::Discriminator& d = *discriminator;
     if (config.discriminator_mode == DiscriminatorReward::kFinal) {
-      rewards[steps - 1].add_(config.discriminator_weight *
-                              discriminator_scores(d, final_renders, targets, config.discriminator_complement).to(torch::kFloat32));
+      rewards[steps - 1].add_(
+          config.discriminator_weight *
+          discriminator_scores(d, final_renders, targets, config.discriminator_complement)
+              .to(torch::kFloat32));
     } else {
       const torch::Tensor step = checked_step_renders(inputs, steps, batch);
       const torch::Tensor flat = step.flatten(0, 1);
@@ -99,7 +101,9 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
         flat_targets = targets.unsqueeze(0).expand(step.sizes()).flatten(0, 1);
       }
       const torch::Tensor s =
-          discriminator_scores(d, flat, flat_targets, config.discriminator_complement).to(torch::kFloat32).reshape({steps + 1, batch});
+          discriminator_scores(d, flat, flat_targets, config.discriminator_complement)
+              .to(torch::kFloat32)
+              .reshape({steps + 1, batch});
       rewards.add_(config.discriminator_weight * (s.narrow(0, 1, steps) - s.narrow(0, 0, steps)));
     }
   }

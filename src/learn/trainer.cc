@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -418,9 +419,16 @@ HeldOutResult Trainer::held_out() {
           .final_canvases;
   result.mse = config_.conditional ? (renders - target).pow(2).mean().item<double>()
                                    : std::numeric_limits<double>::quiet_NaN();
+  std::set<std::vector<uint8_t>> seen;
   for (int64_t i = 0; i < renders.size(0); ++i) {
     result.renders.push_back(tensor_to_image(renders[i]));
+    const std::vector<uint8_t>& pixels = result.renders.back().pixels;
+    seen.insert(pixels);
+    if (std::all_of(pixels.begin(), pixels.end(), [](uint8_t p) { return p == 255; })) {
+      ++result.blank;
+    }
   }
+  result.distinct = static_cast<int>(seen.size());
   return result;
 }
 

@@ -38,6 +38,30 @@ run train --config tiny.cfg --name pen --pen-planes true
 check "--pen-planes true: exit 0" test "$code" -eq 0
 check "--pen-planes true: 3 x 5 x 5 x 32 more policy parameters" \
   test "$(($(policy_size "$out") - $(policy_size "$train_out")))" -eq 2400
+# The discriminator's options reach D: narrower layers, fewer parameters (a D of 8 and 16 channels:
+# 2 x 8 x 4 x 4 + 8 + 8 x 16 x 4 x 4 + 16 + 16 x 16 x 16 + 1 for a conditional D's 2 input planes).
+run train --config tiny.cfg --name narrow-d --discriminator-widths 8,16 --mismatched-fakes true \
+  --discriminator-weight 0.002 --reward-timing per-step
+check "--discriminator-widths 8,16: exit 0" test "$code" -eq 0
+check "--discriminator-widths 8,16: D has 2 x 128 + 8 + 2048 + 16 + 4096 + 1 parameters" \
+  grep -q " I discriminator: 6,425 parameters" <<<"$out"
+for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
+  "--discriminator-widths 8,8,8,8,8,8,8" "--discriminator-weight 0" "--discriminator-weight -1" \
+  "--mismatched-fakes true --conditional false"; do
+  # shellcheck disable=SC2086
+  run train --config tiny.cfg --name refused $bad
+  check "train $bad: exit 2" test "$code" -eq 2
+  check "train $bad: one line" test "$(lines "$err")" -eq 1
+  check "train $bad: no run folder" test ! -e runs/refused
+done
+# An unconditional agent's progress lines count its distinct and blank samples.
+run train --config tiny.cfg --name samples --conditional false --progress-every 0
+check "unconditional: exit 0" test "$code" -eq 0
+check "unconditional: the start line counts the samples" \
+  grep -Eq " I samples at start: distinct [0-9]+/8 blank [0-9]+/8$" <<<"$out"
+check "unconditional: progress lines count the samples, no held-out MSE" \
+  test "$(grep -Ec " samples distinct [0-9]+/8 blank [0-9]+/8 elapsed" <<<"$out")" -eq 10 -a \
+  -z "$(grep -e held_out_mse <<<"$out")"
 # --policy-lr-decay linear: 10 updates of the 120-frame budget run at 10/10 to 1/10 of the rate.
 run train --config tiny.cfg --name decay --policy-lr 0.001 --policy-lr-decay linear \
   --progress-every 0

@@ -490,19 +490,19 @@ TEST(GanLoss, MismatchedFakesPairEachTargetWithTheNextRowsTarget) {
   config.loss = GanLoss::kNonSaturating;
   config.mismatched_fakes = true;
   DiscriminatorLoss loss = discriminator_loss(critic, true, config, real, fake, nullptr);
-  const torch::Tensor expected = torch::softplus(-real_scores).mean() +
-                                 0.5 * (torch::softplus(fake_scores).mean() +
-                                        torch::softplus(mismatched_scores).mean());
+  const torch::Tensor expected =
+      torch::softplus(-real_scores).mean() +
+      0.5 * (torch::softplus(fake_scores).mean() + torch::softplus(mismatched_scores).mean());
   EXPECT_NEAR(loss.total.item<double>(), expected.item<double>(), 1e-6);
   EXPECT_NEAR(loss.fake_score.item<double>(), fake_scores.mean().item<double>(), 1e-6);
   config.loss = GanLoss::kWasserstein;
   config.gradient_penalty = 0;
   config.offset_weight = 0;
   loss = discriminator_loss(critic, true, config, real, fake, nullptr);
-  EXPECT_NEAR(loss.total.item<double>(),
-              (0.5 * (fake_scores.mean() + mismatched_scores.mean()) - real_scores.mean())
-                  .item<double>(),
-              1e-6);
+  EXPECT_NEAR(
+      loss.total.item<double>(),
+      (0.5 * (fake_scores.mean() + mismatched_scores.mean()) - real_scores.mean()).item<double>(),
+      1e-6);
 }
 
 // ---- Render replay ----

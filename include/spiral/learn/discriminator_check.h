@@ -39,9 +39,9 @@ struct RenderPool {
 
 // How make_render_pool() builds a pool.
 struct RenderPoolOptions {
-  int random_programs = 2;  // random programs per target
-  int other_targets = 2;    // other targets' greedy programs per target (0 for unconditional D)
-  uint64_t seed = 1;        // random programs, and the reset seed of every episode
+  int random_programs = 2;      // random programs per target
+  int other_targets = 2;        // other targets' greedy programs per target (0 for unconditional D)
+  uint64_t seed = 1;            // random programs, and the reset seed of every episode
   ProgramSearchOptions search;  // the greedy search of each target's program
   // Called after each target's greedy search with the count done and the count in all.
   std::function<void(size_t done, size_t total)> progress;

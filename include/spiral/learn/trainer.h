@@ -49,9 +49,9 @@ struct TrainerConfig {
   GanLoss gan_loss = GanLoss::kWasserstein;  // D's loss (non-saturating: SPIRAL++'s, with SN)
   bool complement_discriminator = false;     // SPIRAL++'s complement D (conditional agents)
   bool mismatched_fakes = false;  // D also learns that a target beside another target is fake
-  int discriminator_updates = 1;             // D updates per policy update, each on a new draw
-  int replay_batches = 20;                   // RenderReplay capacity in batches
-  int held_out = 64;  // size of the fixed held-out set (capped by the split's size)
+  int discriminator_updates = 1;  // D updates per policy update, each on a new draw
+  int replay_batches = 20;        // RenderReplay capacity in batches
+  int held_out = 64;              // size of the fixed held-out set (capped by the split's size)
   torch::Device device = torch::kCPU;  // where both networks and their updates run
   bool greedy_eval = false;  // held_out(): argmax commands instead of sampling with a fixed seed
   uint64_t seed = 1;
@@ -95,6 +95,8 @@ struct TrainStepStats {
 struct HeldOutResult {
   double mse = 0;        // mean over pixels and images of (render - target)^2 on [0, 1]
   double blank_mse = 0;  // the same for the blank canvas (what doing nothing scores)
+  int distinct = 0;      // distinct renders (as 8-bit images)
+  int blank = 0;         // renders left white (the painter's blank canvas)
   std::vector<Image> targets;
   std::vector<Image> renders;
 };
