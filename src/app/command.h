@@ -64,6 +64,9 @@ Command bench_command();
 // The `spiral data` command.
 Command data_command();
 
+// The `spiral data train-classifier` action.
+Command train_classifier_action();
+
 // The version report of `spiral --version`.
 std::string version_report();
 

@@ -1,4 +1,5 @@
-// `spiral data`: inspect a dataset (info) and generate MuJoCo scene datasets (generate-scenes).
+// `spiral data`: inspect a dataset (info) and generate MuJoCo scene datasets (generate-scenes);
+// train-classifier lives in train_classifier.cc.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -206,10 +207,10 @@ Command generate_scenes_action() {
 
 Command data_command() {
   return {"data",
-          "Inspect datasets and generate MuJoCo scene datasets.",
+          "Inspect datasets, generate MuJoCo scene datasets and train the digit classifier.",
           {},
           nullptr,
-          {info_action(), generate_scenes_action()}};
+          {info_action(), generate_scenes_action(), train_classifier_action()}};
 }
 
 }  // namespace spiral::app

@@ -19,6 +19,7 @@
 #include "spiral/data/split.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
+#include "spiral/learn/digit_classifier.h"
 
 namespace spiral::app {
 namespace {
@@ -39,6 +40,10 @@ std::vector<OptionGroup> reconstruct_options() {
                            "Human strokes of Omniglot targets to record: auto (the strokes_* set "
                            "beside an images_* set, when there is one), none, or a strokes folder "
                            "or zip"),
+               input_file_option("classifier", "",
+                                 "Digit classifier (spiral data train-classifier): print the share "
+                                 "of reconstructions it classifies as their target's label (a "
+                                 "labelled dataset only)"),
            }}};
 }
 
@@ -91,6 +96,18 @@ int run_reconstruct(const Config& config, CommandContext&) {
   const std::vector<size_t> held_out =
       data::split_dataset(*dataset, data::parse_split_rule(data::kDefaultSplit)).held_out;
   const size_t count = static_cast<size_t>(config.get_int("count"));
+  const std::string classifier_path = config.get_text("classifier");
+  learn::TrainedClassifier classifier;
+  if (!classifier_path.empty()) {
+    classifier = learn::load_digit_classifier(classifier_path);
+    if (dataset->label_count() != classifier.network->config().classes) {
+      throw UserError("--classifier " + classifier_path + " tells " +
+                      std::to_string(classifier.network->config().classes) +
+                      " classes apart, dataset " + spec + " has " +
+                      (dataset->label_count() == 0 ? std::string("no labels")
+                                                   : std::to_string(dataset->label_count())));
+    }
+  }
   if (count > held_out.size()) {
     throw UserError("--count " + std::to_string(count) + ": dataset " + spec + " holds only " +
                     std::to_string(held_out.size()) + " held-out images (split every:10)");
@@ -128,23 +145,52 @@ int run_reconstruct(const Config& config, CommandContext&) {
   const double blank_mse = (1.0 - target).pow(2).mean().item<double>();
   const auto [mse_mean, mse_sd] = mean_sd(mse);
   const auto [psnr_mean, psnr_sd] = mean_sd(psnr);
+  // What the classifier reads in each reconstruction, against its target's label.
+  std::vector<int64_t> target_labels, predicted_labels;
+  std::vector<double> confidences;
+  int64_t as_target = 0;
+  if (classifier.network) {
+    const learn::Classification result =
+        learn::classify(classifier.network, episodes.final_canvases);
+    for (size_t i = 0; i < count; ++i) {
+      target_labels.push_back(dataset->label(indices[i]));
+      predicted_labels.push_back(result.labels[static_cast<int64_t>(i)].item<int64_t>());
+      confidences.push_back(result.confidence[static_cast<int64_t>(i)].item<double>());
+      as_target += predicted_labels.back() == target_labels.back() ? 1 : 0;
+    }
+  }
+  const double as_target_share = static_cast<double>(as_target) / static_cast<double>(count);
 
   const std::filesystem::path out(config.get_text("out"));
   std::filesystem::create_directories(out);
-  write_episodes_h5((out / "reconstruction.h5").string(), agent, episodes, targets,
-                    [&](io::Group& root) {
-                      root.set_attribute("dataset", spec);
-                      const std::vector<int64_t> index_values(indices.begin(), indices.end());
-                      root.write_array<int64_t>("target_indices", {count}, index_values)
-                          .set_attribute("description", "index of each target in the dataset");
-                      if (!points.source.empty()) write_human_points(root, points);
-                    });
+  write_episodes_h5(
+      (out / "reconstruction.h5").string(), agent, episodes, targets, [&](io::Group& root) {
+        root.set_attribute("dataset", spec);
+        const std::vector<int64_t> index_values(indices.begin(), indices.end());
+        root.write_array<int64_t>("target_indices", {count}, index_values)
+            .set_attribute("description", "index of each target in the dataset");
+        if (!points.source.empty()) write_human_points(root, points);
+        if (!classifier.network) return;
+        root.set_attribute("classifier", classifier_path);
+        root.set_attribute("classified_as_target", as_target_share);
+        root.write_array<int64_t>("target_labels", {count}, target_labels)
+            .set_attribute("description", "label of each target in the dataset");
+        root.write_array<int64_t>("predicted_labels", {count}, predicted_labels)
+            .set_attribute("description", "class the classifier reads in each reconstruction");
+        root.write_array<double>("predicted_confidence", {count}, confidences)
+            .set_attribute("description", "the classifier's softmax probability of that class");
+      });
   io::write_png((out / "reconstruction.png").string(), comparison_grid(targets, episodes.renders));
   if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
   char line[160];
   std::snprintf(line, sizeof line, "mse=%.6f (sd %.6f)\nblank_mse=%.6f\npsnr=%.3f dB (sd %.3f)\n",
                 mse_mean, mse_sd, blank_mse, psnr_mean, psnr_sd);
   std::cout << line << std::flush;
+  if (classifier.network) {
+    std::snprintf(line, sizeof line, "classified_as_target=%.4f (%lld of %zu)\n", as_target_share,
+                  static_cast<long long>(as_target), count);
+    std::cout << line << std::flush;
+  }
   log_info("wrote ", (out / "reconstruction.h5").string(), " and reconstruction.png",
            config.get_bool("programs") ? " and programs/" : "",
            points.source.empty() ? "" : " (with the human strokes of " + points.source + ")");

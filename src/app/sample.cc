@@ -1,14 +1,18 @@
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent.h"
+#include "classifier_figures.h"
 #include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
+#include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
 
 namespace spiral::app {
@@ -24,6 +28,13 @@ std::vector<OptionGroup> sample_options() {
            text_option("out", "samples", "Folder for samples.png and programs.h5"),
            bool_option("programs", false,
                        "Also write each program as JSON (and SVG for the painter)"),
+           input_file_option("classifier", "",
+                             "Digit classifier (spiral data train-classifier): print and store "
+                             "what it recognises in the samples, in as many held-out digits and "
+                             "in as many random programs"),
+           text_option("digits", "",
+                       "Labelled set whose held-out digits (split every:10) --classifier "
+                       "compares with (empty: the set the classifier was trained on)"),
        }}};
 }
 
@@ -37,16 +48,37 @@ int run_sample(const Config& config, CommandContext&) {
                     "reconstruct (spiral sample paints unconditional agents)");
   }
   const int count = static_cast<int>(config.get_int("count"));
+  const std::string classifier = config.get_text("classifier");
+  std::unique_ptr<DigitFigures> figures;
+  if (!classifier.empty()) {
+    figures = std::make_unique<DigitFigures>(classifier, config.get_text("digits"), count);
+  }
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const Episodes episodes = play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"),
-                                       static_cast<uint64_t>(config.get_int("seed")), threads);
+  const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
+  const Episodes episodes =
+      play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"), seed, threads);
+  std::vector<RecognitionRow> rows;
+  if (figures) {
+    rows.push_back(figures->score("samples", "samples", episodes.final_canvases));
+    rows.push_back(figures->held_out_row());
+    rows.push_back(
+        figures->score("random programs", "random",
+                       random_program_canvases(agent.environment, count, seed, threads)));
+  }
   const std::filesystem::path out(config.get_text("out"));
   std::filesystem::create_directories(out);
-  write_episodes_h5((out / "programs.h5").string(), agent, episodes, {});
+  write_episodes_h5((out / "programs.h5").string(), agent, episodes, {}, [&](io::Group& root) {
+    if (figures) write_recognition_attributes(root, *figures, rows);
+  });
   io::write_png((out / "samples.png").string(),
                 tile_grid(episodes.renders, std::min(count, 8), 128));
   if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
+  if (figures) {
+    std::cout << recognition_table(rows, figures->label_names()) << std::flush;
+    log_info("classifier ", classifier, ": Frechet distances to ", figures->reference_count(),
+             " other held-out digits of ", figures->digits());
+  }
   log_info("painted ", count, " samples with ", checkpoint, " (step ", agent.header.counters.step,
            "): ", (out / "samples.png").string(), " and programs.h5");
   return 0;
