@@ -72,6 +72,7 @@ with h5py.File(sys.argv[1], "r+") as f:
     params[name][...] = value
     params[name].attrs["crc32"] = zlib.crc32(value.tobytes())
 PY
+reseal_checkpoint runs/nan/checkpoints/ckpt-00000002.h5
 run train "${tiny[@]}" --name nan --frames 240 --resume auto --max-skipped-updates 3
 check "3 NaN updates in a row: exit 4" test "$code" -eq 4
 check "NaN: one error line says why and names the newest checkpoint" \
