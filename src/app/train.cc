@@ -21,6 +21,7 @@
 #include "metrics_file.h"
 #include "population.h"
 #include "population_file.h"
+#include "run_folder.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
@@ -293,15 +294,12 @@ learn::TrainerConfig actor_config(const Config& config, learn::TrainerConfig set
 int train(const Config& config, const dist::Communicator& world, bool* abort_on_error) {
   const render::EnvironmentSettings environment = render::environment_settings(config);
   set_log_identity(world.rank(), "main");
-  const std::filesystem::path run_dir =
-      std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
-  const std::filesystem::path metrics_path = run_dir / "metrics.h5";
   const std::string resume = config.get_text("resume");
-  if (resume.empty() && std::filesystem::exists(metrics_path)) {
-    throw UserError(metrics_path.string() +
-                    " already exists; pick another --name or --run-dir (runs are never "
-                    "overwritten), or continue it with --resume auto");
-  }
+  // Held until the run ends, so that no other run writes into its folder.
+  const RunFolderClaim claim =
+      claim_run_folder(world, config.get_text("run-dir"), config.get_text("name"), resume.empty());
+  const std::filesystem::path run_dir = claim.path();
+  const std::filesystem::path metrics_path = run_dir / "metrics.h5";
 
   learn::TrainerConfig settings = trainer_config(config, environment);
   const PopulationSettings population_setup = population_settings(config, world.size());

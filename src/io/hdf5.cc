@@ -580,10 +580,14 @@ Handle latest_format_access() {
 
 }  // namespace
 
-File File::create(const std::string& path) {
+File File::create(const std::string& path, size_t user_block) {
   silence_hdf5();
   Handle fapl = latest_format_access();
-  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
+  Handle fcpl(H5Pcreate(H5P_FILE_CREATE));
+  if (!fcpl.valid() || H5Pset_userblock(fcpl.get(), user_block) < 0) {
+    throw std::logic_error("HDF5 user block of " + std::to_string(user_block) + " bytes");
+  }
+  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()));
   if (!file.valid()) throw UserError(path + ": cannot create HDF5 file" + hdf5_detail());
   return File(std::move(file), path);
 }

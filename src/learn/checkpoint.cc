@@ -13,6 +13,7 @@
 #include "spiral/core/errors.h"
 #include "spiral/core/logging.h"
 #include "spiral/io/hdf5.h"
+#include "spiral/learn/checkpoint_seal.h"
 
 namespace spiral::learn {
 namespace {
@@ -296,9 +297,18 @@ std::vector<fs::path> list_checkpoints(const fs::path& run_dir) {
 }
 
 std::vector<fs::path> prune_checkpoints(const fs::path& run_dir, int keep) {
-  std::vector<fs::path> removed;
-  std::vector<fs::path> doomed = list_checkpoints(run_dir);
-  doomed.erase(doomed.begin(), doomed.begin() + std::min<size_t>(std::max(keep, 0), doomed.size()));
+  std::vector<fs::path> doomed;
+  // Only sealed, intact files count towards `keep` (at least 1), so the newest valid checkpoint is
+  // never removed; damaged ones are left where they are (--resume auto and inspect name them).
+  int valid = 0;
+  for (const fs::path& path : list_checkpoints(run_dir)) {
+    try {
+      verify_checkpoint_seal(path);
+    } catch (const UserError&) {
+      continue;
+    }
+    if (++valid > std::max(keep, 1)) doomed.push_back(path);
+  }
   // Temporary files of writes a killed process never finished.
   static const std::regex temporary("ckpt-[0-9]{8,}\\.h5\\.tmp");
   std::error_code error;
@@ -307,6 +317,7 @@ std::vector<fs::path> prune_checkpoints(const fs::path& run_dir, int keep) {
       doomed.push_back(entry.path());
     }
   }
+  std::vector<fs::path> removed;
   for (const fs::path& path : doomed) {
     if (fs::remove(path, error)) removed.push_back(path);
   }
@@ -468,7 +479,7 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
   const fs::path temporary = path.string() + ".tmp";
   TemporaryFile cleanup(temporary);
   {
-    io::File file = io::File::create(temporary.string());
+    io::File file = io::File::create(temporary.string(), kCheckpointSealBytes);
     io::Group root = file.root();
     root.set_attribute("format_version", kCheckpointFormatVersion);
     root.set_attribute("step", counters.step);
@@ -515,6 +526,7 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
     }
     file.close();
   }
+  seal_checkpoint(temporary);
   fs::rename(temporary, path, error);
   if (error) {
     throw UserError(path.string() + ": cannot write checkpoint (" + error.message() + ")");

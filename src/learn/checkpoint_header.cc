@@ -3,10 +3,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "spiral/core/errors.h"
 #include "spiral/io/hdf5.h"
+#include "spiral/learn/checkpoint_seal.h"
 
 namespace spiral::learn {
 namespace {
@@ -44,10 +46,23 @@ void verify_checksums(const io::Group& group) {
   }
 }
 
+// Refuses counters no run can have written.
+void check_ranges(const CheckpointHeader& header) {
+  const CheckpointCounters& c = header.counters;
+  if (c.step < 0 || c.frames < 0 || !std::isfinite(c.wall_time) || c.wall_time < 0) {
+    throw UserError("impossible counters: step " + std::to_string(c.step) + ", frames " +
+                    std::to_string(c.frames) + ", wall_time " + std::to_string(c.wall_time) +
+                    " (each must be a finite number >= 0)");
+  }
+  if (header.ranks < 1) {
+    throw UserError("impossible rank count " + std::to_string(header.ranks) + " (must be >= 1)");
+  }
+}
+
 }  // namespace
 
-int64_t checkpoint_crc32(const void* data, size_t bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+int64_t checkpoint_crc32(const void* data, size_t bytes, int64_t previous) {
+  uLong crc = static_cast<uLong>(previous);
   const auto* p = static_cast<const Bytef*>(data);
   while (bytes > 0) {
     const uInt chunk = static_cast<uInt>(std::min<size_t>(bytes, 1u << 30));
@@ -59,6 +74,7 @@ int64_t checkpoint_crc32(const void* data, size_t bytes) {
 }
 
 CheckpointHeader read_checkpoint_header(const std::filesystem::path& path) {
+  verify_checkpoint_seal(path);
   const io::File file = io::File::open(path.string());
   const io::Group root = file.root();
   if (!root.has_attribute("format_version")) throw UserError("not a spiral checkpoint");
@@ -77,6 +93,7 @@ CheckpointHeader read_checkpoint_header(const std::filesystem::path& path) {
   header.discriminator_sizes = root.string_attribute("discriminator_sizes");
   header.has_replay = root.int_attribute("has_replay") != 0;
   header.ranks = root.has_attribute("ranks") ? root.int_attribute("ranks") : 1;
+  check_ranges(header);
   verify_checksums(root);
   return header;
 }

@@ -38,7 +38,7 @@ check "no temporary file left" test -z "$(ls runs/a/checkpoints/*.tmp 2>/dev/nul
 /usr/bin/python3 - runs/a/checkpoints/ckpt-00000002.h5 >h5.txt 2>&1 <<'PY'
 import sys, zlib, h5py
 f = h5py.File(sys.argv[1], "r")
-assert f.attrs["format_version"] == 1 and f.attrs["step"] == 2 and f.attrs["frames"] == 24
+assert f.attrs["format_version"] == 2 and f.attrs["step"] == 2 and f.attrs["frames"] == 24
 assert "episode-length = 3" in f.attrs["config"], f.attrs["config"][:200]
 assert f.attrs["action_spec"].startswith("flag:2 end:64 control:64")
 params = f["policy/parameters"]
@@ -87,8 +87,9 @@ check "the corrupt one is named in a warning" grep -q "skipping checkpoint .*ckp
 check "resumed from the newest valid one" grep -q "resumed from .*ckpt-00000004.h5" <<<"$out"
 check "steps 1 to 5" test "$(steps_of a)" = "1 2 3 4 5"
 check "the next checkpoint removed the unfinished write" test ! -e runs/a/checkpoints/ckpt-00000010.h5.tmp
-check "--keep-checkpoints 2 keeps the newest two" \
-  test "$(cd runs/a/checkpoints && ls)" = "$(printf 'ckpt-00000005.h5\nckpt-00000009.h5')"
+check "--keep-checkpoints 2 keeps the newest two valid ones and leaves the corrupt one" \
+  test "$(cd runs/a/checkpoints && ls | xargs)" = "ckpt-00000004.h5 ckpt-00000005.h5 ckpt-00000009.h5"
+rm runs/a/checkpoints/ckpt-00000004.h5
 rm runs/a/checkpoints/ckpt-00000009.h5
 
 # Another action spec is refused in one line, and nothing is written.
@@ -99,6 +100,34 @@ check "other grid: one line" test "$(lines "$err")" -eq 1
 check "other grid: names the file and the part" \
   grep -q "ckpt-00000005.h5.*end:64 in the checkpoint, end:256 in this run" <<<"$err"
 check "other grid: metrics untouched" cmp -s before.h5 runs/a/metrics.h5
+
+# One flipped bit in a checkpoint's stored configuration (episode-length 3 made 7): the file is
+# refused whole, before HDF5 parses it; --resume auto skips it with one warning line, and pruning
+# to one checkpoint keeps the newest valid one, not the corrupt newer file.
+/usr/bin/python3 - runs/a/checkpoints/ckpt-00000005.h5 runs/a/checkpoints/ckpt-00000009.h5 <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = data.find(b"episode-length = 3") + len("episode-length = ")
+data[at] ^= 0x04
+open(sys.argv[2], "wb").write(data)
+PY
+run inspect runs/a
+check "flipped bit: inspect exits 0" test "$code" -eq 0
+check "flipped bit: inspect says the whole-file CRC32 fails" \
+  grep -q "ckpt-00000009.h5 .*INVALID: .*whole-file CRC32" <<<"$out"
+run reconstruct --checkpoint runs/a/checkpoints/ckpt-00000009.h5 --count 2 --out rec9
+check "flipped bit: reconstruct exits 2 with one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+check "flipped bit: reconstruct says the whole-file CRC32 fails" \
+  grep -q "ckpt-00000009.h5: fails its whole-file CRC32 check" <<<"$err"
+check "flipped bit: reconstruct wrote nothing" test ! -e rec9
+run train "${tiny[@]}" --name a --frames 72 --resume auto --keep-checkpoints 1
+check "flipped bit: resume auto exits 0" test "$code" -eq 0
+check "flipped bit: resumed from the newest valid one" grep -q "resumed from .*ckpt-00000005.h5" <<<"$out"
+check "flipped bit: one warning line, naming the file" \
+  test "$(grep -c ' W ' <<<"$err")" -eq 1 -a "$(grep -c 'skipping checkpoint .*ckpt-00000009.h5' <<<"$err")" -eq 1
+check "flipped bit: --keep-checkpoints 1 keeps the new valid one, leaves the corrupt one" \
+  test "$(cd runs/a/checkpoints && ls | xargs)" = "ckpt-00000006.h5 ckpt-00000009.h5"
+rm runs/a/checkpoints/ckpt-00000009.h5
 
 # SIGUSR1 (Slurm's warning signal): finish the update, checkpoint, exit 3.
 "$spiral" train "${tiny[@]}" --name sig --frames 1000000 --checkpoint-every 0 >sig.out 2>sig.err &

@@ -2,7 +2,8 @@
 # End-to-end tests of faults in `spiral train`: SIGKILL at random points while it checkpoints after
 # every update (every checkpoint left under its name verifies, and the run resumes without a gap);
 # NaN gradients (updates skipped, then a stop with exit code 4 and no new checkpoint); a full disk
-# (a small tmpfs: a clear error, the previous checkpoint stays the newest and resumes).
+# (a small tmpfs: a clear error, the previous checkpoint stays the newest and resumes); run names
+# that would leave --run-dir, and two runs started at once into one folder (one is refused).
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -72,6 +73,7 @@ with h5py.File(sys.argv[1], "r+") as f:
     params[name][...] = value
     params[name].attrs["crc32"] = zlib.crc32(value.tobytes())
 PY
+reseal_checkpoint runs/nan/checkpoints/ckpt-00000002.h5
 run train "${tiny[@]}" --name nan --frames 240 --resume auto --max-skipped-updates 3
 check "3 NaN updates in a row: exit 4" test "$code" -eq 4
 check "NaN: one error line says why and names the newest checkpoint" \
@@ -101,5 +103,39 @@ if mount -t tmpfs -o size=64m tmpfs disk 2>mount.err; then
 else
   echo "NOTE: no tmpfs mount here ($(head -n 1 mount.err)): full-disk checks not run"
 fi
+
+# --- run folder names: one folder directly inside --run-dir, refused before anything is written --
+long_name=$(printf 'n%.0s' $(seq 5000))
+for bad in "" . .. ../escape a/b "$long_name"; do
+  run train "${tiny[@]}" --name "$bad" --frames 12
+  check "--name '${bad:0:20}': exit 2" test "$code" -eq 2
+  check "--name '${bad:0:20}': one line naming --name" \
+    test "$(lines "$err")" -eq 1 -a -n "$(grep -e '--name' <<<"$err")"
+done
+check "bad names: nothing written beside or in --run-dir" \
+  test ! -e escape -a ! -e runs/a -a ! -e runs/metrics.h5 -a ! -e runs/config.cfg
+touch not-a-folder
+run train "${tiny[@]}" --run-dir not-a-folder --name x --frames 12
+check "--run-dir naming a file: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+run train "${tiny[@]}" --name ghost --frames 12 --dataset mnist:missing-folder
+check "a failed start: exit 2" test "$code" -eq 2
+check "a failed start leaves no run folder" test ! -e runs/ghost
+
+# --- two runs started at once with one name: one runs, the other is refused in one line ---------
+"$spiral" train "${tiny[@]}" --name twin --frames 120 >twin1.out 2>twin1.err &
+pid1=$!
+"$spiral" train "${tiny[@]}" --name twin --frames 120 >twin2.out 2>twin2.err &
+pid2=$!
+wait "$pid1"
+code1=$?
+wait "$pid2"
+code2=$?
+check "two runs into one folder: one exits 0, the other 2" \
+  test "$(printf '%s\n' "$code1" "$code2" | sort | xargs)" = "0 2"
+refused=twin2.err
+[[ $code1 -eq 2 ]] && refused=twin1.err
+check "the refused run says why in one line" \
+  test "$(lines "$(cat "$refused")")" -eq 1 -a -n "$(grep -E 'in use by another spiral train|already exists' "$refused")"
+check "the run that ran has all its updates" test "$(column_of twin step)" = "$(seq -s ' ' 1 10)"
 
 finish

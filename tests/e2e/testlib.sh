@@ -74,6 +74,18 @@ wait_for() {  # wait_for FILE PATTERN: until FILE has a line matching PATTERN (6
   done
   return 1
 }
+reseal_checkpoint() {  # reseal_checkpoint FILE: rewrites the whole-file checksum of a checkpoint
+  # edited in place (its length and CRC32, as docs/checkpoint-format.md lays them out)
+  /usr/bin/python3 - "$1" <<'PY'
+import struct, sys, zlib
+with open(sys.argv[1], "r+b") as f:
+    data = bytearray(f.read())
+    data[16:24] = struct.pack("<Q", len(data))
+    data[8:12] = struct.pack("<I", zlib.crc32(data[12:]))
+    f.seek(0)
+    f.write(data[:24])
+PY
+}
 finish() {  # the closing line CTest and CI read; fails the script when a check failed
   echo "$passes passed, $failures failed"
   ((failures == 0))

@@ -1,5 +1,7 @@
-// libFuzzer target: the checkpoint reader's header and CRC32 checks, learn::read_checkpoint_header,
-// on mutated HDF5 files (tests/fuzz/run.sh). Each input is written to a file of this process.
+// libFuzzer target: reading whole checkpoint files, learn::read_checkpoint_header (the whole-file
+// checksum, then the header and every dataset's CRC32), on sealed checkpoints with bit flips,
+// truncations and insertions anywhere (tests/fuzz/run.sh). Each input is written to a file of this
+// process.
 #include <unistd.h>
 
 #include <cstddef>

@@ -14,6 +14,7 @@
 #include "spiral/data/codec.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/learn/checkpoint_header.h"
+#include "spiral/learn/checkpoint_seal.h"
 
 namespace {
 
@@ -61,10 +62,11 @@ void write_bytes(spiral::io::Group& group, const std::string& name, const std::s
                          std::vector<uint8_t>(bytes.begin(), bytes.end()));
 }
 
-// A checkpoint of tiny networks: the root attributes, random streams, and with `full` networks,
-// optimizers, a second rank and a render replay too.
-void write_checkpoint(const std::filesystem::path& path, bool full) {
-  spiral::io::File file = spiral::io::File::create(path.string());
+// The HDF5 part of a checkpoint of tiny networks: the root attributes, random streams, and with
+// `full` networks, optimizers, a second rank and a render replay too.
+void write_checkpoint_data(const std::filesystem::path& path, bool full) {
+  spiral::io::File file =
+      spiral::io::File::create(path.string(), spiral::learn::kCheckpointSealBytes);
   spiral::io::Group root = file.root();
   root.set_attribute("format_version", spiral::learn::kCheckpointFormatVersion);
   root.set_attribute("step", 12);
@@ -105,6 +107,12 @@ void write_checkpoint(const std::filesystem::path& path, bool full) {
   replay.set_attribute("batches", 1);
   write_checked<float>(replay, "renders_0", {1, 1, 2, 2}, {0, 0.5f, 1, 0.25f});
   file.close();
+}
+
+// A sealed checkpoint, as save_checkpoint writes them.
+void write_checkpoint(const std::filesystem::path& path, bool full) {
+  write_checkpoint_data(path, full);
+  spiral::learn::seal_checkpoint(path);
 }
 
 }  // namespace

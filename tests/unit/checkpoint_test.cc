@@ -364,6 +364,109 @@ TEST_F(CheckpointTest, PruningKeepsTheNewest) {
   EXPECT_TRUE(fs::exists(dir_ / "checkpoints" / "notes.txt"));
 }
 
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_file_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// `bytes` with bit (at % 8) of byte `at` flipped.
+std::string flipped(std::string bytes, size_t at) {
+  bytes[at] = static_cast<char>(bytes[at] ^ (1 << (at % 8)));
+  return bytes;
+}
+
+TEST_F(CheckpointTest, AnyFlippedBitOrCutIsRefusedBeforeHdf5ParsesTheFile) {
+  Trainer trainer(tiny_config(1), mnist());
+  const fs::path path = checkpoint_path(dir_, 1);
+  save_checkpoint(path, trainer, {1, 12, 0}, "episode-length = 5\n", false);
+  const std::string bytes = file_bytes(path);
+  ASSERT_GT(bytes.size(), 8192u);
+  // Every third byte of the first 8 KiB (the checksum block, HDF5's superblock and the root
+  // group's header), bytes evenly spaced over the rest, the last 64 bytes, and a bit of the stored
+  // configuration's '5' (then that '5' made a '7').
+  std::vector<size_t> positions;
+  for (size_t at = 0; at < 8192; at += 3) positions.push_back(at);
+  for (size_t i = 0; i < 400; ++i) positions.push_back(i * bytes.size() / 400);
+  for (size_t at = bytes.size() - 64; at < bytes.size(); ++at) positions.push_back(at);
+  const size_t five = bytes.find("episode-length = 5");
+  ASSERT_NE(five, std::string::npos);
+  positions.push_back(five + 17);
+  const fs::path bad = dir_ / "checkpoints" / "bad.h5";
+  for (size_t at : positions) {
+    write_file_bytes(bad, flipped(bytes, at));
+    const std::string message = message_of([&] { CheckpointFile{bad}; });
+    ASSERT_NE(message, "(no UserError)") << "bit " << at % 8 << " of byte " << at << " flipped";
+    ASSERT_EQ(message.find('\n'), std::string::npos) << message;
+    ASSERT_NE(message.find(bad.string()), std::string::npos) << message;
+  }
+  std::string seven = bytes;
+  seven[five + 17] = '7';
+  write_file_bytes(bad, seven);
+  EXPECT_NE(message_of([&] { CheckpointFile{bad}; }).find("whole-file CRC32"), std::string::npos);
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{511}, size_t{512}, size_t{513}, bytes.size() / 2,
+                     bytes.size() - 1}) {
+    write_file_bytes(bad, bytes.substr(0, cut));
+    const std::string message = message_of([&] { CheckpointFile{bad}; });
+    ASSERT_NE(message, "(no UserError)") << "cut after " << cut << " bytes";
+    ASSERT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  write_file_bytes(bad, bytes + "appended");
+  EXPECT_NE(message_of([&] { CheckpointFile{bad}; }).find("truncated or extended"),
+            std::string::npos);
+  EXPECT_EQ(CheckpointFile(path).header().config, "episode-length = 5\n");
+}
+
+TEST_F(CheckpointTest, FilesWithoutTheWholeFileChecksumAreRefusedClearly) {
+  const fs::path path = checkpoint_path(dir_, 1);
+  fs::create_directories(path.parent_path());
+  write_file_bytes(path, std::string("\x89HDF\r\n\x1a\n", 8) + std::string(2000, '\0'));
+  const std::string message = message_of([&] { CheckpointFile{path}; });
+  EXPECT_NE(message.find("without a whole-file checksum (checkpoint format 1"), std::string::npos)
+      << message;
+  write_file_bytes(path, std::string(2000, 'x'));
+  EXPECT_NE(message_of([&] { CheckpointFile{path}; }).find("not a spiral checkpoint"),
+            std::string::npos);
+}
+
+TEST_F(CheckpointTest, ImpossibleCountersAreRefused) {
+  Trainer trainer(tiny_config(1), mnist());
+  const fs::path path = checkpoint_path(dir_, 1);
+  for (const CheckpointCounters& counters :
+       {CheckpointCounters{-5, 12, 0}, CheckpointCounters{1, -12, 0}, CheckpointCounters{1, 12, -1},
+        CheckpointCounters{1, 12, std::nan("")}}) {
+    save_checkpoint(path, trainer, counters, "", false);
+    const std::string message = message_of([&] { CheckpointFile{path}; });
+    EXPECT_NE(message.find("impossible counters"), std::string::npos) << message;
+  }
+}
+
+TEST_F(CheckpointTest, PruningCountsOnlyIntactCheckpointsAndNeverRemovesTheNewestValid) {
+  Trainer trainer(tiny_config(1), mnist());
+  const fs::path valid = checkpoint_path(dir_, 10);
+  save_checkpoint(valid, trainer, {10, 0, 0}, "", false);
+  const std::string bytes = file_bytes(valid);
+  write_file_bytes(checkpoint_path(dir_, 20), flipped(bytes, bytes.size() / 2));
+  write_file_bytes(checkpoint_path(dir_, 30), "");
+  write_file_bytes(checkpoint_path(dir_, 40), bytes.substr(0, bytes.size() / 3));
+  EXPECT_TRUE(prune_checkpoints(dir_, 1).empty());
+  EXPECT_EQ(list_checkpoints(dir_).size(), 4u);
+  EXPECT_EQ(newest_valid_checkpoint(dir_)->string(), valid.string());
+
+  save_checkpoint(checkpoint_path(dir_, 15), trainer, {15, 0, 0}, "", false);
+  const std::vector<fs::path> removed = prune_checkpoints(dir_, 1);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].string(), valid.string());
+  std::vector<std::string> kept;
+  for (const fs::path& path : list_checkpoints(dir_)) kept.push_back(path.filename().string());
+  EXPECT_EQ(kept, (std::vector<std::string>{"ckpt-00000040.h5", "ckpt-00000030.h5",
+                                            "ckpt-00000020.h5", "ckpt-00000015.h5"}));
+  EXPECT_EQ(newest_valid_checkpoint(dir_)->filename().string(), "ckpt-00000015.h5");
+}
+
 volatile std::sig_atomic_t g_previous_handler_calls = 0;
 extern "C" void count_signal(int) { g_previous_handler_calls = g_previous_handler_calls + 1; }
 

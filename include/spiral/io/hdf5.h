@@ -255,7 +255,9 @@ class File {
   enum class Mode { kReadOnly, kReadWrite, kSwmrRead };
 
   // Creates (or truncates) a file with the latest format, so SWMR writing can start later.
-  static File create(const std::string& path);
+  // `user_block` bytes (0, or a power of 2 of at least 512) in front of the HDF5 data are left
+  // to the caller (HDF5's user block).
+  static File create(const std::string& path, size_t user_block = 0);
   // Opens an existing file (UserError if missing or not an HDF5 file).
   static File open(const std::string& path, Mode mode = Mode::kReadOnly);
 

@@ -29,8 +29,9 @@ model::PolicyConfig parse_policy_sizes(const std::string& text);
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t step);
 // The checkpoint files of a run (ckpt-<digits>.h5 under <run_dir>/checkpoints), newest step first.
 std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path& run_dir);
-// Removes all but the newest `keep` checkpoints of a run, and temporary files of unfinished
-// writes (call it only between writes); returns the removed paths.
+// Removes all but the newest `keep` (at least 1) intact checkpoints of a run, and temporary files
+// of unfinished writes (call it only between writes); returns the removed paths. Files that fail
+// the whole-file checksum are neither counted nor removed.
 std::vector<std::filesystem::path> prune_checkpoints(const std::filesystem::path& run_dir,
                                                      int keep);
 

@@ -1,5 +1,6 @@
-// The part of reading a checkpoint that needs no LibTorch: opening the HDF5 file, reading its
-// header (the root attributes) and verifying every dataset's CRC32 (checkpoint.h has the rest).
+// The part of reading a checkpoint that needs no LibTorch: verifying the whole-file checksum
+// (checkpoint_seal.h), then opening the HDF5 file, reading its header (the root attributes) and
+// verifying every dataset's CRC32 (checkpoint.h has the rest).
 #pragma once
 
 #include <cstddef>
@@ -10,7 +11,8 @@
 namespace spiral::learn {
 
 // The layout version written by this build; other versions are refused.
-inline constexpr int kCheckpointFormatVersion = 1;
+// Version 2 added the whole-file checksum (checkpoint_seal.h).
+inline constexpr int kCheckpointFormatVersion = 2;
 
 // Where a run is in its training.
 struct CheckpointCounters {
@@ -30,11 +32,13 @@ struct CheckpointHeader {
   int64_t ranks = 1;                // ranks whose random streams (and replays) are stored
 };
 
-// CRC32 (zlib) of a byte range: the "crc32" attribute every checkpoint dataset carries.
-int64_t checkpoint_crc32(const void* data, size_t bytes);
+// CRC32 (zlib) of a byte range: the "crc32" attribute every checkpoint dataset carries. `previous`
+// continues the CRC32 of the bytes before the range.
+int64_t checkpoint_crc32(const void* data, size_t bytes, int64_t previous = 0);
 
-// Opens the checkpoint at `path`, reads its header, and verifies the format version and the
-// CRC32 of every dataset. Throws UserError for any problem (CheckpointFile adds the file's name).
+// Verifies the whole-file checksum of the checkpoint at `path` before any HDF5 parsing, then opens
+// it, reads its header, and verifies the format version, the counters' ranges and the CRC32 of
+// every dataset. Throws UserError for any problem (CheckpointFile adds the file's name).
 CheckpointHeader read_checkpoint_header(const std::filesystem::path& path);
 
 }  // namespace spiral::learn
