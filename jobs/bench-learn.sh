@@ -5,9 +5,10 @@
 # the same images, and each arm's frames/s; writes the table to <out>/learn.csv.
 #   bash jobs/bench-learn.sh [--minutes 30] [--config inputs/quickstart.cfg] [--out runs/bench-learn]
 #                            [--seed 1] [--d-options "OPTIONS"] [-- more options for both arms]
-# --d-options are spiral train options for the D arm only (e.g. "--spectral-norm true"). The
-# quickstart's entropy cost is sized for its L2 rewards; the D rewards are tens of times larger, so
-# its D arm wants "--normalize-advantages true --entropy-cost 0.03" among them (BENCHMARKS.md, RQ2).
+# --d-options are spiral train options for the D arm only (e.g. "--spectral-norm true"). With the
+# quickstart, inputs/quickstart-adversarial.cfg's D is "--discriminator-widths 16,32,64,128
+# --mismatched-fakes true --discriminator-weight 0.006" (the weight puts D's rewards near the L2
+# rewards the file's entropy cost is sized for; BENCHMARKS.md, "RQ2 on the quickstart").
 # Needs: build/spiral (bash scripts/build.sh; SPIRAL_BINARY names another) and /usr/bin/python3
 # with h5py.
 set -euo pipefail
@@ -21,7 +22,7 @@ while (($#)); do
     --seed) seed=$2; shift 2 ;;
     --d-options) d_options=$2; shift 2 ;;
     --) shift; break ;;
-    -h | --help) sed -n '2,9p' "$0" | cut -c3-; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | cut -c3-; exit 0 ;;
     *) echo "bench-learn: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -3,12 +3,11 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "command.h"
 #include "population.h"
 #include "spiral/core/errors.h"
@@ -19,30 +18,10 @@ namespace {
 
 // The layer widths of --discriminator-widths ("64,128,256,512"); UserError naming the option.
 std::vector<int> discriminator_widths(const std::string& text) {
-  std::vector<int> widths;
-  std::stringstream list(text);
-  std::string item;
-  while (std::getline(list, item, ',')) {
-    size_t used = 0;
-    int width = 0;
-    try {
-      width = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || width < 1 || width > 4096) {
-      throw UserError(
-          "--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to "
-          "4096, got '" +
-          text + "'");
-    }
-    widths.push_back(width);
-  }
-  if (widths.empty() || widths.size() > 6 || text.back() == ',') {
-    throw UserError(
-        "--discriminator-widths: expected 1 to 6 comma-separated widths of 1 to 4096, "
-        "got '" +
-        text + "'");
+  std::vector<int> widths = parse_int_list("discriminator-widths", text, 1, 4096);
+  if (widths.size() > 6) {
+    throw UserError("--discriminator-widths: expected 1 to 6 layers, got " +
+                    std::to_string(widths.size()));
   }
   return widths;
 }

@@ -65,8 +65,19 @@ check "written config keeps real values" grep -qx 'policy-lr = 3e-05' second.cfg
 run train --config first.cfg --batch 9 --print-config
 check "command line beats the config file" grep -qx 'batch = 9' <<<"$out"
 
+for file in "$source_dir"/inputs/*.cfg; do
+  run train --config "$file" --print-config
+  check "$(basename "$file") is a valid input file" test "$code" -eq 0
+done
+# The adversarial quickstart is the quickstart with another reward: the rest resolves alike.
+reward_free() { grep -v -e '^name = ' -e '^reward' -e '^l2-form' -e '^discriminator-' \
+  -e '^mismatched-fakes' <<<"$1"; }
 run train --config "$source_dir/inputs/quickstart.cfg" --print-config
-check "quickstart.cfg is a valid input file" test "$code" -eq 0
+plain=$(reward_free "$out")
+run train --config "$source_dir/inputs/quickstart-adversarial.cfg" --print-config
+check "quickstart-adversarial.cfg: the quickstart's settings but the reward's" \
+  test "$(reward_free "$out")" = "$plain" -a -n "$plain"
+check "quickstart-adversarial.cfg: a D reward" grep -qx 'reward = discriminator' <<<"$out"
 
 # Rank 0 alone prints a short summary at start (the dataset is missing here, so the runs end
 # there); the whole configuration only with --echo-config true.
