@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +96,7 @@ int run_bench_discriminator(const Config& config, CommandContext&) {
   d_config.conditional = trainer.conditional;
   torch::manual_seed(trainer.seed);
   model::Discriminator discriminator(d_config);
+  discriminator->to(trainer.device);
   const std::unique_ptr<torch::optim::Adam> optimizer = learn::make_adam(
       discriminator->parameters(), learn::discriminator_adam_options(trainer.discriminator_lr));
   learn::DiscriminatorLossConfig loss_config;

@@ -48,6 +48,7 @@ constexpr int kDivergedExitCode = 4;
 
 // An unconditional agent's held-out samples in words: "distinct 12/32 blank 3/32".
 std::string sample_text(const learn::HeldOutResult& held) {
+  if (held.renders.empty()) return "-";  // not evaluated yet (a resumed run)
   const std::string of = "/" + std::to_string(held.renders.size());
   return "distinct " + std::to_string(held.distinct) + of + " blank " + std::to_string(held.blank) +
          of;

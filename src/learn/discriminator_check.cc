@@ -140,6 +140,10 @@ RenderPool make_render_pool(const render::EnvironmentSettings& settings,
 
 double rank_correlation(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) throw std::invalid_argument("rank_correlation: lengths differ");
+  const auto finite = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  if (!finite(a) || !finite(b)) return std::numeric_limits<double>::quiet_NaN();
   if (a.size() < 2) return 0.0;
   return pearson(ranks(a), ranks(b));
 }

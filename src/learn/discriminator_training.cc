@@ -141,11 +141,20 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
   std::vector<torch::Tensor> images = {pairs.real_image, pairs.fake_image};
   std::vector<torch::Tensor> conditions = {pairs.real_condition, pairs.fake_condition};
   const bool mismatched = config.mismatched_fakes && conditional && b > 1;
-  if (mismatched) {  // each condition beside the next row's real image (in the same half)
-    torch::Tensor other = torch::roll(real.detach(), 1, 0);
-    if (masks.defined()) other = masks * other;
-    images.push_back(other);
+  torch::Tensor fake_weights;  // with mismatched fakes: each fake row's weight in the fake mean
+  if (mismatched) {
+    // Each condition beside the previous row's real image (in the same half); a pair whose two
+    // targets are the same image is no mismatch and weighs 0.
+    const torch::Tensor previous = torch::roll(real.detach(), 1, 0);
+    images.push_back(masks.defined() ? masks * previous : previous);
     conditions.push_back(pairs.fake_condition);
+    const torch::Tensor differs =
+        (real.detach() - previous).abs().flatten(1).amax(1).gt(0).to(real.scalar_type());
+    const torch::Tensor count = differs.sum();
+    // The renders and the mismatched pairs weigh half each (the renders all when none differ).
+    const torch::Tensor mismatch_share = 0.5 * count.gt(0).to(real.scalar_type());
+    fake_weights = torch::cat({torch::ones({b}, real.options()) * (1 - mismatch_share) / b,
+                               differs * mismatch_share / count.clamp_min(1)});
   }
   const torch::Tensor scores =
       critic(torch::cat(images), conditional ? torch::cat(conditions) : torch::Tensor());
@@ -155,28 +164,25 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
   const torch::Tensor zero = torch::zeros({}, scores.options());
   loss.gradient_penalty = zero;
   loss.offset = zero;
-  // With mismatched fakes, the renders and the mismatched pairs weigh half each.
-  const torch::Tensor fake_mean =
-      mismatched ? 0.5 * (fake_scores.narrow(0, 0, b).mean() + fake_scores.narrow(0, b, b).mean())
-                 : fake_scores.mean();
+  const auto fake_mean_of = [&](const torch::Tensor& values) {
+    return mismatched ? (values * fake_weights).sum() : values.mean();
+  };
   if (config.loss == GanLoss::kWasserstein) {
+    const torch::Tensor fake_mean = fake_mean_of(fake_scores);
     loss.total = fake_mean - real_scores.mean();
-    if (config.gradient_penalty > 0.0) {
+    if (config.gradient_penalty > 0.0) {  // on real and render pairs only
       const torch::Tensor gp = gradient_penalty(critic, pairs, generator);
       loss.total = loss.total + config.gradient_penalty * gp;
       loss.gradient_penalty = gp.detach();
     }
-    if (config.offset_weight > 0.0) {
-      const torch::Tensor offset = scores.mean().pow(2);
+    if (config.offset_weight > 0.0) {  // real and fake weigh half each
+      const torch::Tensor offset =
+          mismatched ? (0.5 * (real_scores.mean() + fake_mean)).pow(2) : scores.mean().pow(2);
       loss.total = loss.total + config.offset_weight * offset;
       loss.offset = offset.detach();
     }
   } else {
-    const torch::Tensor fake_loss = torch::softplus(fake_scores);
-    loss.total =
-        torch::softplus(-real_scores).mean() +
-        (mismatched ? 0.5 * (fake_loss.narrow(0, 0, b).mean() + fake_loss.narrow(0, b, b).mean())
-                    : fake_loss.mean());
+    loss.total = torch::softplus(-real_scores).mean() + fake_mean_of(torch::softplus(fake_scores));
   }
   loss.real_score = real_scores.mean().detach();
   loss.fake_score = fake_scores.narrow(0, 0, b).mean().detach();

@@ -472,37 +472,67 @@ TEST(GanLoss, ComplementLossRunsOnConditionalD) {
   EXPECT_TRUE(std::isfinite(loss.total.item<double>()));
 }
 
-TEST(GanLoss, MismatchedFakesPairEachTargetWithTheNextRowsTarget) {
-  // A critic whose score is the mean of image x condition: the parts of the loss can be computed
-  // by hand.
-  const Critic critic = [](const torch::Tensor& image, const torch::Tensor& condition) {
-    return (image * condition).flatten(1).mean(1);
+TEST(GanLoss, MismatchedFakesPairEachTargetWithThePreviousRowsTarget) {
+  // A critic that tells image from condition and one pixel from another, so that the parts of the
+  // loss can be computed by hand row by row.
+  const torch::Tensor w = torch::arange(16, torch::kFloat).view({1, 1, 4, 4}) / 16;
+  const auto score = [w](const torch::Tensor& image, const torch::Tensor& condition) {
+    return (image * w).flatten(1).mean(1) + 2 * condition.flatten(1).mean(1);
   };
-  const torch::Tensor real = torch::rand({3, 1, 4, 4});
+  const Critic critic = score;
+  torch::Tensor real = torch::rand({3, 1, 4, 4});
+  real[2] = real[1];  // rows 1 and 2 share a target: that pair is no mismatch and weighs 0
   const torch::Tensor fake = torch::rand({3, 1, 4, 4});
-  const auto score = [](const torch::Tensor& a, const torch::Tensor& b) {
-    return (a * b).flatten(1).mean(1);
-  };
   const torch::Tensor real_scores = score(real, real);
   const torch::Tensor fake_scores = score(fake, real);
-  const torch::Tensor mismatched_scores = score(torch::roll(real, 1, 0), real);
+  // Row 0 beside row 2's target, row 1 beside row 0's (row 2 beside row 1's: the same image).
+  const torch::Tensor mismatched = 0.5 * (score(real[2].unsqueeze(0), real[0].unsqueeze(0)) +
+                                          score(real[0].unsqueeze(0), real[1].unsqueeze(0)));
+  const torch::Tensor mismatched_softplus =
+      0.5 * (torch::softplus(score(real[2].unsqueeze(0), real[0].unsqueeze(0))) +
+             torch::softplus(score(real[0].unsqueeze(0), real[1].unsqueeze(0))));
   DiscriminatorLossConfig config;
   config.loss = GanLoss::kNonSaturating;
   config.mismatched_fakes = true;
   DiscriminatorLoss loss = discriminator_loss(critic, true, config, real, fake, nullptr);
-  const torch::Tensor expected =
-      torch::softplus(-real_scores).mean() +
-      0.5 * (torch::softplus(fake_scores).mean() + torch::softplus(mismatched_scores).mean());
+  const torch::Tensor expected = torch::softplus(-real_scores).mean() +
+                                 0.5 * torch::softplus(fake_scores).mean() +
+                                 0.5 * mismatched_softplus.sum();
   EXPECT_NEAR(loss.total.item<double>(), expected.item<double>(), 1e-6);
   EXPECT_NEAR(loss.fake_score.item<double>(), fake_scores.mean().item<double>(), 1e-6);
   config.loss = GanLoss::kWasserstein;
   config.gradient_penalty = 0;
-  config.offset_weight = 0;
+  config.offset_weight = 1;
   loss = discriminator_loss(critic, true, config, real, fake, nullptr);
-  EXPECT_NEAR(
-      loss.total.item<double>(),
-      (0.5 * (fake_scores.mean() + mismatched_scores.mean()) - real_scores.mean()).item<double>(),
-      1e-6);
+  const torch::Tensor fake_mean = 0.5 * fake_scores.mean() + 0.5 * mismatched.sum();
+  const torch::Tensor offset = (0.5 * (real_scores.mean() + fake_mean)).pow(2);
+  EXPECT_NEAR(loss.total.item<double>(),
+              (fake_mean - real_scores.mean() + offset).sum().item<double>(), 1e-6);
+  // With the complement, the mismatched image is the previous row's target in this row's half.
+  at::Generator gen = model::make_generator(4);
+  config.complement = true;
+  config.offset_weight = 0;
+  std::vector<torch::Tensor> seen_images, seen_conditions;
+  const Critic recording = [&](const torch::Tensor& image, const torch::Tensor& condition) {
+    seen_images.push_back(image);
+    seen_conditions.push_back(condition);
+    return score(image, condition);
+  };
+  discriminator_loss(recording, true, config, real, fake, &gen);
+  at::Generator same = model::make_generator(4);
+  const torch::Tensor m = complement_masks(real, &same);
+  ASSERT_EQ(seen_images.size(), 1u);
+  EXPECT_TRUE(torch::equal(seen_images[0].narrow(0, 6, 3), m * torch::roll(real, 1, 0)));
+  EXPECT_TRUE(torch::equal(seen_conditions[0].narrow(0, 6, 3), (1 - m) * real));
+  // Every row one image: no mismatch, the renders weigh all.
+  const torch::Tensor one = real[0].unsqueeze(0).expand({3, 1, 4, 4}).contiguous();
+  config.complement = false;
+  config.loss = GanLoss::kNonSaturating;
+  loss = discriminator_loss(critic, true, config, one, fake, nullptr);
+  EXPECT_NEAR(loss.total.item<double>(),
+              (torch::softplus(-score(one, one)).mean() + torch::softplus(score(fake, one)).mean())
+                  .item<double>(),
+              1e-6);
 }
 
 // ---- Render replay ----

@@ -71,13 +71,14 @@ struct DiscriminatorCheck {
   double fake_score = 0;  // mean D score of the renders
 };
 
-// Scores `pool` with `discriminator` in eval mode, as compute_rewards() would (`complement`: the
-// mean over the four halves). `sign_threshold`: accuracy by the sign of D (non-saturating loss).
+// Scores `pool` with `discriminator` in eval mode (a spectral-norm D then reuses its power
+// iteration's vectors), with the reward's inputs (discriminator_scores(); `complement`: the mean
+// over the four halves). `sign_threshold`: accuracy by the sign of D (non-saturating loss).
 DiscriminatorCheck check_discriminator(model::Discriminator& discriminator, const RenderPool& pool,
                                        bool complement, bool sign_threshold);
 
 // Spearman's rank correlation of two series of one length (average ranks for ties; 0 when either
-// is constant).
+// is constant; NaN when either holds a NaN or an infinity).
 double rank_correlation(const std::vector<double>& a, const std::vector<double>& b);
 
 }  // namespace spiral::learn

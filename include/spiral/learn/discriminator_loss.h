@@ -31,8 +31,10 @@ struct DiscriminatorLossConfig {
   double gradient_penalty = 10.0;  // lambda of the gradient penalty (Wasserstein only; 0 = off)
   double offset_weight = 1e-3;     // weight of (mean of D over real and fake)^2 (Wasserstein only)
   bool complement = false;         // complement discriminator (conditional D only)
-  // Conditional D only: half of the fakes pair each target with another row's real target, so
-  // that D must check that image and target match, not only that the image looks real.
+  // Conditional D only: the fakes' mean weighs the renders half and, half, pairs of each target
+  // with the previous row's real target (pairs of one image twice weigh 0), so that D must check
+  // that image and target match, not only that the image looks real. The gradient penalty stays
+  // on the real and render pairs.
   bool mismatched_fakes = false;
 
   // Throws UserError naming the first bad field.
