@@ -267,8 +267,12 @@ TEST(TrainerTest, EpisodesPerTargetPlaysEachDrawnTargetThatManyTimes) {
 TEST(TrainerTest, TrainingLowersHeldOutError) {
   keep_freed_memory();  // as spiral does: several times faster updates
   const int steps = env_int("SPIRAL_TRAIN_TEST_STEPS", 100);
-  Trainer trainer(tiny_config(static_cast<uint64_t>(env_int("SPIRAL_TRAIN_TEST_SEED", 1))),
-                  mnist());
+  // The quickstart's learning settings: advantages as they are, an entropy cost sized to the
+  // per-step MSE rewards (rescaled advantages make this agent stop painting on some CPUs).
+  TrainerConfig config = tiny_config(static_cast<uint64_t>(env_int("SPIRAL_TRAIN_TEST_SEED", 1)));
+  config.a2c.normalize_advantages = false;
+  config.a2c.entropy_cost = 0.0003;
+  Trainer trainer(config, mnist());
   const HeldOutResult before = trainer.held_out();
   for (int i = 1; i <= steps; ++i) {
     trainer.train_step();
@@ -277,10 +281,11 @@ TEST(TrainerTest, TrainingLowersHeldOutError) {
   const HeldOutResult after = trainer.held_out();
   std::printf("held-out MSE: before %.5f after %.5f blank %.5f\n", before.mse, after.mse,
               after.blank_mse);
-  // Measured with 100 updates, seeds 1, 2, 3: before 0.1553, 0.1622, 0.1512 (random strokes);
-  // after 0.0970, 0.1028, 0.0993 (blank canvas 0.1034): drops of 0.058, 0.059, 0.052.
+  // Measured with 100 updates, seeds 1 and 2: before 0.1642, 0.1524 (random strokes); after
+  // 0.0996, 0.0999 (blank canvas 0.1034): drops of 0.065 and 0.053. With rescaled advantages and
+  // the default entropy cost, seed 1 ended on the blank canvas (0.1034) on an AMD EPYC machine.
   EXPECT_LT(after.mse, before.mse - 0.03);
-  // Fewer, better strokes: below what painting nothing scores (seed 1: by 0.006).
+  // Fewer, better strokes: below what painting nothing scores (seed 1: by 0.004).
   EXPECT_LT(after.mse, after.blank_mse);
 }
 
