@@ -776,9 +776,14 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   }
   // The last lines: why the run stopped, what it did, and where its pictures are.
   log_info(stop_message(reason, stop_signal, budget, frames));
-  log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()),
-           "; held-out MSE ", held.mse, " (blank canvas ", held.blank_mse, "); files in ",
-           run_dir.string());
+  std::ostringstream outcome;  // the last evaluation
+  if (conditional) {
+    outcome << "held-out MSE " << held.mse << " (blank canvas " << held.blank_mse << ")";
+  } else {
+    outcome << "samples " << sample_text(held);
+  }
+  log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()), "; ",
+           outcome.str(), "; files in ", run_dir.string());
   if (leader) {
     const std::optional<std::filesystem::path> grid = newest_grid(run_dir);
     log_info(grid ? "newest image grid: " + grid->string()

@@ -61,7 +61,10 @@ check "unconditional: the start line counts the samples" \
   grep -Eq " I samples at start: distinct [0-9]+/8 blank [0-9]+/8$" <<<"$out"
 check "unconditional: progress lines count the samples, no held-out MSE" \
   test "$(grep -Ec " samples distinct [0-9]+/8 blank [0-9]+/8 elapsed" <<<"$out")" -eq 10 -a \
-  -z "$(grep -e held_out_mse <<<"$out")"
+  -z "$(grep -e held_out_mse -e 'held-out MSE' <<<"$out")"
+check "unconditional: the last lines count the samples" \
+  grep -Eq " I done: 10 updates, 120 frames in .*; samples distinct [0-9]+/8 blank [0-9]+/8; files in runs/samples$" \
+  <<<"$out"
 # --policy-lr-decay linear: 10 updates of the 120-frame budget run at 10/10 to 1/10 of the rate.
 run train --config tiny.cfg --name decay --policy-lr 0.001 --policy-lr-decay linear \
   --progress-every 0
