@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 
 namespace spiral {
 namespace po = boost::program_options;
@@ -316,9 +317,11 @@ ParsedCommandLine parse(const std::string& command, const std::vector<OptionGrou
     text = *config_text;
   } else if (cli.count(kConfigOption)) {
     config_path = cli[kConfigOption].as<std::string>();
-    std::ifstream stream(config_path);
-    if (!stream) throw UserError("--config: cannot read input file '" + config_path + "'");
-    text.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+    try {
+      text = read_text_file(config_path);
+    } catch (const UserError& e) {
+      throw UserError(std::string("--config: ") + e.what());
+    }
   }
   if (config_text != nullptr || cli.count(kConfigOption)) {
     std::istringstream stream(text);

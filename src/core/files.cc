@@ -1,25 +1,86 @@
 #include "spiral/core/files.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <string>
 
 #include "spiral/core/errors.h"
 
 namespace spiral {
 
+namespace {
+
+constexpr size_t kMaxTextFileBytes = size_t{64} << 20;  // no input file of ours comes near it
+constexpr int kFifoWaitMilliseconds = 10000;            // a FIFO's writer must start within it
+
+// Closes a descriptor when it goes out of scope.
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Waits until the FIFO `fd` has something to read (data or its writer's end); UserError after
+// kFifoWaitMilliseconds of nothing.
+void wait_for_fifo(int fd, const std::string& path) {
+  pollfd ready{fd, POLLIN, 0};
+  int n = 0;
+  do {
+    n = ::poll(&ready, 1, kFifoWaitMilliseconds);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) {
+    throw UserError(path + ": a FIFO with nothing to read after " +
+                    std::to_string(kFifoWaitMilliseconds / 1000) + " s");
+  }
+}
+
+}  // namespace
+
 std::string read_text_file(const std::string& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << stream.rdbuf();
-  if (stream.bad()) throw UserError(path + ": read failed");
-  return text.str();
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
+  }
+  if (S_ISDIR(info.st_mode)) throw UserError(path + ": is a folder, not a file");
+  const bool fifo = S_ISFIFO(info.st_mode);
+  if (!S_ISREG(info.st_mode) && !fifo) {
+    throw UserError(path + ": not a regular file (a device or a socket)");
+  }
+  // A FIFO opens without waiting for its writer; then poll() waits for data, with a limit.
+  const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | (fifo ? O_NONBLOCK : 0)));
+  if (fd.get() < 0) throw UserError(path + ": cannot read (" + std::strerror(errno) + ")");
+  if (fifo) {
+    wait_for_fifo(fd.get(), path);
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw UserError(path + ": read failed (" + std::strerror(errno) + ")");
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxTextFileBytes) {
+      throw UserError(path + ": larger than " + std::to_string(kMaxTextFileBytes >> 20) +
+                      " MiB, not an input file");
+    }
+  }
+  return text;
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {

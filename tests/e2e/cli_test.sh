@@ -41,6 +41,12 @@ check "negative duration: one clear line" test "$err" = \
 run train --config "$work/absent.cfg"
 check "missing config file exits 2" test "$code" -eq 2
 check "missing config file: one line naming it" test "$(lines "$err")" -eq 1
+for not_a_file in /dev/zero "$work"; do
+  run train --config "$not_a_file"
+  check "--config $not_a_file: exit 2 at once" test "$code" -eq 2
+  check "--config $not_a_file: one line naming it" \
+    test "$(lines "$err")" -eq 1 -a -n "$(grep -F -- "--config: $not_a_file: " <<<"$err")"
+done
 
 run frobnicate
 check "unknown command exits 2" test "$code" -eq 2

@@ -1,6 +1,9 @@
 // Tests of the core module: configuration parsing, validation, INI round trip, logging.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -133,8 +136,32 @@ TEST_F(TempDir, ConfigFileMistakesNameTheFile) {
   const std::string bad = write("bad.cfg", "batch = many\n");
   EXPECT_EQ(error_of({"--config", bad}),
             bad + ": batch: expected an integer in [1, 4096], got 'many'");
-  EXPECT_EQ(error_of({"--config", (dir_ / "missing.cfg").string()}),
-            "--config: cannot read input file '" + (dir_ / "missing.cfg").string() + "'");
+  EXPECT_EQ(
+      error_of({"--config", (dir_ / "missing.cfg").string()}),
+      "--config: " + (dir_ / "missing.cfg").string() + ": cannot read (No such file or directory)");
+}
+
+TEST_F(TempDir, ConfigFilesThatAreNotFilesAreRefusedWithoutWaiting) {
+  EXPECT_EQ(error_of({"--config", dir_.string()}),
+            "--config: " + dir_.string() + ": is a folder, not a file");
+  // A device would be read forever (/dev/zero) or never end a line.
+  EXPECT_EQ(error_of({"--config", "/dev/zero"}),
+            "--config: /dev/zero: not a regular file (a device or a socket)");
+  const std::string huge = (dir_ / "huge.cfg").string();
+  std::ofstream(huge).put('#');
+  std::filesystem::resize_file(huge, (size_t{64} << 20) + 1);
+  EXPECT_EQ(error_of({"--config", huge}),
+            "--config: " + huge + ": larger than 64 MiB, not an input file");
+  // A FIFO is read once its writer has written; one with no writer is given up after 10 s.
+  const std::string fifo = (dir_ / "pipe.cfg").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "batch = 16\n"; });
+  EXPECT_EQ(parse({"--config", fifo}).config.get_int("batch"), 16);
+  writer.join();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of({"--config", fifo}),
+            "--config: " + fifo + ": a FIFO with nothing to read after 10 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 TEST(Config, InputFileTextReadsLikeTheFile) {

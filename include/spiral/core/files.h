@@ -5,7 +5,8 @@
 
 namespace spiral {
 
-// The whole content of `path` (UserError naming the file if it cannot be read).
+// The whole content of `path`: a regular file, or a FIFO that has data within 10 seconds. UserError
+// naming the file for a folder, a device or a socket, a file over 64 MiB, or a failed read.
 std::string read_text_file(const std::string& path);
 
 // Writes `text` to `path + ".tmp"`, flushes it and renames it to `path`, so `path` is either the
