@@ -13,6 +13,7 @@
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/io/hdf5.h"
+#include "spiral/io/hdf5_atomic.h"
 #include "spiral/render/environment_batch.h"
 #include "spiral/render/options.h"
 #include "spiral/render/painter.h"
@@ -167,10 +168,7 @@ void write_canvases(io::Group& root, const std::vector<std::vector<Image>>& canv
 void write_episodes_h5(const std::string& path, const Agent& agent, const Episodes& episodes,
                        const std::vector<Image>& targets,
                        const std::function<void(io::Group&)>& extra) {
-  const std::string temporary = path + ".tmp";
-  try {
-    io::File file = io::File::create(temporary);
-    io::Group root = file.root();
+  io::write_hdf5_atomically(path, [&](io::Group& root) {
     root.set_attribute("checkpoint", agent.checkpoint);
     root.set_attribute("checkpoint_step", agent.header.counters.step);
     root.set_attribute("action_spec", agent.header.action_spec);
@@ -194,13 +192,7 @@ void write_episodes_h5(const std::string& path, const Agent& agent, const Episod
     if (!targets.empty()) write_images(root, "targets", targets);
     if (!episodes.canvases.empty()) write_canvases(root, episodes.canvases);
     if (extra) extra(root);
-    file.close();
-  } catch (...) {
-    std::error_code error;
-    std::filesystem::remove(temporary, error);
-    throw;
-  }
-  std::filesystem::rename(temporary, path);
+  });
 }
 
 }  // namespace spiral::app

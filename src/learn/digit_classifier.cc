@@ -13,6 +13,7 @@
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
 #include "spiral/io/hdf5.h"
+#include "spiral/io/hdf5_atomic.h"
 #include "spiral/learn/trainer.h"
 
 namespace spiral::learn {
@@ -207,10 +208,7 @@ double classifier_accuracy(model::DigitClassifier& network, const LabelledImages
 }
 
 void save_digit_classifier(const std::string& path, const TrainedClassifier& classifier) {
-  const std::string temporary = path + ".tmp";
-  try {
-    io::File file = io::File::create(temporary);
-    io::Group root = file.root();
+  io::write_hdf5_atomically(path, [&](io::Group& root) {
     const model::DigitClassifierConfig& config = classifier.network->config();
     root.set_attribute("format", kFormat);
     root.set_attribute("format_version", kFormatVersion);
@@ -237,13 +235,7 @@ void save_digit_classifier(const std::string& path, const TrainedClassifier& cla
                                     std::vector<size_t>(value.sizes().begin(), value.sizes().end()),
                                     std::vector<float>(data, data + value.numel()));
     }
-    file.close();
-  } catch (...) {
-    std::error_code error;
-    std::filesystem::remove(temporary, error);
-    throw;
-  }
-  std::filesystem::rename(temporary, path);
+  });
 }
 
 TrainedClassifier load_digit_classifier(const std::string& path) {
