@@ -1,12 +1,7 @@
 #include "agent.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <system_error>
 #include <utility>
 
 #include "command.h"
@@ -22,37 +17,13 @@
 namespace spiral::app {
 namespace {
 
-// A temporary file holding `text`, removed on destruction.
-class TemporaryText {
- public:
-  explicit TemporaryText(const std::string& text) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "spiral_ckpt_XXXXXX").string();
-    const int fd = mkstemp(pattern.data());
-    if (fd < 0) throw UserError("cannot create a temporary file in " + pattern);
-    close(fd);
-    path_ = pattern;
-    std::ofstream(path_) << text;
-  }
-  ~TemporaryText() {
-    std::error_code error;
-    std::filesystem::remove(path_, error);
-  }
-  TemporaryText(const TemporaryText&) = delete;
-  TemporaryText& operator=(const TemporaryText&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The training configuration stored in a checkpoint, parsed as `spiral train` reads it.
 Config stored_config(const std::string& path, const std::string& ini) {
   std::vector<OptionGroup> groups = {common_options()};
   const std::vector<OptionGroup> train = train_option_groups();
   groups.insert(groups.end(), train.begin(), train.end());
-  const TemporaryText file(ini);
   try {
-    return parse_command_line("train", groups, {"--config", file.path()}).config;
+    return parse_command_line("train", groups, {}, "stored configuration", ini).config;
   } catch (const UserError& error) {
     throw UserError(path + ": its stored configuration does not read: " + error.what());
   }

@@ -239,7 +239,11 @@ void print_trajectories(const fs::path& run) {
 int run_inspect(const Config& config, CommandContext&) {
   const fs::path run(config.get_text("run"));
   if (run.empty()) throw UserError("spiral inspect RUN: expected a run folder (<run-dir>/<name>)");
-  if (!fs::is_directory(run)) throw UserError(run.string() + ": no such folder");
+  if (!fs::is_directory(run)) {
+    const bool exists = fs::exists(run);
+    throw UserError(run.string() + (exists ? ": not a folder; spiral inspect takes a run folder"
+                                           : ": no such folder"));
+  }
   if (!fs::exists(run / "metrics.h5") && !fs::exists(run / "checkpoints")) {
     throw UserError(run.string() +
                     " is not a run folder (it holds neither metrics.h5 nor checkpoints/)");

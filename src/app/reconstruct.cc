@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,6 +11,7 @@
 #include "command.h"
 #include "human_points.h"
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
@@ -127,6 +127,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
   const HumanPoints points =
       strokes.empty() ? HumanPoints{} : human_points(strokes, *dataset, indices, policy.canvas);
   const torch::Tensor target = torch::stack(rows);
+  OutputFolder out(config.get_text("out"), "--out");
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   log_info("reconstructing ", count, " held-out images of ", spec, " with ", checkpoint, " (step ",
@@ -161,27 +162,25 @@ int run_reconstruct(const Config& config, CommandContext&) {
   }
   const double as_target_share = static_cast<double>(as_target) / static_cast<double>(count);
 
-  const std::filesystem::path out(config.get_text("out"));
-  std::filesystem::create_directories(out);
-  write_episodes_h5(
-      (out / "reconstruction.h5").string(), agent, episodes, targets, [&](io::Group& root) {
-        root.set_attribute("dataset", spec);
-        const std::vector<int64_t> index_values(indices.begin(), indices.end());
-        root.write_array<int64_t>("target_indices", {count}, index_values)
-            .set_attribute("description", "index of each target in the dataset");
-        if (!points.source.empty()) write_human_points(root, points);
-        if (!classifier.network) return;
-        root.set_attribute("classifier", classifier_path);
-        root.set_attribute("classified_as_target", as_target_share);
-        root.write_array<int64_t>("target_labels", {count}, target_labels)
-            .set_attribute("description", "label of each target in the dataset");
-        root.write_array<int64_t>("predicted_labels", {count}, predicted_labels)
-            .set_attribute("description", "class the classifier reads in each reconstruction");
-        root.write_array<double>("predicted_confidence", {count}, confidences)
-            .set_attribute("description", "the classifier's softmax probability of that class");
-      });
-  io::write_png((out / "reconstruction.png").string(), comparison_grid(targets, episodes.renders));
-  if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
+  write_episodes_h5(out.file("reconstruction.h5"), agent, episodes, targets, [&](io::Group& root) {
+    root.set_attribute("dataset", spec);
+    const std::vector<int64_t> index_values(indices.begin(), indices.end());
+    root.write_array<int64_t>("target_indices", {count}, index_values)
+        .set_attribute("description", "index of each target in the dataset");
+    if (!points.source.empty()) write_human_points(root, points);
+    if (!classifier.network) return;
+    root.set_attribute("classifier", classifier_path);
+    root.set_attribute("classified_as_target", as_target_share);
+    root.write_array<int64_t>("target_labels", {count}, target_labels)
+        .set_attribute("description", "label of each target in the dataset");
+    root.write_array<int64_t>("predicted_labels", {count}, predicted_labels)
+        .set_attribute("description", "class the classifier reads in each reconstruction");
+    root.write_array<double>("predicted_confidence", {count}, confidences)
+        .set_attribute("description", "the classifier's softmax probability of that class");
+  });
+  io::write_png(out.file("reconstruction.png"), comparison_grid(targets, episodes.renders));
+  if (config.get_bool("programs")) write_programs(out.file("programs"), agent, episodes);
+  out.keep();
   char line[160];
   std::snprintf(line, sizeof line, "mse=%.6f (sd %.6f)\nblank_mse=%.6f\npsnr=%.3f dB (sd %.3f)\n",
                 mse_mean, mse_sd, blank_mse, psnr_mean, psnr_sd);
@@ -191,7 +190,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
                   static_cast<long long>(as_target), count);
     std::cout << line << std::flush;
   }
-  log_info("wrote ", (out / "reconstruction.h5").string(), " and reconstruction.png",
+  log_info("wrote ", out.file("reconstruction.h5"), " and reconstruction.png",
            config.get_bool("programs") ? " and programs/" : "",
            points.source.empty() ? "" : " (with the human strokes of " + points.source + ")");
   return 0;

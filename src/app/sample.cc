@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 #include "classifier_figures.h"
 #include "command.h"
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/io/hdf5.h"
@@ -56,6 +56,7 @@ int run_sample(const Config& config, CommandContext&) {
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
+  OutputFolder out(config.get_text("out"), "--out");
   const Episodes episodes =
       play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"), seed, threads);
   std::vector<RecognitionRow> rows;
@@ -66,21 +67,19 @@ int run_sample(const Config& config, CommandContext&) {
         figures->score("random programs", "random",
                        random_program_canvases(agent.environment, count, seed, threads)));
   }
-  const std::filesystem::path out(config.get_text("out"));
-  std::filesystem::create_directories(out);
-  write_episodes_h5((out / "programs.h5").string(), agent, episodes, {}, [&](io::Group& root) {
+  write_episodes_h5(out.file("programs.h5"), agent, episodes, {}, [&](io::Group& root) {
     if (figures) write_recognition_attributes(root, *figures, rows);
   });
-  io::write_png((out / "samples.png").string(),
-                tile_grid(episodes.renders, std::min(count, 8), 128));
-  if (config.get_bool("programs")) write_programs((out / "programs").string(), agent, episodes);
+  io::write_png(out.file("samples.png"), tile_grid(episodes.renders, std::min(count, 8), 128));
+  if (config.get_bool("programs")) write_programs(out.file("programs"), agent, episodes);
+  out.keep();
   if (figures) {
     std::cout << recognition_table(rows, figures->label_names()) << std::flush;
     log_info("classifier ", classifier, ": Frechet distances to ", figures->reference_count(),
              " other held-out digits of ", figures->digits());
   }
   log_info("painted ", count, " samples with ", checkpoint, " (step ", agent.header.counters.step,
-           "): ", (out / "samples.png").string(), " and programs.h5");
+           "): ", out.file("samples.png"), " and programs.h5");
   return 0;
 }
 

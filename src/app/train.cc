@@ -88,8 +88,10 @@ void write_grid(const std::filesystem::path& run_dir, int64_t step,
   io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
 }
 
-// The newest image grid of a run (images/<kind>-<step>.png with the highest step), if any.
-std::optional<std::filesystem::path> newest_grid(const std::filesystem::path& run_dir) {
+// The newest image grid of a run up to `max_step` (images/<kind>-<step>.png with the highest such
+// step), if any: grids of a killed start's later updates are not this run's.
+std::optional<std::filesystem::path> newest_grid(const std::filesystem::path& run_dir,
+                                                 int64_t max_step) {
   std::optional<std::filesystem::path> newest;
   int64_t newest_step = -1;
   std::error_code error;  // no images folder: no grid
@@ -100,7 +102,7 @@ std::optional<std::filesystem::path> newest_grid(const std::filesystem::path& ru
     const std::string digits = stem.substr(dash + 1);
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
     const int64_t step = std::stoll(digits);
-    if (step > newest_step) {
+    if (step > newest_step && step <= max_step) {
       newest_step = step;
       newest = entry.path();
     }
@@ -195,9 +197,20 @@ std::string stop_message(StopReason reason, int signal, const Budget& budget, in
   return line.str();
 }
 
+// How many held-out images the run scores, and why fewer than --held-out asked for.
+std::string held_out_text(const data::Dataset& dataset, int asked) {
+  const size_t used = learn::held_out_images(dataset, asked).size();
+  std::string text = std::to_string(used) + " held-out images";
+  if (used < static_cast<size_t>(asked)) {
+    text += " (--held-out " + std::to_string(asked) + ": its held-out side holds no more)";
+  }
+  return text;
+}
+
 // The start-up summary rank 0 prints: where the run goes, what it trains and for how long.
 std::vector<std::string> run_summary(const Config& config, const learn::TrainerConfig& settings,
-                                     int ranks, const std::filesystem::path& run_dir) {
+                                     const data::Dataset& dataset, int ranks,
+                                     const std::filesystem::path& run_dir) {
   const render::EnvironmentSettings& environment = settings.environment;
   const bool painter = environment.kind == render::EnvironmentSettings::Kind::kPainter;
   const Budget budget = budget_of(config);
@@ -212,7 +225,7 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   data << "dataset " << config.get_text("dataset") << ", "
        << (settings.conditional ? "conditional (the agent reconstructs a target image)"
                                 : "unconditional (the agent paints from noise)")
-       << ", " << settings.held_out << " held-out images";
+       << ", " << held_out_text(dataset, settings.held_out);
   agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
   if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
@@ -304,8 +317,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
 
   learn::TrainerConfig settings = trainer_config(config, environment);
   const PopulationSettings population_setup = population_settings(config, world.size());
+  std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   if (world.rank() == 0) {
-    for (const std::string& line : run_summary(config, settings, world.size(), run_dir)) {
+    for (const std::string& line : run_summary(config, settings, *dataset, world.size(), run_dir)) {
       log_info(line);
     }
     if (config.get_bool("echo-config")) {
@@ -371,7 +385,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   // Signals reach every rank; learners decide when the run stops and tell the others.
   SignalGuard signals;
   const bool leader = world.rank() == 0;  // writes every file and log line of the run
-  std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   if (role == dist::Role::kReplay) {
     set_log_identity(world.rank(), "replay");
     return run_replay_holder(member_world, *async_options, signals);
@@ -539,6 +552,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     }
   }
   learn::HeldOutResult last_held = held;
+  int64_t grid_step = -1;  // the update of the last grid this start wrote
   int64_t step = counters.step;
   int64_t frames = counters.frames;
   const double wall_offset = counters.wall_time;
@@ -653,7 +667,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
         held = trainer.held_out();
         mse = held.mse;
         last_held = held;
-        if (leader && (step % images_every == 0 || last)) write_grid(run_dir, step, held);
+        if (leader && (step % images_every == 0 || last)) {
+          write_grid(run_dir, step, held);
+          grid_step = step;
+        }
         if (pbt_due) fitness = conditional ? held.mse : trainer.sample_score(held);
       }
       now = elapsed();
@@ -755,7 +772,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                           : signals.received() != 0     ? signals.received()
                           : forwarded != 0              ? forwarded
                                                         : SIGTERM;
-  if ((reason == StopReason::kDuration || reason == StopReason::kTimeLimit) && leader) {
+  // Unless a signal asks for a quick exit, the run ends evaluated, with a grid of its last update.
+  if (reason != StopReason::kSignal && leader && grid_step != step) {
     held = trainer.held_out();
     write_grid(run_dir, step, held);
   }
@@ -785,7 +803,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()), "; ",
            outcome.str(), "; files in ", run_dir.string());
   if (leader) {
-    const std::optional<std::filesystem::path> grid = newest_grid(run_dir);
+    const std::optional<std::filesystem::path> grid = newest_grid(run_dir, step);
     log_info(grid ? "newest image grid: " + grid->string()
                   : std::string("no image grid yet (one every --images-every updates and at the "
                                 "end of a run)"));

@@ -111,8 +111,9 @@ std::string canonical_value(const OptionSpec& spec, const std::string& text,
       }
       return fail("");
     case OptionType::kInputFile:
-      if (!text.empty() && !std::filesystem::is_regular_file(text)) {
-        return fail(" (no such file)");
+      if (!text.empty()) {
+        const std::string why = why_not_a_regular_file(text);
+        if (!why.empty()) return fail(" (" + why + ")");
       }
       return text;
     case OptionType::kText:

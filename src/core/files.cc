@@ -50,6 +50,17 @@ void wait_for_fifo(int fd, const std::string& path) {
 
 }  // namespace
 
+std::string why_not_a_regular_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return errno == ENOENT ? "no such file" : std::strerror(errno);
+  }
+  if (S_ISREG(info.st_mode)) return "";
+  if (S_ISDIR(info.st_mode)) return "a folder";
+  if (S_ISFIFO(info.st_mode)) return "a FIFO";
+  return "a device or a socket";
+}
+
 std::string read_text_file(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
@@ -101,6 +112,40 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     std::remove(temporary.c_str());
     throw UserError(path + ": cannot write (" + std::strerror(error) + ")");
   }
+}
+
+OutputFolder::OutputFolder(const std::string& path, const std::string& option) : path_(path) {
+  std::error_code error;
+  const auto refuse = [&](const std::string& why) {
+    if (!made_.empty()) std::filesystem::remove_all(made_, error);
+    throw UserError(option + " " + path + ": " + why);
+  };
+  if (path.empty()) refuse("expected a folder");
+  for (std::filesystem::path p = std::filesystem::absolute(path_, error); !error && !p.empty();
+       p = p.parent_path()) {
+    if (std::filesystem::exists(p, error)) break;
+    made_ = p;
+    if (p == p.parent_path()) break;
+  }
+  if (std::filesystem::exists(path_, error) && !std::filesystem::is_directory(path_, error)) {
+    refuse("not a folder");
+  }
+  std::filesystem::create_directories(path_, error);
+  if (error) refuse("cannot make the folder (" + error.message() + ")");
+  // Root writes where the mode bits say no, so try a file instead of reading them.
+  const std::string probe = file(".spiral-write-test");
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    refuse(std::string("cannot write in it (") + std::strerror(errno) + ")");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+OutputFolder::~OutputFolder() {
+  if (keep_ || made_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(made_, ignored);
 }
 
 }  // namespace spiral

@@ -83,7 +83,9 @@ class PngReader {
         info_(png_ != nullptr ? png_create_info_struct(png_) : nullptr) {
     if (png_ == nullptr || info_ == nullptr) throw std::bad_alloc();
     png_set_read_fn(png_, state, read_png_bytes);
-    png_set_user_limits(png_, kMaxSide, kMaxSide);
+    // libpng's own limit would call a valid but large file corrupt; allocate_image() refuses
+    // it with its size instead.
+    png_set_user_limits(png_, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
   }
   ~PngReader() { png_destroy_read_struct(&png_, &info_, nullptr); }
   PngReader(const PngReader&) = delete;

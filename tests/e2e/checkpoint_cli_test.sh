@@ -78,6 +78,12 @@ check "inspect: a valid one with its counters" \
   grep -q "ckpt-00000004.h5 .*valid: update 4, 48 frames, 1 rank(s), with replay" <<<"$out"
 check "inspect: the unfinished write" grep -q "ckpt-00000010.h5.tmp  unfinished write" <<<"$out"
 check "inspect: no trajectory files" grep -qx "trajectory files: 0" <<<"$out"
+run inspect runs/a/metrics.h5
+check "inspect of a file: exit 2, says it takes a run folder" \
+  grep -q "runs/a/metrics.h5: not a folder; spiral inspect takes a run folder" <<<"$err"
+run reconstruct --checkpoint runs/a
+check "reconstruct of a run folder: exit 2, says it is a folder" \
+  test "$code" -eq 2 -a -n "$(grep -F "got 'runs/a' (a folder)" <<<"$err")"
 run inspect runs
 check "inspect of a folder that is not a run: exit 2, one line" \
   test "$code" -eq 2 -a "$(lines "$err")" -eq 1
@@ -91,6 +97,22 @@ check "--keep-checkpoints 2 keeps the newest two valid ones and leaves the corru
   test "$(cd runs/a/checkpoints && ls | xargs)" = "ckpt-00000004.h5 ckpt-00000005.h5 ckpt-00000009.h5"
 rm runs/a/checkpoints/ckpt-00000004.h5
 rm runs/a/checkpoints/ckpt-00000009.h5
+
+# A sealed checkpoint whose stored configuration does not read: the error names the checkpoint and
+# the option, not a temporary file.
+/usr/bin/python3 - runs/a/checkpoints/ckpt-00000005.h5 bad-config.h5 <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = data.find(b"episode-length = 3") + len("episode-length = ")
+data[at:at + 1] = b"x"
+open(sys.argv[2], "wb").write(data)
+PY
+reseal_checkpoint bad-config.h5
+run reconstruct --checkpoint bad-config.h5 --count 2 --out rec-bad
+check "unreadable stored configuration: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+check "... naming the checkpoint and the option" \
+  grep -q "bad-config.h5: its stored configuration does not read: stored configuration: episode-length" <<<"$err"
+check "... and no temporary file" test -z "$(grep -e /tmp -e spiral_ckpt <<<"$err")"
 
 # Another action spec is refused in one line, and nothing is written.
 cp runs/a/metrics.h5 before.h5
@@ -197,6 +219,15 @@ check "duration reached before the resume: exit 0" test "$code" -eq 0
 check "... without another update" test "$(steps_of planned | awk '{print $NF}')" -eq "$last"
 check "... and says so" \
   grep -q "I stopped by --duration (3 s of training) after $((12 * last)) of" <<<"$out"
+check "... its done line evaluates the resumed policy" grep -Eq "I done: .*held-out MSE 0\.[0-9]+ " <<<"$out"
+# The last line names the grid of the run's last update, not a later one a killed start left.
+final_grid=runs/planned/images/$(printf 'reconstruction-%08d.png' "$last")
+cp "$final_grid" runs/planned/images/reconstruction-99999999.png
+rm "$final_grid"
+run train "${tiny[@]}" --name planned --frames 1000000 --duration 3 --resume auto --threads 1
+check "resumed without an update: the last line names the grid of the resumed update" \
+  test "$(tail -n 1 <<<"$out" | sed -n 's/.* I newest image grid: //p')" = "$final_grid" -a -s "$final_grid"
+rm runs/planned/images/reconstruction-99999999.png
 run train "${tiny[@]}" --name planned --frames 1000000 --duration 5 --resume auto --threads 1
 check "a longer duration resumed: exit 0" test "$code" -eq 0
 check "... trains on after the first start's 3 s, until wall_time reaches 5 s in all" \

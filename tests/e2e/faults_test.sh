@@ -5,7 +5,7 @@
 # (a small tmpfs: a clear error, the previous checkpoint stays the newest and resumes); run names
 # that would leave --run-dir, and two runs started at once into one folder (one is refused).
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
-trap 'umount "$work/disk" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount "$work/disk" "$work/read-only" 2>/dev/null; rm -rf "$work"' EXIT
 
 # A tiny conditional MNIST painter: 4 episodes of 3 steps = 12 frames per update.
 tiny_config eval-every=1 images-every=1000 threads=1
@@ -117,6 +117,15 @@ check "bad names: nothing written beside or in --run-dir" \
 touch not-a-folder
 run train "${tiny[@]}" --run-dir not-a-folder --name x --frames 12
 check "--run-dir naming a file: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+mkdir read-only
+if mount -t tmpfs -o ro,size=1m tmpfs read-only 2>mount.err; then
+  run train "${tiny[@]}" --run-dir read-only --name x --frames 12
+  check "a read-only --run-dir: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+  check "a read-only --run-dir: says why" grep -q "Read-only file system" <<<"$err"
+  umount read-only
+else
+  echo "NOTE: no tmpfs mount here ($(head -n 1 mount.err)): the read-only --run-dir check not run"
+fi
 run train "${tiny[@]}" --name ghost --frames 12 --dataset mnist:missing-folder
 check "a failed start: exit 2" test "$code" -eq 2
 check "a failed start leaves no run folder" test ! -e runs/ghost

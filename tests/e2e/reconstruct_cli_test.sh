@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of `spiral reconstruct` and `spiral sample` on checkpoints of tiny runs.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
+trap 'umount "$work/ro" "$work/full" 2>/dev/null; rm -rf "$work"' EXIT
 
 # Tiny MNIST painters: one update of 4 episodes of 3 steps.
 tiny_config frames=12
@@ -48,6 +49,26 @@ run reconstruct --checkpoint "$ckpt" --count 100000 --out rec2
 check "more images than held out: exit 2" test "$code" -eq 2
 check "nothing written for a refused count" test ! -e rec2
 
+# --out that cannot take the files: refused in one line before the work, nothing left behind.
+touch a-file
+run reconstruct --checkpoint "$ckpt" --count 2 --out a-file
+check "--out naming a file: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+check "--out naming a file: says so" grep -q -- "--out a-file: not a folder" <<<"$err"
+mkdir ro full
+if mount -t tmpfs -o ro,size=1m tmpfs ro 2>mount.err && mount -t tmpfs -o size=48k tmpfs full; then
+  run reconstruct --checkpoint "$ckpt" --count 2 --out ro/rec
+  check "--out in a read-only folder: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+  check "--out in a read-only folder: says why" grep -q -- "--out ro/rec: .*Read-only file system" <<<"$err"
+  run reconstruct --checkpoint "$ckpt" --count 64 --out full/rec/deep --programs true
+  check "a full disk: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+  check "a full disk: names the file, not a temporary" \
+    grep -q "full/rec/deep/reconstruction.h5: .*No space left on device" <<<"$err"
+  check "a full disk: the folders it made are gone" test -z "$(ls full)"
+  umount ro full
+else
+  echo "NOTE: no tmpfs mount here ($(head -n 1 mount.err)): read-only and full-disk checks not run"
+fi
+
 run sample --checkpoint "$ckpt" --out samples
 check "sample of a conditional checkpoint: exit 2" test "$code" -eq 2
 check "sample refusal: one line" test "$(lines "$err")" -eq 1
@@ -61,6 +82,8 @@ run sample --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 4 --out
 check "sample exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
 check "samples.png" test -s samples/samples.png
+run sample --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 4 --out a-file/x
+check "sample --out inside a file: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
 check "programs.h5 holds 4 programs" /usr/bin/python3 -c \
   'import sys, h5py; assert h5py.File(sys.argv[1])["commands"].shape[0] == 4' samples/programs.h5
 run reconstruct --checkpoint runs/uncond/checkpoints/ckpt-00000001.h5 --count 2

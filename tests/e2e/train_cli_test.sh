@@ -26,6 +26,10 @@ check "the run's last lines say --frames stopped it" \
 grid=$(tail -n 1 <<<"$train_out" | sed -n 's/.* I newest image grid: //p')
 check "the last line names the newest grid, update 10" \
   test "$grid" = runs/tiny/images/reconstruction-00000010.png -a -s "$grid"
+run train --config tiny.cfg --name held --frames 12 --held-out 65536
+check "--held-out above the held-out side: exit 0" test "$code" -eq 0
+check "--held-out above the held-out side: the summary gives the count used and why" \
+  grep -qF "1000 held-out images (--held-out 65536: its held-out side holds no more)" <<<"$out"
 # --torso-width reaches the policy: a narrower torso has fewer parameters.
 policy_size() { sed -n 's/.* I policy: \([0-9,]*\) parameters.*/\1/p' <<<"$1" | tr -d ,; }
 run train --config tiny.cfg --name narrow --torso-width 8

@@ -12,6 +12,7 @@
 
 #include "spiral/core/config.h"
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/core/thread_pool.h"
@@ -119,6 +120,41 @@ TEST_F(TempDir, MissingInputFileIsRefused) {
                 "' (no such file)");
   const std::string present = write("present.h5", "x");
   EXPECT_EQ(parse({"--targets", present}).config.get_text("targets"), present);
+  EXPECT_EQ(error_of({"--targets", dir_.string()}),
+            "--targets: expected an existing file, got '" + dir_.string() + "' (a folder)");
+  EXPECT_EQ(error_of({"--targets", "/dev/null"}),
+            "--targets: expected an existing file, got '/dev/null' (a device or a socket)");
+}
+
+TEST_F(TempDir, OutputFolderIsMadeCheckedAndRemovedUnlessKept) {
+  const std::string nested = temp("made/inner");
+  {
+    OutputFolder out(nested, "--out");
+    EXPECT_TRUE(fs::is_directory(nested));
+    write("made/inner/result.txt", "x");
+    EXPECT_EQ(out.file("result.txt"), nested + "/result.txt");
+  }  // a failed command: everything it made is gone
+  EXPECT_FALSE(fs::exists(temp("made")));
+  {
+    OutputFolder out(nested, "--out");
+    out.keep();
+  }
+  EXPECT_TRUE(fs::is_directory(nested));
+  {
+    OutputFolder out(temp("made"), "--out");  // a folder that was there stays
+    write("made/old.txt", "x");
+  }
+  EXPECT_TRUE(fs::exists(temp("made/old.txt")));
+  EXPECT_EQ(fs::directory_iterator(nested), fs::directory_iterator());  // no probe file left
+  const std::string file = write("a-file", "x");
+  try {
+    OutputFolder out(file, "--out");
+    ADD_FAILURE() << "a file taken for a folder";
+  } catch (const UserError& error) {
+    EXPECT_EQ(std::string(error.what()), "--out " + file + ": not a folder");
+  }
+  EXPECT_THROW(OutputFolder(file + "/below", "--out"), UserError);
+  EXPECT_TRUE(fs::is_regular_file(file));
 }
 
 TEST_F(TempDir, ConfigFileSetsValuesAndCommandLineWins) {

@@ -498,6 +498,14 @@ TEST_F(DataTest, PngDecodedFromMemoryMatchesTheIoReader) {
                     {"cut.png: corrupt PNG"});
 }
 
+TEST_F(DataTest, ValidPngBeyondTheSizeLimitIsUnsupportedNotCorrupt) {
+  io::write_png(temp("wide.png"), gradient_image(1, 40000, 1));
+  const std::vector<uint8_t> bytes = read_file(temp("wide.png"));
+  EXPECT_EQ(io::read_png(temp("wide.png")).width, 40000);  // a valid file
+  expect_user_error([&] { decode_png(bytes.data(), bytes.size(), "wide.png"); },
+                    {"wide.png: unsupported PNG of 1x40000x1", "at most 32768 pixels a side"});
+}
+
 TEST(Codec, JpegRoundTripIsClose) {
   for (int channels : {1, 3}) {
     const Image image = gradient_image(40, 30, channels);

@@ -1,9 +1,14 @@
 // Whole-file reads and writes with clear errors; writes never leave a partial file behind.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 namespace spiral {
+
+// Why `path` is not a regular file ("no such file", "a folder", "a FIFO", "a device or a
+// socket"), or "" when it is one.
+std::string why_not_a_regular_file(const std::string& path);
 
 // The whole content of `path`: a regular file, or a FIFO that has data within 10 seconds. UserError
 // naming the file for a folder, a device or a socket, a file over 64 MiB, or a failed read.
@@ -13,5 +18,27 @@ std::string read_text_file(const std::string& path);
 // old file or the complete new one. UserError naming the file on failure (the temporary is
 // removed).
 void write_file_atomically(const std::string& path, const std::string& text);
+
+// A folder for a command's results. The constructor makes it (with its parents) and checks that a
+// file can be written in it, so a bad folder is refused before the work; UserError naming
+// `option` otherwise. Unless keep() is called, the destructor removes what this object made, with
+// everything written into it, so a failed command leaves nothing behind.
+class OutputFolder {
+ public:
+  OutputFolder(const std::string& path, const std::string& option);
+  ~OutputFolder();
+  OutputFolder(const OutputFolder&) = delete;
+  OutputFolder& operator=(const OutputFolder&) = delete;
+
+  // `name` inside the folder.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // The command succeeded: what it wrote stays.
+  void keep() { keep_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path made_;  // the topmost folder this object made; empty when none
+  bool keep_ = false;
+};
 
 }  // namespace spiral
