@@ -102,6 +102,7 @@ int run_replay_holder(const dist::Communicator& world, const AsyncSettings& sett
         }
         queue.push_back(std::move(episode));
       }
+      file->flush();
       report.seconds_working += seconds_since(working);
     }
     while (std::optional<dist::Message> done = world.try_receive(MPI_ANY_SOURCE, kTagDone)) {

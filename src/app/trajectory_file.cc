@@ -1,8 +1,11 @@
 #include "trajectory_file.h"
 
+#include <algorithm>
 #include <string>
+#include <system_error>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/logging.h"
 
 namespace spiral::app {
 namespace {
@@ -21,42 +24,103 @@ constexpr Column kColumns[] = {
     {"policy_version", "Policy updates behind the parameters that played the episode", "updates"},
     {"actor", "The MPI rank that played the episode", ""},
 };
+constexpr size_t kCopyRows = 256;  // episodes copied at a time from an earlier file
+
+// An earlier file that reads but holds other episodes than this run's.
+class OtherShape : public UserError {
+ public:
+  using UserError::UserError;
+};
+
+std::vector<std::vector<size_t>> row_shapes(const learn::EpisodeShape& shape) {
+  return {{static_cast<size_t>(shape.steps), static_cast<size_t>(shape.parts)},
+          {static_cast<size_t>(shape.height), static_cast<size_t>(shape.width),
+           static_cast<size_t>(shape.channels)},
+          {},
+          {},
+          {}};
+}
+
+std::vector<io::Dataset> create_columns(io::Group root, const learn::EpisodeShape& shape) {
+  const std::vector<std::vector<size_t>> shapes = row_shapes(shape);
+  std::vector<io::Dataset> columns;
+  for (size_t i = 0; i < std::size(kColumns); ++i) {
+    const Column& column = kColumns[i];
+    io::Dataset dataset = i == 0   ? root.create_dataset<int32_t>(column.name, shapes[i])
+                          : i == 1 ? root.create_dataset<uint8_t>(column.name, shapes[i])
+                          : i == 4 ? root.create_dataset<int32_t>(column.name, shapes[i])
+                                   : root.create_dataset<int64_t>(column.name, shapes[i]);
+    dataset.set_attribute("description", column.description);
+    dataset.set_attribute("units", column.units);
+    columns.push_back(std::move(dataset));
+  }
+  return columns;
+}
+
+template <typename T>
+void copy_rows(const io::Dataset& from, io::Dataset& to, size_t first, size_t count) {
+  to.append(from.read_rows<T>(first, count));
+}
+
+// Copies the whole episodes of the earlier file `old` into `columns` (a killed writer may have
+// appended part of one); returns its episodes_received, or when a kill left none, the episodes
+// copied (all it received at --trajectory-fraction 1).
+int64_t copy_episodes(const std::filesystem::path& old_path, const learn::EpisodeShape& shape,
+                      std::vector<io::Dataset>& columns) {
+  const io::File old = io::File::open(old_path.string(), io::File::Mode::kSwmrRead);
+  const io::Group root = old.root();
+  const std::vector<std::vector<size_t>> shapes = row_shapes(shape);
+  std::vector<io::Dataset> sources;
+  size_t rows = SIZE_MAX;
+  for (size_t i = 0; i < std::size(kColumns); ++i) {
+    sources.push_back(root.open_dataset(kColumns[i].name));
+    if (sources.back().row_shape() != shapes[i]) {
+      throw OtherShape(old_path.string() + ": dataset " + kColumns[i].name +
+                       " has another shape than this run's episodes; resume into another --name");
+    }
+    rows = std::min(rows, sources.back().rows());
+  }
+  for (size_t first = 0; first < rows; first += kCopyRows) {
+    const size_t count = std::min(kCopyRows, rows - first);
+    copy_rows<int32_t>(sources[0], columns[0], first, count);
+    copy_rows<uint8_t>(sources[1], columns[1], first, count);
+    copy_rows<int64_t>(sources[2], columns[2], first, count);
+    copy_rows<int64_t>(sources[3], columns[3], first, count);
+    copy_rows<int32_t>(sources[4], columns[4], first, count);
+  }
+  return root.has_attribute("episodes_received") ? root.int_attribute("episodes_received")
+                                                 : static_cast<int64_t>(rows);
+}
 
 }  // namespace
 
 TrajectoryFile::TrajectoryFile(const std::filesystem::path& path, const learn::EpisodeShape& shape,
                                bool append)
-    : shape_(shape),
-      file_(append && std::filesystem::exists(path)
-                ? io::File::open(path.string(), io::File::Mode::kReadWrite)
-                : io::File::create(path.string())) {
-  const size_t steps = static_cast<size_t>(shape.steps);
-  const std::vector<std::vector<size_t>> row_shapes = {
-      {steps, static_cast<size_t>(shape.parts)},
-      {static_cast<size_t>(shape.height), static_cast<size_t>(shape.width),
-       static_cast<size_t>(shape.channels)},
-      {},
-      {},
-      {}};
-  io::Group root = file_.root();
-  for (size_t i = 0; i < std::size(kColumns); ++i) {
-    const Column& column = kColumns[i];
-    if (root.has(column.name)) {
-      columns_.push_back(root.open_dataset(column.name));
-      if (columns_.back().row_shape() != row_shapes[i]) {
-        throw UserError(path.string() + ": dataset " + column.name +
-                        " has another shape than this run's episodes; resume into another --name");
-      }
-      continue;
+    : path_(path), shape_(shape) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  io::File fresh = io::File::create(temporary.string());
+  columns_ = create_columns(fresh.root(), shape);
+  if (append && std::filesystem::exists(path)) {
+    try {
+      received_before_ = copy_episodes(path, shape, columns_);
+    } catch (const OtherShape&) {
+      throw;
+    } catch (const UserError& error) {
+      const std::filesystem::path kept = path.string() + ".unreadable";
+      std::filesystem::rename(path, kept);
+      log_warning(path.string(), " does not read (", error.what(), "); kept as ", kept.string(),
+                  ", this start's episodes go to a new file");
+      columns_.clear();
+      fresh.close();
+      fresh = io::File::create(temporary.string());
+      columns_ = create_columns(fresh.root(), shape);
     }
-    io::Dataset dataset = i == 0   ? root.create_dataset<int32_t>(column.name, row_shapes[i])
-                          : i == 1 ? root.create_dataset<uint8_t>(column.name, row_shapes[i])
-                          : i == 4 ? root.create_dataset<int32_t>(column.name, row_shapes[i])
-                                   : root.create_dataset<int64_t>(column.name, row_shapes[i]);
-    dataset.set_attribute("description", column.description);
-    dataset.set_attribute("units", column.units);
-    columns_.push_back(std::move(dataset));
   }
+  // SWMR mode writes the file out whole and keeps it readable from then on: only now does it
+  // take the final name.
+  fresh.start_swmr_write();
+  std::filesystem::rename(temporary, path);
+  file_.emplace(std::move(fresh));
 }
 
 void TrajectoryFile::write(const learn::Episode& episode) {
@@ -69,14 +133,18 @@ void TrajectoryFile::write(const learn::Episode& episode) {
   columns_[4].append(&episode.actor, 1);
 }
 
+void TrajectoryFile::flush() {
+  for (io::Dataset& column : columns_) column.flush();
+}
+
 void TrajectoryFile::close(int64_t received, double fraction) {
-  io::Group root = file_.root();
-  const int64_t earlier =
-      root.has_attribute("episodes_received") ? root.int_attribute("episodes_received") : 0;
-  root.set_attribute("episodes_received", earlier + received);
-  root.set_attribute("fraction_written", fraction);
   columns_.clear();
-  file_.close();
+  file_->close();
+  // SWMR mode adds no attributes: they go in once the file is closed.
+  io::File file = io::File::open(path_.string(), io::File::Mode::kReadWrite);
+  file.root().set_attribute("episodes_received", received_before_ + received);
+  file.root().set_attribute("fraction_written", fraction);
+  file.close();
 }
 
 }  // namespace spiral::app
