@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -21,13 +22,24 @@ void print_actions(std::ostream& out, const Command& command, const std::string&
   }
 }
 
+// This process's rank in an MPI or Slurm job by its launcher's variables, before MPI starts; -1
+// outside one.
+int launched_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  }
+  return -1;
+}
+
 int run_leaf(const Command& command, const std::string& words, const std::vector<std::string>& args,
              CommandContext& context) {
   std::vector<OptionGroup> groups = {common_options()};
   groups.insert(groups.end(), command.option_groups.begin(), command.option_groups.end());
   const std::string name = words.substr(words.find(' ') + 1);  // "train", "data info"
+  bool parsed_ok = false;
   try {
     const ParsedCommandLine parsed = parse_command_line(name, groups, args);
+    parsed_ok = true;
     if (parsed.help) {
       std::cout << format_help(name, command.summary, groups);
       return 0;
@@ -39,7 +51,9 @@ int run_leaf(const Command& command, const std::string& words, const std::vector
     apply_common_options(parsed.config);
     return command.run(parsed.config, context);
   } catch (const UserError& error) {
-    std::cerr << words << ": error: " << error.what() << "\n";
+    // Every rank of a job reads the same command line and refuses it alike: rank 0 says why.
+    if (parsed_ok || launched_rank() <= 0)
+      std::cerr << words << ": error: " << error.what() << "\n";
     return kUserErrorExitCode;
   } catch (const std::exception& error) {
     std::cerr << words << ": internal error: " << error.what() << "\n";

@@ -38,6 +38,7 @@
 #include "spiral/model/discriminator.h"
 #include "spiral/render/options.h"
 #include "spiral/render/program.h"
+#include "start_checks.h"
 #include "train_settings.h"
 
 namespace spiral::app {
@@ -306,18 +307,39 @@ learn::TrainerConfig actor_config(const Config& config, learn::TrainerConfig set
 // The run on this rank. `abort_on_error` is set once the ranks of an asynchronous run go their own
 // ways: from then on an error must end the whole job.
 int train(const Config& config, const dist::Communicator& world, bool* abort_on_error) {
-  const render::EnvironmentSettings environment = render::environment_settings(config);
   set_log_identity(world.rank(), "main");
   const std::string resume = config.get_text("resume");
+  const bool async = config.get_text("mode") == "async";
+  // What every rank checks before the ranks go their own ways; a refusal is one line from rank 0.
+  render::EnvironmentSettings environment;
+  learn::TrainerConfig settings;
+  PopulationSettings population_setup;
+  std::shared_ptr<const data::Dataset> dataset;
+  std::optional<AsyncSettings> async_options;
+  check_on_every_rank(world, [&] {
+    environment = render::environment_settings(config);
+    settings = trainer_config(config, environment);
+    learn::check_trainer_config(settings);
+    population_setup = population_settings(config, world.size());
+    const int members = population_setup.pbt.members;
+    if (async) {
+      const std::filesystem::path run_dir =
+          std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
+      async_options = async_settings(
+          config, member_layout(config.get_text("layout"), world.size() / members, members),
+          run_dir);
+    }
+    dataset = data::open_dataset(config.get_text("dataset"));
+  });
   // Held until the run ends, so that no other run writes into its folder.
-  const RunFolderClaim claim =
-      claim_run_folder(world, config.get_text("run-dir"), config.get_text("name"), resume.empty());
-  const std::filesystem::path run_dir = claim.path();
+  std::optional<RunFolderClaim> claim;
+  check_on_every_rank(world, [&] {
+    claim.emplace(claim_run_folder(world, config.get_text("run-dir"), config.get_text("name"),
+                                   resume.empty()));
+  });
+  const std::filesystem::path run_dir = claim->path();
   const std::filesystem::path metrics_path = run_dir / "metrics.h5";
 
-  learn::TrainerConfig settings = trainer_config(config, environment);
-  const PopulationSettings population_setup = population_settings(config, world.size());
-  std::shared_ptr<const data::Dataset> dataset = data::open_dataset(config.get_text("dataset"));
   if (world.rank() == 0) {
     for (const std::string& line : run_summary(config, settings, *dataset, world.size(), run_dir)) {
       log_info(line);
@@ -326,7 +348,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
     }
   }
-  const bool async = config.get_text("mode") == "async";
   const int members = population_setup.pbt.members;
   // --mode async: each member of a population runs its own role layout on its consecutive ranks
   // (the whole job for a single agent); its actors play and its holders queue for it alone.
@@ -335,10 +356,8 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   const dist::OwnedCommunicator member_split(async && members > 1 ? world.split(member_index)
                                                                   : MPI_COMM_NULL);
   const dist::Communicator member_world = async && members > 1 ? member_split.get() : world;
-  std::optional<AsyncSettings> async_options;
   if (async) {
-    async_options = async_settings(
-        config, member_layout(config.get_text("layout"), member_size, members), run_dir);
+    async_options->run_dir = run_dir;
     async_options->first_rank = member_index * member_size;
     if (members > 1) async_options->seed = member_seed(async_options->seed, member_index);
     if (world.rank() == 0) {
@@ -816,6 +835,8 @@ int run_train(const Config& config, CommandContext& context) {
   bool abort_on_error = false;
   try {
     return train(config, mpi.world(), &abort_on_error);
+  } catch (const RefusedOnRankZero&) {
+    return kUserErrorExitCode;
   } catch (const std::exception& error) {
     if (!abort_on_error) throw;
     dist::abort_job(error.what(),

@@ -36,6 +36,36 @@ void average_gradients(const std::function<void(const std::vector<torch::Tensor>
 
 }  // namespace
 
+void check_trainer_config(const TrainerConfig& config) {
+  config.reward.check();
+  config.a2c.check();
+  if (config.discriminator_updates < 1) {
+    throw UserError("discriminator updates per policy update must be >= 1, got " +
+                    std::to_string(config.discriminator_updates));
+  }
+  if (config.mismatched_fakes && !config.conditional) {
+    throw UserError("--mismatched-fakes needs --conditional true (it pairs targets)");
+  }
+  if (config.complement_discriminator && !config.conditional) {
+    throw UserError("--complement-discriminator needs --conditional true (it masks the target)");
+  }
+  const int per_target = config.episodes_per_target;
+  if (per_target < 1 || config.batch % per_target != 0) {
+    throw UserError("episodes per target (" + std::to_string(per_target) +
+                    ") must be >= 1 and divide the batch (" + std::to_string(config.batch) + ")");
+  }
+  if (per_target > 1 && !config.conditional) {
+    throw UserError("--episodes-per-target above 1 needs --conditional true (targets to share)");
+  }
+  if (per_target > 1 && config.vtrace) {
+    throw UserError(
+        "--episodes-per-target above 1 needs --vtrace false (its baseline is on-policy)");
+  }
+  if (config.reward.l2_weight != 0 && !config.conditional) {
+    throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
+  }
+}
+
 std::vector<size_t> held_out_images(const data::Dataset& dataset, int count) {
   const data::Split split = data::split_dataset(dataset, data::parse_split_rule("every:10"));
   if (split.train.empty() || split.held_out.empty()) {
@@ -70,34 +100,8 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
     canvas_ = env.scene.image_size;
     channels_ = 3;
   }
-  config_.reward.check();
-  config_.a2c.check();
-  if (config_.discriminator_updates < 1) {
-    throw UserError("discriminator updates per policy update must be >= 1, got " +
-                    std::to_string(config_.discriminator_updates));
-  }
+  check_trainer_config(config_);
   config_.reward.discriminator_complement = config_.complement_discriminator;
-  if (config_.mismatched_fakes && !config_.conditional) {
-    throw UserError("--mismatched-fakes needs --conditional true (it pairs targets)");
-  }
-  if (config_.complement_discriminator && !config_.conditional) {
-    throw UserError("--complement-discriminator needs --conditional true (it masks the target)");
-  }
-  const int per_target = config_.episodes_per_target;
-  if (per_target < 1 || config_.batch % per_target != 0) {
-    throw UserError("episodes per target (" + std::to_string(per_target) +
-                    ") must be >= 1 and divide the batch (" + std::to_string(config_.batch) + ")");
-  }
-  if (per_target > 1 && !config_.conditional) {
-    throw UserError("--episodes-per-target above 1 needs --conditional true (targets to share)");
-  }
-  if (per_target > 1 && config_.vtrace) {
-    throw UserError(
-        "--episodes-per-target above 1 needs --vtrace false (its baseline is on-policy)");
-  }
-  if (config_.reward.l2_weight != 0 && !config_.conditional) {
-    throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
-  }
   train_indices_ = data::split_dataset(*dataset_, data::parse_split_rule("every:10")).train;
   held_out_indices_ = held_out_images(*dataset_, config_.held_out);
   const int held = static_cast<int>(held_out_indices_.size());

@@ -36,6 +36,19 @@ check "... naming the 3 ranks it needs" grep -q "at least 3 ranks" <<<"$err"
 async small_queue --queue-episodes 2
 check "a queue smaller than a batch is refused" grep -q "queue-episodes 2 is smaller than --batch 4" <<<"$out"
 check "no run folder is left by refused runs" test ! -e runs/bad -a ! -e runs/small_queue
+# A refusal at start is one line from rank 0, whichever check makes it, and no MPI_ABORT banner.
+refusal_lines() { grep -c -e "spiral train: error:" -e " E " <<<"$out"; }
+touch a-file
+for refused in "bad --layout actors:1,replay:1,learners:1" "small_queue --queue-episodes 2" \
+  "per_target --episodes-per-target 2 --vtrace true" "no_data --dataset mnist:missing" \
+  "bad_dir --run-dir a-file" "bad_option --batch 0"; do
+  async $refused
+  check "refused at start (${refused%% *}): exit 2" test "$code" -eq 2
+  check "... one line, from rank 0 alone" test "$(refusal_lines)" -eq 1
+  check "... no MPI_ABORT banner" test -z "$(grep MPI_ABORT <<<"$out")"
+done
+check "... the one on episodes per target says why" \
+  grep -q "spiral train: error: --episodes-per-target above 1 needs --vtrace false" per_target.out
 
 # ---- A short run ----
 async a --parameter-delivery direct

@@ -101,6 +101,10 @@ struct HeldOutResult {
   std::vector<Image> renders;
 };
 
+// Refuses (UserError, one line naming the options) settings a Trainer cannot train with; the
+// Trainer checks them too, this is for a start that must refuse before it builds one.
+void check_trainer_config(const TrainerConfig& config);
+
 // The fixed held-out images of a dataset: `count` (at least 1, at most all) evenly spaced over the
 // held-out side of the split every:10. Throws UserError when either side of the split is empty.
 std::vector<size_t> held_out_images(const data::Dataset& dataset, int count);

@@ -1,0 +1,23 @@
+// Start-up checks under MPI: a refusal is one line from rank 0, not one per rank.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+
+#include "spiral/dist/mpi.h"
+
+namespace spiral::app {
+
+// Thrown on every rank but 0 when a start-up check refused the run: rank 0 has said why, this rank
+// exits with the user-error code in silence.
+class RefusedOnRankZero : public std::runtime_error {
+ public:
+  RefusedOnRankZero() : std::runtime_error("refused; rank 0 says why") {}
+};
+
+// Runs `check` on every rank of `world`, then has the ranks agree: when it threw a UserError on
+// any rank, rank 0 throws a UserError with the message of the lowest such rank and the others throw
+// RefusedOnRankZero. `check` may hold collective calls only where every rank reaches them.
+void check_on_every_rank(const dist::Communicator& world, const std::function<void()>& check);
+
+}  // namespace spiral::app
