@@ -515,9 +515,6 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   const bool conditional = settings.conditional;
   if (leader) {
     std::filesystem::create_directories(run_dir / "images");
-    // The heading --print-config writes, so that the file and its re-read compare equal.
-    write_file_atomically((run_dir / "config.cfg").string(),
-                          config.to_ini("spiral train --config FILE reads this"));
     metrics = resume_from && std::filesystem::exists(metrics_path)
                   ? reopen_metrics(metrics_path, counters.step, members)
                   : create_metrics(metrics_path, members);
@@ -535,6 +532,10 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
                     population.hyper());
       population_file->start_swmr_write();
     }
+    // Last, so that a resume refused by its files leaves the configuration it had. The heading
+    // --print-config writes, so that the file and its re-read compare equal.
+    write_file_atomically((run_dir / "config.cfg").string(),
+                          config.to_ini("spiral train --config FILE reads this"));
   }
 
   const Budget budget = budget_of(config);

@@ -123,6 +123,18 @@ check "other grid: names the file and the part" \
   grep -q "ckpt-00000005.h5.*end:64 in the checkpoint, end:256 in this run" <<<"$err"
 check "other grid: metrics untouched" cmp -s before.h5 runs/a/metrics.h5
 
+# A resume refused by a metrics.h5 that does not read leaves config.cfg and the checkpoints as they
+# were.
+cp runs/a/config.cfg before.cfg
+ls runs/a/checkpoints >before.list
+head -c 100 before.h5 >runs/a/metrics.h5
+run train "${tiny[@]}" --name a --frames 72 --resume auto --eval-every 3
+check "unreadable metrics.h5 on resume: exit 2, one line naming it" \
+  test "$code" -eq 2 -a "$(lines "$err")" -eq 1 -a -n "$(grep runs/a/metrics.h5 <<<"$err")"
+check "... config.cfg untouched" cmp -s before.cfg runs/a/config.cfg
+check "... the checkpoints untouched" test "$(ls runs/a/checkpoints)" = "$(cat before.list)"
+cp before.h5 runs/a/metrics.h5
+
 # One flipped bit in a checkpoint's stored configuration (episode-length 3 made 7): the file is
 # refused whole, before HDF5 parses it; --resume auto skips it with one warning line, and pruning
 # to one checkpoint keeps the newest valid one, not the corrupt newer file.

@@ -85,16 +85,19 @@ check "quickstart-adversarial.cfg: the quickstart's settings but the reward's" \
   test "$(reward_free "$out")" = "$plain" -a -n "$plain"
 check "quickstart-adversarial.cfg: a D reward" grep -qx 'reward = discriminator' <<<"$out"
 
-# Rank 0 alone prints a short summary at start (the dataset is missing here, so the runs end
-# there); the whole configuration only with --echo-config true.
-mpirun -np 2 --oversubscribe "$spiral" train --batch 8 >mpi.out 2>mpi.err
+# Rank 0 alone prints a short summary at start; the whole configuration only with --echo-config
+# true. (Runs of one update of a small painter.)
+tiny_run=(--dataset "mnist:$source_dir/inputs/data/mnist" --policy-size small --episode-length 3
+  --held-out 4 --frames 1 --threads 1)
+mpirun -np 2 --oversubscribe "$spiral" train --batch 8 "${tiny_run[@]}" >mpi.out 2>mpi.err
 check "train under mpirun prints the summary once" \
   test "$(grep -c 'I full configuration: runs/quickstart/config.cfg' mpi.out)" -eq 1
 check "train does not echo the configuration by default" \
   test -z "$(grep -e '^batch = ' -e '^# spiral train' mpi.out)"
 check "train log lines carry elapsed time, rank and role" \
   grep -Eq '^\[ *[0-9]+\.[0-9]{3}s r0 main\] I spiral train on 2 rank' mpi.out
-mpirun -np 2 --oversubscribe "$spiral" train --batch 8 --echo-config true >echo.out 2>echo.err
+mpirun -np 2 --oversubscribe "$spiral" train --batch 8 "${tiny_run[@]}" --name echo \
+  --echo-config true >echo.out 2>echo.err
 check "--echo-config true: the configuration once" test "$(grep -cx 'batch = 8' echo.out)" -eq 1
 check "--echo-config true: as an input file" \
   grep -qx '# spiral train --config FILE reproduces this run' echo.out
