@@ -74,12 +74,13 @@ Command bench_command() {
               {}};
   return {"bench",
           "Measure environments, policy inference, learning steps, the gradient allreduce, the "
-          "delivery of parameters to actors, the reachable reconstruction error (oracle) and a "
-          "discriminator as a reward.",
+          "delivery of parameters to actors, the reachable reconstruction error (oracle), a "
+          "discriminator as a reward and where an update's time goes (profile).",
           {},
           nullptr,
           {env, bench_inference_action(), bench_learner_action(), bench_allreduce_action(),
-           bench_delivery_action(), bench_oracle_action(), bench_discriminator_action()}};
+           bench_delivery_action(), bench_oracle_action(), bench_discriminator_action(),
+           bench_profile_action()}};
 }
 
 }  // namespace spiral::app

@@ -89,5 +89,6 @@ Command bench_allreduce_action();
 Command bench_delivery_action();
 Command bench_oracle_action();
 Command bench_discriminator_action();
+Command bench_profile_action();
 
 }  // namespace spiral::app

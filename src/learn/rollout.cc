@@ -25,6 +25,8 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
   }
   const int64_t parts = static_cast<int64_t>(envs.action_spec().size());
   const torch::Device device = options.device;
+  Stopwatch clock;
+  Rollout rollout;
   envs.reset(options.seeds);
   model::PolicyState state = policy->initial_state(batch);
   model::PolicyInput input;
@@ -36,12 +38,14 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
     input.noise = generator != nullptr ? torch::randn({batch, noise_dim}, *generator).to(device)
                                        : torch::randn({batch, noise_dim}).to(device);
   }
-  Rollout rollout;
+  rollout.phases.inference += clock.lap();  // the start state
   std::vector<render::Command> step_commands(static_cast<size_t>(batch));
   for (int t = 0; t < envs.episode_length(); ++t) {
     input.canvas = batch_canvases(envs, device);
+    rollout.phases.render += clock.lap();
     model::PolicyStep step = policy->act(input, state, generator, options.greedy);
     const torch::Tensor cpu = step.commands.to(torch::kCPU).to(torch::kInt).contiguous();
+    rollout.phases.inference += clock.lap();
     const int32_t* values = cpu.data_ptr<int32_t>();
     for (int64_t b = 0; b < batch; ++b) {
       step_commands[b].assign(values + b * parts, values + (b + 1) * parts);
@@ -51,12 +55,15 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
       rollout.commands.push_back(step.commands);
       rollout.log_probs.push_back(step.log_prob);
     }
+    rollout.phases.inference += clock.lap();
     envs.step(step_commands);
+    rollout.phases.render += clock.lap();
     input.prev_commands = step.commands;
     input.prev_masks = step.masks;
     state = step.state;
   }
   rollout.final_canvases = batch_canvases(envs, device);
+  rollout.phases.render += clock.lap();
   return rollout;
 }
 

@@ -179,7 +179,12 @@ std::vector<size_t> Trainer::pick_training_images(int count, int repeats) {
   return picks;
 }
 
-TrainStepStats Trainer::train_step() { return learn(act()); }
+TrainStepStats Trainer::train_step() {
+  const EpisodeBatch episodes = act();
+  TrainStepStats stats = learn(episodes);
+  stats.phases += episodes.acting;
+  return stats;
+}
 
 EpisodeBatch Trainer::act() {
   EpisodeBatch batch;
@@ -216,11 +221,13 @@ EpisodeBatch Trainer::act() {
   batch.commands = torch::stack(rollout.commands);
   batch.behaviour_log_prob = torch::stack(rollout.log_probs);
   batch.final_renders = rollout.final_canvases;
+  batch.acting = rollout.phases;
   return batch;
 }
 
 TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   TrainStepStats stats;
+  Stopwatch clock;
   const model::PolicyInput& unroll = episodes.unroll;
   const torch::Tensor& commands = episodes.commands;
   const torch::Tensor& final_renders = episodes.final_renders;
@@ -237,6 +244,7 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   reward_inputs.step_renders = torch::cat({unroll.canvas, final_renders.unsqueeze(0)});
   reward_inputs.first_values = commands.select(2, 0);
   const torch::Tensor rewards = compute_rewards(config_.reward, reward_inputs, &discriminator_);
+  stats.phases.rewards = clock.lap();
 
   // A2C on the stored unroll.
   const model::PolicyStep evaluated =
@@ -249,13 +257,16 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c, {},
                config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor(), groups);
   policy_optimizer_->zero_grad();
+  stats.phases.forward = clock.lap();
   loss.total.backward();
   average_gradients(config_.average_gradients, policy_->parameters());
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
+  stats.phases.backward = clock.lap();
   // A non-finite gradient (after averaging, so every rank decides alike) leaves the network and
   // its optimizer as they were.
   stats.policy_skipped = !std::isfinite(stats.grad_norm);
   if (!stats.policy_skipped) policy_optimizer_->step();
+  stats.phases.optimizer = clock.lap();
   stats.policy_loss = loss.policy.item<double>();
   stats.value_loss = loss.value.item<double>();
   stats.entropy = loss.entropy.item<double>();
@@ -288,6 +299,7 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
     stats.discriminator_skipped = stats.discriminator_skipped || update.skipped;
     stats.discriminator_loss = update.loss;
   }
+  stats.phases.discriminator = clock.lap();
   return stats;
 }
 

@@ -31,6 +31,18 @@ void DiscriminatorConfig::check() const {
   }
 }
 
+int64_t discriminator_forward_flops(const DiscriminatorConfig& config) {
+  int64_t in = config.channels * (config.conditional ? 2 : 1);
+  int64_t side = config.canvas;
+  int64_t flops = 0;
+  for (int out : config.widths) {
+    side /= 2;
+    flops += 2 * side * side * in * out * 16;  // a 4 x 4 stride-2 convolution
+    in = out;
+  }
+  return flops + 2 * in * side * side;
+}
+
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorConfig& config) : config_(config) {
   config_.check();
   int in = config_.channels * (config_.conditional ? 2 : 1);

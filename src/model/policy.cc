@@ -57,6 +57,52 @@ int PolicyConfig::resolved_noise_dim() const {
   return conditional ? 0 : 10;
 }
 
+int PolicyConfig::input_channels() const {
+  return channels * (conditional ? 2 : 1) + 2 + (pen_planes ? 3 : 0);
+}
+
+namespace {
+
+// A convolution's (or transposed one's) FLOPs: 2 per multiply-add, `positions` the input's pixels
+// for a transposed one (each scatters into k x k outputs), the output's for a plain one.
+int64_t conv_flops(int64_t positions, int64_t in, int64_t out, int64_t kernel) {
+  return 2 * positions * in * out * kernel * kernel;
+}
+
+int64_t linear_flops(int64_t in, int64_t out) { return 2 * in * out; }
+
+}  // namespace
+
+int64_t policy_forward_flops(const PolicyConfig& config, const render::ActionSpec& spec) {
+  const int64_t w = config.torso_width, l = config.lstm_size, e = config.embedding_size;
+  const int64_t side = config.canvas;
+  const int64_t parts = static_cast<int64_t>(spec.size());
+  int64_t flops = conv_flops(side * side, config.input_channels(), w, 5);
+  flops += linear_flops(parts * e, 64) + linear_flops(64, 32) + linear_flops(32, w);
+  const int noise = config.resolved_noise_dim();
+  if (noise > 0) flops += linear_flops(noise, 64) + linear_flops(64, 32) + linear_flops(32, w);
+  for (int64_t s = side / 2; s >= side / 8; s /= 2) flops += conv_flops(s * s, w, w, 4);
+  const int64_t low = (side / 8) * (side / 8);
+  flops += conv_flops(low, w, w, 3);
+  flops += config.residual_blocks * (conv_flops(low, w, w, 3) + conv_flops(low, w, w, 1));
+  flops += linear_flops(w * low, l) + linear_flops(2 * l, 4 * l) + linear_flops(l, 1);
+  for (int64_t i = 0; i < parts; ++i) {
+    const render::ActionPart& part = spec.parts()[i];
+    if (i + 1 < parts) flops += linear_flops(l + e, l);
+    if (!is_location_part(part)) {
+      flops += linear_flops(l, part.size);
+      continue;
+    }
+    const int64_t grid = location_grid(part);
+    flops += conv_flops(16, l / 16, w, 3);
+    flops += config.decoder_residual_blocks * (conv_flops(16, w, w, 3) + conv_flops(16, w, w, 1));
+    for (int64_t s = 4; s * 2 <= grid; s *= 2) flops += conv_flops(s * s, w, w, 4);
+    if (config.spatial_heads) flops += conv_flops(grid * grid, 2 * w, w, 1);
+    flops += conv_flops(grid * grid, w, 1, 3);
+  }
+  return flops;
+}
+
 void PolicyConfig::check() const {
   require(canvas >= 8 && canvas % 8 == 0, "canvas", canvas, "a multiple of 8");
   require(channels >= 1, "channels", channels, "at least 1");
@@ -242,10 +288,6 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
       updates_.push_back(register_module("update" + std::to_string(i), nn::Linear(l + e, l)));
     }
   }
-}
-
-int PolicyImpl::input_channels() const {
-  return config_.channels * (config_.conditional ? 2 : 1) + 2 + (config_.pen_planes ? 3 : 0);
 }
 
 torch::Device PolicyImpl::device() const { return value_->weight.device(); }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of `spiral bench inference`, `bench learner`, `bench allreduce`, `bench
-# delivery`, `bench oracle` and `bench discriminator` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
+# delivery`, `bench oracle`, `bench discriminator` and `bench profile` at tiny sizes: the tables have the expected rows, the CSV matches, and bad options exit 2.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 number='[0-9]+(\.[0-9]+)?'
@@ -103,6 +103,33 @@ for bad in "--discriminator-widths 8,x" "--discriminator-widths 8,,16" "--discri
   check "bench discriminator $bad exits 2" test "$code" -eq 2
   check "bench discriminator $bad: one line" test "$(lines "$err")" -eq 1
 done
+
+# The profile of a tiny run with a D reward: every phase gets a row, the times add up, and the
+# phases that compute report GFLOP/s.
+run bench profile --config tiny.cfg --reward discriminator --updates 3 --warmup 1 --threads 1 \
+  --eval-every 1 --csv profile.csv
+check "bench profile exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "bench profile: the peak" grep -Eq "^peak: fp32 2048\^3 matrix product on 1 LibTorch thread\(s\): $number GFLOP/s" <<<"$out"
+check "bench profile: the FLOPs per frame" grep -Eq "^policy forward: $number MFLOP per frame" <<<"$out"
+for phase in "render +$number +$number +- +- +-" "inference \(acting\)( +$number){5}" \
+  "rewards( +$number){5}" "policy forward( +$number){5}" "policy backward( +$number){5}" \
+  "policy Adam +$number +$number +- +- +-" "discriminator( +$number){5}" \
+  "evaluation \(1/1\)( +$number){5}"; do
+  check "bench profile row: ${phase%% +*}" grep -Eq "^$phase$" <<<"$out"
+done
+check "bench profile: the shares add up to 100%" /usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+parts = [r for r in rows if r["phase"] != "total"]
+total = [r for r in rows if r["phase"] == "total"][0]
+assert len(parts) == 8, rows
+assert abs(sum(float(r["share_pct"]) for r in parts) - 100) < 0.5, rows
+assert abs(sum(float(r["ms_per_update"]) for r in parts) - float(total["ms_per_update"])) < 0.05, rows' \
+  profile.csv
+check "bench profile: frames/s" grep -Eq "^frames/s: $number over 3 updates" <<<"$out"
+run bench profile --config tiny.cfg --updates 0
+check "bench profile --updates 0: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
 
 if command -v mpirun >/dev/null; then
   mpirun -np 2 --oversubscribe "$spiral" bench allreduce --size small --repeats 2 --warmup 1 \

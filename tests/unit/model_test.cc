@@ -348,6 +348,68 @@ TEST(Model, PublishedSizesHaveThePublishedParameterCounts) {
             "d: 2,763,713 parameters (10.5 MiB as float32)");
 }
 
+// FLOPs counted from the modules themselves: 2 x each weight's elements x the positions it is
+// applied at (by the module's place in the network), against the counts from the configuration.
+int64_t positions_of(const std::string& name, int64_t side, int64_t grid) {
+  auto starts = [&](const std::string& prefix) { return name.rfind(prefix, 0) == 0; };
+  if (name == "conv_in.weight") return side * side;
+  if (starts("torso.")) {
+    const int index = std::stoi(name.substr(6));  // 0, 2, 4: the stride-2 convs; then side / 8
+    const int64_t s = index <= 4 ? side >> (index / 2 + 1) : side / 8;
+    return s * s;
+  }
+  if (starts("head") && name.find(".upsample.") != std::string::npos) {
+    const int index = std::stoi(name.substr(name.find(".upsample.") + 10));
+    const int64_t s = int64_t{4} << (index / 2);  // a transposed conv: its input's pixels
+    return s * s;
+  }
+  if (starts("head") &&
+      (name.find(".conv_in.") != std::string::npos || name.find(".blocks.") != std::string::npos)) {
+    return 16;
+  }
+  if (starts("head") && (name.find(".spatial_in.") != std::string::npos ||
+                         name.find(".conv_out.") != std::string::npos)) {
+    return grid * grid;
+  }
+  if (starts("embedding")) return 0;  // a lookup
+  return 1;                           // Linear layers and the LSTM cell
+}
+
+TEST(Model, ForwardFlopsMatchACountOverTheModules) {
+  for (const bool pen : {false, true}) {
+    PolicyConfig config = small_config(1, true);
+    config.torso_width = 16;
+    config.pen_planes = pen;
+    const ActionSpec spec({{"flag", 2}, {"end", 64}, {"control", 64}, {"pressure", 2}});
+    Policy policy(config, spec);
+    int64_t counted = 0;
+    for (const auto& item : policy->named_parameters()) {
+      const std::string& name = item.key();
+      if (name.size() < 7 || name.compare(name.size() - 7, 7, ".weight") != 0) {
+        if (name.find("weight_") == std::string::npos) continue;  // biases
+      }
+      counted += 2 * item.value().numel() * positions_of(name, 64, 8);
+    }
+    EXPECT_EQ(policy_forward_flops(config, spec), counted) << "pen planes " << pen;
+  }
+  DiscriminatorConfig d;
+  d.conditional = true;
+  Discriminator discriminator(d);
+  int64_t counted = 0;
+  for (const auto& item : discriminator->named_parameters()) {
+    const std::string& name = item.key();
+    if (name.rfind("conv", 0) == 0 && name.find(".weight") != std::string::npos) {
+      const int64_t side = 64 >> (std::stoi(name.substr(4)) + 1);
+      counted += 2 * item.value().numel() * side * side;
+    } else if (name == "out.weight") {
+      counted += 2 * item.value().numel();
+    }
+  }
+  EXPECT_EQ(discriminator_forward_flops(d), counted);
+  // The paper's D on a pair: 4.2 + 3 x 67.1 MFLOP in its convolutions.
+  EXPECT_NEAR(static_cast<double>(counted), 2.055e8, 0.01e8);
+}
+
 TEST(Model, SpatialHeadsAddAProjectionPerLocationHead) {
   PolicyConfig config;
   config.conditional = true;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "spiral/core/image.h"
+#include "spiral/learn/phase_times.h"
 #include "spiral/model/policy.h"
 #include "spiral/render/environment_batch.h"
 
@@ -25,6 +26,7 @@ struct Rollout {
   std::vector<model::PolicyInput> inputs;  // every step's input, canvas included (when asked for)
   std::vector<torch::Tensor> commands;     // every step's [B, P] int64 commands (when asked)
   std::vector<torch::Tensor> log_probs;    // every step's [B] log-probability of them (when asked)
+  PhaseTimes phases;                       // render and inference seconds
 };
 
 // [B, C, H, W] float canvases of every environment of `envs` on `device`.

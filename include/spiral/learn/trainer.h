@@ -16,6 +16,7 @@
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
 #include "spiral/learn/episode.h"
+#include "spiral/learn/phase_times.h"
 #include "spiral/learn/rewards.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/model/policy.h"
@@ -75,6 +76,7 @@ struct EpisodeBatch {
   torch::Tensor final_renders;          // [B, C, H, W] float in [0, 1]
   torch::Tensor targets;                // [B, C, H, W]; undefined for an unconditional agent
   std::vector<int64_t> target_indices;  // dataset index of each target (conditional)
+  PhaseTimes acting;                    // seconds spent playing it (render and inference)
 };
 
 // The scalars of one train_step().
@@ -89,6 +91,7 @@ struct TrainStepStats {
   // Updates not applied because a gradient was NaN or infinite (the network is unchanged).
   bool policy_skipped = false;
   bool discriminator_skipped = false;
+  PhaseTimes phases;  // seconds per phase (acting too, for train_step())
 };
 
 // A reconstruction of the held-out set (sampled with a fixed seed, or greedy).

@@ -22,6 +22,10 @@ struct DiscriminatorConfig {
   void check() const;
 };
 
+// Floating-point operations (a multiply-add counts 2) of D's forward pass for one image (or pair):
+// its convolutions and the Linear layer.
+int64_t discriminator_forward_flops(const DiscriminatorConfig& config);
+
 // D(x): [B, C, H, W] (or target and image) -> [B] scores. Four 4x4 stride-2 convs (64 -> 4 for a
 // 64 canvas; the Linear's input size follows the canvas), LeakyReLU after each, Linear -> 1.
 // With spectral_norm every weight W is used as W / sigma(W), sigma from one power iteration per
