@@ -99,11 +99,7 @@ int run_bench_discriminator(const Config& config, CommandContext&) {
   discriminator->to(trainer.device);
   const std::unique_ptr<torch::optim::Adam> optimizer = learn::make_adam(
       discriminator->parameters(), learn::discriminator_adam_options(trainer.discriminator_lr));
-  learn::DiscriminatorLossConfig loss_config;
-  loss_config.loss = trainer.gan_loss;
-  loss_config.gradient_penalty = trainer.gradient_penalty;
-  loss_config.complement = trainer.complement_discriminator;
-  loss_config.mismatched_fakes = trainer.mismatched_fakes;
+  const learn::DiscriminatorLossConfig loss_config = learn::discriminator_loss_config(trainer);
   learn::RenderPoolOptions pool_options;
   pool_options.random_programs = static_cast<int>(config.get_int("random-programs"));
   pool_options.other_targets =

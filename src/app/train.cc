@@ -231,7 +231,10 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
         << " residual blocks, LSTM " << settings.policy.lstm_size << "); batch " << settings.batch
-        << " episodes per update";
+        << " episodes per update; "
+        << (settings.bf16 ? "bf16 convolutions (policy torso, D)" : "fp32")
+        << (config.get_text("precision") == "auto" ? " (--precision auto)" : "")
+        << (settings.policy.channels_last ? ", channels-last" : "");
   limits << "budget: --frames " << budget.frames << ", --duration " << limit_text(budget.duration)
          << ", --time-limit " << limit_text(budget.time_limit);
   return {run.str(),

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "population.h"
 #include "spiral/core/errors.h"
+#include "spiral/model/precision.h"
 #include "spiral/render/options.h"
 
 namespace spiral::app {
@@ -117,6 +118,14 @@ std::vector<OptionGroup> train_option_groups() {
        {
            choice_option("device", "cpu", {"cpu", "cuda"},
                          "Where the networks run and learn (cuda: this rank's GPU)"),
+           choice_option("precision", "fp32", {"fp32", "bf16", "auto"},
+                         "fp32, or bf16 autocast for the policy's convolutional torso and D's "
+                         "forward passes (the policy's LSTM and heads, losses, parameters, "
+                         "gradients and optimizer states stay fp32); auto: bf16 on a CPU that "
+                         "multiplies bf16 in hardware (AVX-512 BF16, AMX), else fp32"),
+           bool_option("channels-last", false,
+                       "The policy's and D's feature maps in NHWC layout (faster convolutions "
+                       "on CPUs, with bf16 most of all; the same values)"),
            int_option("batch", 64, 1, 65536, "episodes", "Episodes per policy update"),
            int_option("envs", 64, 1, 65536, "environments", "Environments per acting rank"),
            int_option("episodes-per-target", 1, 1, 65536, "episodes",
@@ -236,6 +245,11 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.held_out = static_cast<int>(config.get_int("held-out"));
   t.greedy_eval = config.get_bool("eval-greedy");
   t.seed = static_cast<uint64_t>(config.get_int("seed"));
+  const std::string precision = config.get_text("precision");
+  t.bf16 = precision == "bf16" ||
+           (precision == "auto" && config.get_text("device") == "cpu" && model::cpu_has_bf16());
+  t.policy.bf16 = t.bf16;
+  t.policy.channels_last = t.discriminator.channels_last = config.get_bool("channels-last");
   if (config.get_text("device") == "cuda") {
     if (!torch::cuda::is_available()) {
       throw UserError("--device cuda: no CUDA device is visible to this LibTorch build");

@@ -8,6 +8,7 @@
 #include "spiral/core/errors.h"
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
+#include "spiral/model/precision.h"
 
 namespace spiral::learn {
 namespace {
@@ -123,8 +124,16 @@ DiscriminatorLoss discriminator_loss(model::Discriminator& discriminator,
                                      const DiscriminatorLossConfig& config,
                                      const torch::Tensor& real, const torch::Tensor& fake,
                                      at::Generator* generator) {
-  return discriminator_loss(as_critic(discriminator), discriminator->config().conditional, config,
-                            real, fake, generator);
+  Critic critic = as_critic(discriminator);
+  if (config.bf16) {
+    const c10::DeviceType device = real.device().type();
+    critic = [critic, device](const torch::Tensor& image, const torch::Tensor& condition) {
+      const model::Bf16Autocast autocast(device, true);
+      return critic(image, condition).to(torch::kFloat);
+    };
+  }
+  return discriminator_loss(critic, discriminator->config().conditional, config, real, fake,
+                            generator);
 }
 
 DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,

@@ -12,6 +12,7 @@
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
 #include "spiral/learn/rollout.h"
+#include "spiral/model/precision.h"
 
 namespace spiral::learn {
 namespace {
@@ -64,6 +65,16 @@ void check_trainer_config(const TrainerConfig& config) {
   if (config.reward.l2_weight != 0 && !config.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
+}
+
+DiscriminatorLossConfig discriminator_loss_config(const TrainerConfig& config) {
+  DiscriminatorLossConfig loss;
+  loss.loss = config.gan_loss;
+  loss.gradient_penalty = config.gradient_penalty;
+  loss.complement = config.complement_discriminator;
+  loss.mismatched_fakes = config.mismatched_fakes;
+  loss.bf16 = config.bf16;
+  return loss;
 }
 
 std::vector<size_t> held_out_images(const data::Dataset& dataset, int count) {
@@ -243,7 +254,10 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   reward_inputs.targets = target;
   reward_inputs.step_renders = torch::cat({unroll.canvas, final_renders.unsqueeze(0)});
   reward_inputs.first_values = commands.select(2, 0);
-  const torch::Tensor rewards = compute_rewards(config_.reward, reward_inputs, &discriminator_);
+  const torch::Tensor rewards = [&] {
+    const model::Bf16Autocast autocast(device_.type(), config_.bf16);
+    return compute_rewards(config_.reward, reward_inputs, &discriminator_).to(torch::kFloat);
+  }();
   stats.phases.rewards = clock.lap();
 
   // A2C on the stored unroll.
@@ -279,11 +293,7 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
     stats.discriminator_loss = std::numeric_limits<double>::quiet_NaN();
     return stats;
   }
-  DiscriminatorLossConfig d_config;
-  d_config.loss = config_.gan_loss;
-  d_config.gradient_penalty = config_.gradient_penalty;
-  d_config.complement = config_.complement_discriminator;
-  d_config.mismatched_fakes = config_.mismatched_fakes;
+  const DiscriminatorLossConfig d_config = discriminator_loss_config(config_);
   const auto& average = config_.average_discriminator_gradients
                             ? config_.average_discriminator_gradients
                             : config_.average_gradients;

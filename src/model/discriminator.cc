@@ -90,7 +90,7 @@ torch::Tensor DiscriminatorImpl::score(const torch::Tensor& x) {
       x.dim() == 4 && x.size(1) == in && x.size(2) == config_.canvas && x.size(3) == config_.canvas,
       "discriminator: input must be [B, ", in, ", ", config_.canvas, ", ", config_.canvas,
       "], got ", x.sizes());
-  torch::Tensor h = x;
+  torch::Tensor h = config_.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
   for (size_t i = 0; i < convs_.size(); ++i) {
     const nn::Conv2d& conv = convs_[i];
     h = torch::conv2d(h, weight(i, conv->weight), conv->bias, /*stride=*/2, /*padding=*/1);

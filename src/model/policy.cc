@@ -3,9 +3,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "spiral/core/errors.h"
+#include "spiral/model/precision.h"
 #include "spiral/render/scene.h"
 
 namespace spiral::model {
@@ -321,7 +323,11 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
     planes.push_back(
         pen_planes(input.prev_commands.select(1, pen_part_), pen_grid_, side, options));
   }
-  torch::Tensor x = conv_in_(torch::cat(planes, 1));
+  torch::Tensor x = torch::cat(planes, 1);
+  if (config_.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  std::optional<Bf16Autocast> autocast;  // the convolutions only, in bf16 when asked for
+  autocast.emplace(canvas.device().type(), config_.bf16);
+  x = conv_in_(x);
 
   std::vector<torch::Tensor> embedded;
   const torch::Tensor masks = input.prev_masks.to(options.dtype());
@@ -336,10 +342,12 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   const torch::Tensor first = x;  // full resolution
   x = torso_->forward(x);         // canvas / 8
   Features features;
-  features.flat = torch::relu(fc_(x.reshape({n, flat_size_})));
   if (grid_ > 0) {
-    features.spatial = torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1);
+    features.spatial =
+        torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1).to(torch::kFloat);
   }
+  autocast.reset();
+  features.flat = torch::relu(fc_(x.to(torch::kFloat).reshape({n, flat_size_})));
   return features;
 }
 

@@ -62,6 +62,18 @@ check "resume names its checkpoint" grep -q "resumed from runs/a/checkpoints/ckp
 check "metrics step column continues without a gap" test "$(steps_of a)" = "1 2 3 4"
 check "checkpoint of step 4" test -s runs/a/checkpoints/ckpt-00000004.h5
 
+# A checkpoint written in one precision resumes in the other: parameters and optimizer states are
+# fp32 in both.
+run train "${tiny[@]}" --name bf16 --frames 24 --precision bf16 --channels-last true
+check "--precision bf16 --channels-last true: exit 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "... a finite held-out MSE" grep -Eq "I done: .*held-out MSE 0\.[0-9]+ " <<<"$out"
+run train "${tiny[@]}" --name bf16 --frames 48 --resume auto --precision fp32
+check "a bf16 checkpoint resumes in fp32" test "$code" -eq 0 -a -n "$(grep 'resumed from' <<<"$out")"
+run train "${tiny[@]}" --name bf16 --frames 72 --resume auto --precision bf16
+check "... and that fp32 checkpoint in bf16" test "$code" -eq 0 -a -n "$(grep 'resumed from' <<<"$out")"
+check "... the metrics run on without a gap" test "$(steps_of bf16)" = "1 2 3 4 5 6"
+
 # A truncated newest checkpoint is skipped with a warning naming it.
 head -c 5000 runs/a/checkpoints/ckpt-00000004.h5 >runs/a/checkpoints/ckpt-00000009.h5
 touch runs/a/checkpoints/ckpt-00000010.h5.tmp

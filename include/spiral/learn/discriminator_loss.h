@@ -36,6 +36,8 @@ struct DiscriminatorLossConfig {
   // that image and target match, not only that the image looks real. The gradient penalty stays
   // on the real and render pairs.
   bool mismatched_fakes = false;
+  // D's forward passes under bf16 autocast (model/precision.h), its scores and the loss in fp32.
+  bool bf16 = false;
 
   // Throws UserError naming the first bad field.
   void check() const;

@@ -54,6 +54,9 @@ struct TrainerConfig {
   int replay_batches = 20;        // RenderReplay capacity in batches
   int held_out = 64;              // size of the fixed held-out set (capped by the split's size)
   torch::Device device = torch::kCPU;  // where both networks and their updates run
+  // D's forward passes under bf16 autocast (model/precision.h); the policy's convolutional torso
+  // follows policy.bf16.
+  bool bf16 = false;
   bool greedy_eval = false;  // held_out(): argmax commands instead of sampling with a fixed seed
   uint64_t seed = 1;
   // Data-parallel training (--mode sync on several ranks): this rank's index draws its own
@@ -107,6 +110,9 @@ struct HeldOutResult {
 // Refuses (UserError, one line naming the options) settings a Trainer cannot train with; the
 // Trainer checks them too, this is for a start that must refuse before it builds one.
 void check_trainer_config(const TrainerConfig& config);
+
+// The loss a Trainer with `config` trains D on.
+DiscriminatorLossConfig discriminator_loss_config(const TrainerConfig& config);
 
 // The fixed held-out images of a dataset: `count` (at least 1, at most all) evenly spaced over the
 // held-out side of the split every:10. Throws UserError when either side of the split is empty.

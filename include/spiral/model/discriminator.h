@@ -17,6 +17,7 @@ struct DiscriminatorConfig {
   bool spectral_norm = false;  // divide every layer's weight by its top singular value
   float leaky_slope = 0.2f;    // LeakyReLU negative slope
   std::vector<int> widths = {64, 128, 256, 512};  // one 4x4 stride-2 conv per entry
+  bool channels_last = false;  // feature maps in NHWC layout (faster oneDNN CPU convolutions)
 
   // Throws UserError naming the first bad field.
   void check() const;

@@ -28,6 +28,13 @@ struct PolicyConfig {
   // corner at the first step): a spot there and each pixel's x and y offset from it (painters
   // only; not in the paper, whose policy knows the pen only from the previous command's embedding).
   bool pen_planes = false;
+  // The torso's feature maps in channels-last layout (NHWC), which oneDNN's CPU convolutions run
+  // faster, in bf16 most of all; the values are the same.
+  bool channels_last = false;
+  // The convolutional torso (the first conv, the strided convs, the residual blocks: nearly all
+  // the arithmetic) under bf16 autocast; its outputs go on in fp32 to the Linear, the LSTM and
+  // the heads, so that logits, values and the LSTM state keep fp32's precision.
+  bool bf16 = false;
 
   // The noise size after resolving -1.
   int resolved_noise_dim() const;
