@@ -28,10 +28,10 @@ namespace {
 
 constexpr int64_t kPeakSide = 2048;  // of the square matrices whose product measures the peak
 
-// GFLOP/s of an fp32 product of two kPeakSide-square matrices: the best of `repeats`.
-double peak_gflops(int repeats) {
-  const torch::Tensor a = torch::randn({kPeakSide, kPeakSide});
-  const torch::Tensor b = torch::randn({kPeakSide, kPeakSide});
+// GFLOP/s of a product of two kPeakSide-square matrices of `dtype`: the best of `repeats`.
+double peak_gflops(torch::ScalarType dtype, int repeats) {
+  const torch::Tensor a = torch::randn({kPeakSide, kPeakSide}).to(dtype);
+  const torch::Tensor b = torch::randn({kPeakSide, kPeakSide}).to(dtype);
   const Timing timing = time_repeats([&] { torch::mm(a, b); }, 1, repeats, [] {});
   return 2.0 * kPeakSide * kPeakSide * kPeakSide / timing.min / 1e9;
 }
@@ -56,9 +56,14 @@ int run_bench_profile(const Config& config, CommandContext&) {
   const int warmup = static_cast<int>(config.get_int("warmup"));
   const int64_t eval_every = config.get_int("eval-every");
   const int threads = at::get_num_threads();
-  const double peak = peak_gflops(3);
+  const double peak = peak_gflops(torch::kFloat, 3);
   std::cout << "peak: fp32 " << kPeakSide << "^3 matrix product on " << threads
             << " LibTorch thread(s): " << fixed(peak, 1) << " GFLOP/s\n";
+  if (settings.bf16) {
+    std::cout << "bf16 " << kPeakSide
+              << "^3 matrix product: " << fixed(peak_gflops(torch::kBFloat16, 3), 1)
+              << " GFLOP/s (pct_of_peak below is of the fp32 peak, for every phase)\n";
+  }
 
   const std::shared_ptr<const data::Dataset> dataset =
       data::open_dataset(config.get_text("dataset"));
