@@ -325,12 +325,9 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
     learn::check_trainer_config(settings);
     population_setup = population_settings(config, world.size());
     const int members = population_setup.pbt.members;
-    if (async) {
-      const std::filesystem::path run_dir =
-          std::filesystem::path(config.get_text("run-dir")) / config.get_text("name");
+    if (async) {  // its run folder once claimed
       async_options = async_settings(
-          config, member_layout(config.get_text("layout"), world.size() / members, members),
-          run_dir);
+          config, member_layout(config.get_text("layout"), world.size() / members, members), {});
     }
     dataset = data::open_dataset(config.get_text("dataset"));
   });
