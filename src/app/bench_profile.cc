@@ -105,11 +105,19 @@ int run_bench_profile(const Config& config, CommandContext&) {
   const int64_t steps = environment.kind == render::EnvironmentSettings::Kind::kPainter
                             ? environment.painter.episode_length
                             : environment.scene.episode_length;
-  const double held_frames = static_cast<double>(settings.held_out) * static_cast<double>(steps);
+  const double held_frames =
+      static_cast<double>(learn::held_out_images(*dataset, settings.held_out).size()) *
+      static_cast<double>(steps);
   // D: one forward and a backward of twice its cost per image, real and fake, per D update (the
   // gradient penalty's extra passes not counted).
   const double d_images = 2.0 * settings.batch * settings.discriminator_updates;
   const bool uses_d = settings.reward.discriminator_weight != 0;
+  // D scores every step's canvas for per-step rewards, the final one alone otherwise.
+  const double d_reward_images =
+      static_cast<double>(settings.batch) *
+      (settings.reward.discriminator_mode == learn::DiscriminatorReward::kFinal
+           ? 1.0
+           : static_cast<double>(steps + 1));
   const double total = phases.total() / n + evaluation;
   const double g = 1e-9;
   BenchTable table(
@@ -118,7 +126,7 @@ int run_bench_profile(const Config& config, CommandContext&) {
   table.add_row(phase_row("inference (acting)", phases.inference / n, total,
                           g * policy_flops * frames_per_update, peak));
   table.add_row(phase_row("rewards", phases.rewards / n, total,
-                          uses_d ? g * d_flops * settings.batch : 0, peak));
+                          uses_d ? g * d_flops * d_reward_images : 0, peak));
   table.add_row(phase_row("policy forward", phases.forward / n, total,
                           g * policy_flops * frames_per_update, peak));
   table.add_row(phase_row("policy backward", phases.backward / n, total,

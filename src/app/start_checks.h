@@ -15,9 +15,10 @@ class RefusedOnRankZero : public std::runtime_error {
   RefusedOnRankZero() : std::runtime_error("refused; rank 0 says why") {}
 };
 
-// Runs `check` on every rank of `world`, then has the ranks agree: when it threw a UserError on
-// any rank, rank 0 throws a UserError with the message of the lowest such rank and the others throw
-// RefusedOnRankZero. `check` may hold collective calls only where every rank reaches them.
+// Runs `check` on every rank of `world`, then has the ranks agree: when it threw on any rank, rank
+// 0 throws the lowest such rank's error again (a UserError as one, anything else as a
+// std::runtime_error) and the others throw RefusedOnRankZero. `check` may hold collective calls
+// only where every rank reaches them.
 void check_on_every_rank(const dist::Communicator& world, const std::function<void()>& check);
 
 }  // namespace spiral::app

@@ -198,9 +198,8 @@ std::string stop_message(StopReason reason, int signal, const Budget& budget, in
   return line.str();
 }
 
-// How many held-out images the run scores, and why fewer than --held-out asked for.
-std::string held_out_text(const data::Dataset& dataset, int asked) {
-  const size_t used = learn::held_out_images(dataset, asked).size();
+// How many held-out images the run scores (`used`), and why fewer than --held-out asked for.
+std::string held_out_text(size_t used, int asked) {
   std::string text = std::to_string(used) + " held-out images";
   if (used < static_cast<size_t>(asked)) {
     text += " (--held-out " + std::to_string(asked) + ": its held-out side holds no more)";
@@ -210,7 +209,7 @@ std::string held_out_text(const data::Dataset& dataset, int asked) {
 
 // The start-up summary rank 0 prints: where the run goes, what it trains and for how long.
 std::vector<std::string> run_summary(const Config& config, const learn::TrainerConfig& settings,
-                                     const data::Dataset& dataset, int ranks,
+                                     size_t held_out, int ranks,
                                      const std::filesystem::path& run_dir) {
   const render::EnvironmentSettings& environment = settings.environment;
   const bool painter = environment.kind == render::EnvironmentSettings::Kind::kPainter;
@@ -226,7 +225,7 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   data << "dataset " << config.get_text("dataset") << ", "
        << (settings.conditional ? "conditional (the agent reconstructs a target image)"
                                 : "unconditional (the agent paints from noise)")
-       << ", " << held_out_text(dataset, settings.held_out);
+       << ", " << held_out_text(held_out, settings.held_out);
   agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
   if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
@@ -318,6 +317,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   learn::TrainerConfig settings;
   PopulationSettings population_setup;
   std::shared_ptr<const data::Dataset> dataset;
+  size_t held_out = 0;  // images in the held-out set
   std::optional<AsyncSettings> async_options;
   check_on_every_rank(world, [&] {
     environment = render::environment_settings(config);
@@ -330,6 +330,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
           config, member_layout(config.get_text("layout"), world.size() / members, members), {});
     }
     dataset = data::open_dataset(config.get_text("dataset"));
+    held_out = learn::held_out_images(*dataset, settings.held_out).size();
   });
   // Held until the run ends, so that no other run writes into its folder.
   std::optional<RunFolderClaim> claim;
@@ -341,7 +342,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
   const std::filesystem::path metrics_path = run_dir / "metrics.h5";
 
   if (world.rank() == 0) {
-    for (const std::string& line : run_summary(config, settings, *dataset, world.size(), run_dir)) {
+    for (const std::string& line : run_summary(config, settings, held_out, world.size(), run_dir)) {
       log_info(line);
     }
     if (config.get_bool("echo-config")) {

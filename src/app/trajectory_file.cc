@@ -26,11 +26,22 @@ constexpr Column kColumns[] = {
 };
 constexpr size_t kCopyRows = 256;  // episodes copied at a time from an earlier file
 
-// An earlier file that reads but holds other episodes than this run's.
-class OtherShape : public UserError {
+// An earlier file that does not read (a kill before SWMR mode started, a damaged disk).
+class Unreadable : public UserError {
  public:
   using UserError::UserError;
 };
+
+// What `read` returns; its UserError becomes Unreadable, so that a failed write is not taken for
+// a bad earlier file.
+template <typename Read>
+auto reading(const Read& read) {
+  try {
+    return read();
+  } catch (const UserError& error) {
+    throw Unreadable(error.what());
+  }
+}
 
 std::vector<std::vector<size_t>> row_shapes(const learn::EpisodeShape& shape) {
   return {{static_cast<size_t>(shape.steps), static_cast<size_t>(shape.parts)},
@@ -59,7 +70,7 @@ std::vector<io::Dataset> create_columns(io::Group root, const learn::EpisodeShap
 
 template <typename T>
 void copy_rows(const io::Dataset& from, io::Dataset& to, size_t first, size_t count) {
-  to.append(from.read_rows<T>(first, count));
+  to.append(reading([&] { return from.read_rows<T>(first, count); }));
 }
 
 // Copies the whole episodes of the earlier file `old` into `columns` (a killed writer may have
@@ -67,16 +78,17 @@ void copy_rows(const io::Dataset& from, io::Dataset& to, size_t first, size_t co
 // copied (all it received at --trajectory-fraction 1).
 int64_t copy_episodes(const std::filesystem::path& old_path, const learn::EpisodeShape& shape,
                       std::vector<io::Dataset>& columns) {
-  const io::File old = io::File::open(old_path.string(), io::File::Mode::kSwmrRead);
+  const io::File old =
+      reading([&] { return io::File::open(old_path.string(), io::File::Mode::kSwmrRead); });
   const io::Group root = old.root();
   const std::vector<std::vector<size_t>> shapes = row_shapes(shape);
   std::vector<io::Dataset> sources;
   size_t rows = SIZE_MAX;
   for (size_t i = 0; i < std::size(kColumns); ++i) {
-    sources.push_back(root.open_dataset(kColumns[i].name));
+    sources.push_back(reading([&] { return root.open_dataset(kColumns[i].name); }));
     if (sources.back().row_shape() != shapes[i]) {
-      throw OtherShape(old_path.string() + ": dataset " + kColumns[i].name +
-                       " has another shape than this run's episodes; resume into another --name");
+      throw UserError(old_path.string() + ": dataset " + kColumns[i].name +
+                      " has another shape than this run's episodes; resume into another --name");
     }
     rows = std::min(rows, sources.back().rows());
   }
@@ -88,8 +100,10 @@ int64_t copy_episodes(const std::filesystem::path& old_path, const learn::Episod
     copy_rows<int64_t>(sources[3], columns[3], first, count);
     copy_rows<int32_t>(sources[4], columns[4], first, count);
   }
-  return root.has_attribute("episodes_received") ? root.int_attribute("episodes_received")
-                                                 : static_cast<int64_t>(rows);
+  return reading([&] {
+    return root.has_attribute("episodes_received") ? root.int_attribute("episodes_received")
+                                                   : static_cast<int64_t>(rows);
+  });
 }
 
 }  // namespace
@@ -98,14 +112,26 @@ TrajectoryFile::TrajectoryFile(const std::filesystem::path& path, const learn::E
                                bool append)
     : path_(path), shape_(shape) {
   const std::filesystem::path temporary = path.string() + ".tmp";
+  try {
+    open_fresh(temporary, append);
+  } catch (...) {
+    columns_.clear();
+    file_.reset();
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+}
+
+void TrajectoryFile::open_fresh(const std::filesystem::path& temporary, bool append) {
+  const std::filesystem::path& path = path_;
+  const learn::EpisodeShape& shape = shape_;
   io::File fresh = io::File::create(temporary.string());
   columns_ = create_columns(fresh.root(), shape);
   if (append && std::filesystem::exists(path)) {
     try {
       received_before_ = copy_episodes(path, shape, columns_);
-    } catch (const OtherShape&) {
-      throw;
-    } catch (const UserError& error) {
+    } catch (const Unreadable& error) {
       const std::filesystem::path kept = path.string() + ".unreadable";
       std::filesystem::rename(path, kept);
       log_warning(path.string(), " does not read (", error.what(), "); kept as ", kept.string(),

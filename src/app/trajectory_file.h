@@ -19,7 +19,8 @@ class TrajectoryFile {
   // Creates the file. With `append`, the whole episodes of an earlier file of the same shape are
   // copied first (UserError for another shape); an unreadable earlier file (a kill before SWMR
   // started, a corrupt disk) is kept as <path>.unreadable with a warning and the file starts
-  // empty.
+  // empty. On any failure the temporary file is removed and the earlier file left as it was
+  // (unless it did not read).
   TrajectoryFile(const std::filesystem::path& path, const learn::EpisodeShape& shape, bool append);
 
   void write(const learn::Episode& episode);
@@ -30,6 +31,10 @@ class TrajectoryFile {
   void close(int64_t received, double fraction);
 
  private:
+  // Writes the new file at `temporary` (with the earlier file's episodes when `append`), puts it
+  // in SWMR mode and renames it to path_.
+  void open_fresh(const std::filesystem::path& temporary, bool append);
+
   std::filesystem::path path_;
   learn::EpisodeShape shape_;
   int64_t received_before_ = 0;  // episodes_received of the earlier starts

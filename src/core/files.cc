@@ -132,12 +132,11 @@ OutputFolder::OutputFolder(const std::string& path, const std::string& option) :
   }
   std::filesystem::create_directories(path_, error);
   if (error) refuse("cannot make the folder (" + error.message() + ")");
-  // Root writes where the mode bits say no, so try a file instead of reading them.
-  const std::string probe = file(".spiral-write-test");
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    refuse(std::string("cannot write in it (") + std::strerror(errno) + ")");
-  }
+  // Root writes where the mode bits say no, so try a file instead of reading them (a name of its
+  // own, so that one a killed command left does not stand in the way).
+  std::string probe = file(".spiral-write-test-XXXXXX");
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) refuse(std::string("cannot write in it (") + std::strerror(errno) + ")");
   ::close(fd);
   ::unlink(probe.c_str());
 }

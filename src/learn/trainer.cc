@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "spiral/core/errors.h"
@@ -35,11 +36,27 @@ void average_gradients(const std::function<void(const std::vector<torch::Tensor>
   average(grads);
 }
 
+// The side and channels of the images an environment's agent sees.
+std::pair<int, int> observation_size(const render::EnvironmentSettings& env) {
+  if (env.kind == render::EnvironmentSettings::Kind::kPainter) {
+    return {env.painter.canvas, env.painter.rgb ? 3 : 1};
+  }
+  return {env.scene.image_size, 3};
+}
+
 }  // namespace
 
 void check_trainer_config(const TrainerConfig& config) {
   config.reward.check();
   config.a2c.check();
+  // The networks as the Trainer builds them: on the environment's images.
+  const auto [canvas, channels] = observation_size(config.environment);
+  model::PolicyConfig policy = config.policy;
+  model::DiscriminatorConfig discriminator = config.discriminator;
+  policy.canvas = discriminator.canvas = canvas;
+  policy.channels = discriminator.channels = channels;
+  policy.check();
+  discriminator.check();
   if (config.discriminator_updates < 1) {
     throw UserError("discriminator updates per policy update must be >= 1, got " +
                     std::to_string(config.discriminator_updates));
@@ -104,13 +121,7 @@ Trainer::Trainer(const TrainerConfig& config, std::shared_ptr<const data::Datase
       generator_(model::make_generator(rank_seed(config.seed, config.rank))),
       rng_(rank_seed(config.seed, config.rank)) {
   const render::EnvironmentSettings& env = config_.environment;
-  if (env.kind == render::EnvironmentSettings::Kind::kPainter) {
-    canvas_ = env.painter.canvas;
-    channels_ = env.painter.rgb ? 3 : 1;
-  } else {
-    canvas_ = env.scene.image_size;
-    channels_ = 3;
-  }
+  std::tie(canvas_, channels_) = observation_size(env);
   check_trainer_config(config_);
   config_.reward.discriminator_complement = config_.complement_discriminator;
   train_indices_ = data::split_dataset(*dataset_, data::parse_split_rule("every:10")).train;

@@ -3,7 +3,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
-#include <optional>
 #include <string>
 
 #include "spiral/core/errors.h"
@@ -325,9 +324,6 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   }
   torch::Tensor x = torch::cat(planes, 1);
   if (config_.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-  std::optional<Bf16Autocast> autocast;  // the convolutions only, in bf16 when asked for
-  autocast.emplace(canvas.device().type(), config_.bf16);
-  x = conv_in_(x);
 
   std::vector<torch::Tensor> embedded;
   const torch::Tensor masks = input.prev_masks.to(options.dtype());
@@ -338,15 +334,19 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
   }
   torch::Tensor condition = action_mlp_->forward(torch::cat(embedded, 1));
   if (noise_dim_ > 0) condition = condition + noise_mlp_->forward(input.noise.to(options.dtype()));
-  x = torch::relu(x + condition.unsqueeze(2).unsqueeze(3));
-  const torch::Tensor first = x;  // full resolution
-  x = torso_->forward(x);         // canvas / 8
   Features features;
-  if (grid_ > 0) {
-    features.spatial =
-        torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1).to(torch::kFloat);
+  {
+    // The convolutions, in bf16 when asked for; what leaves them is fp32.
+    const Bf16Autocast autocast(canvas.device().type(), config_.bf16);
+    x = conv_in_(x);
+    x = torch::relu(x + condition.to(x.scalar_type()).unsqueeze(2).unsqueeze(3));
+    const torch::Tensor first = x;  // full resolution
+    x = torso_->forward(x);         // canvas / 8
+    if (grid_ > 0) {
+      features.spatial =
+          torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1).to(torch::kFloat);
+    }
   }
-  autocast.reset();
   features.flat = torch::relu(fc_(x.to(torch::kFloat).reshape({n, flat_size_})));
   return features;
 }

@@ -68,6 +68,8 @@ run train "${tiny[@]}" --name bf16 --frames 24 --precision bf16 --channels-last 
 check "--precision bf16 --channels-last true: exit 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
 check "... a finite held-out MSE" grep -Eq "I done: .*held-out MSE 0\.[0-9]+ " <<<"$out"
+check "... the summary says bf16 and channels-last" \
+  grep -q "bf16 convolutions (policy torso, D), channels-last" <<<"$out"
 run train "${tiny[@]}" --name bf16 --frames 48 --resume auto --precision fp32
 check "a bf16 checkpoint resumes in fp32" test "$code" -eq 0 -a -n "$(grep 'resumed from' <<<"$out")"
 run train "${tiny[@]}" --name bf16 --frames 72 --resume auto --precision bf16

@@ -392,6 +392,7 @@ TEST(GanLoss, Bf16LossAndGradientStayCloseToFp32) {
   const torch::Tensor fake = torch::rand({16, 1, 64, 64});
   const auto [loss32, grad32] = d_loss_and_gradient(d, false, real, fake);
   const auto [loss16, grad16] = d_loss_and_gradient(d, true, real, fake);
+  EXPECT_NE(loss16, loss32);  // D did run in bf16
   // The gradient penalty's double backward runs through bf16 convolutions too: the loss within
   // 2% (of its scale, the penalty's 10), the gradient's direction within a few degrees.
   EXPECT_NEAR(loss16, loss32, 0.02 * std::max(1.0, std::abs(loss32)));
