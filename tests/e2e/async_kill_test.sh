@@ -2,7 +2,8 @@
 # End-to-end test of `spiral train --mode async --resume auto` after SIGKILL of one rank (4 MPI
 # ranks, oversubscribed: learner 0, replay holder 1, actors 2 and 3), each role in turn: the job
 # ends, every file left reads (the holder's trajectory file included), and the next start resumes
-# from the newest checkpoint with the metrics continuing without a gap.
+# from the newest checkpoint with the metrics continuing without a gap; a damaged trajectory file is
+# kept aside with a warning and the resume goes on.
 source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 tiny_config threads=1 eval-every=2 mode=async layout=actors:2,replay:1,learners:1 \
@@ -65,4 +66,17 @@ import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 assert f.attrs["episodes_received"] == f["actor"].shape[0], (dict(f.attrs), f["actor"].shape)' \
   runs/k/trajectories/replay-1.h5
+
+# A trajectory file that does not read (damaged) does not stop the resume: it is kept aside with
+# one warning and this start's episodes go to a new file.
+printf 'not an HDF5 file' >runs/k/trajectories/replay-1.h5
+timeout 300 mpirun -np 4 "$spiral" train --config tiny.cfg --name k --frames "$((frames + 24))" \
+  --resume auto >damaged.out 2>&1
+code=$?
+check "a damaged trajectory file: the resume exits 0" test "$code" -eq 0
+check "... one warning naming it" \
+  test "$(grep -c 'W .*replay-1.h5 does not read' damaged.out)" -eq 1
+check "... kept aside unchanged" grep -qx 'not an HDF5 file' runs/k/trajectories/replay-1.h5.unreadable
+read -r rows steps <<<"$(rows_and_steps 2>&1)"
+check "... a new file with this start's episodes" test "${rows:-0}" -gt 0 -a "${rows:-0}" -lt "$previous_rows"
 finish
