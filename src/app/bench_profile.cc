@@ -6,7 +6,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -86,28 +85,21 @@ int run_bench_profile(const Config& config, CommandContext&) {
   for (int i = 0; i < warmup; ++i) trainer.train_step();
   learn::PhaseTimes phases;
   int64_t frames = 0;
-  const auto start = std::chrono::steady_clock::now();
+  learn::Stopwatch clock;
   for (int i = 0; i < updates; ++i) {
     const learn::TrainStepStats stats = trainer.train_step();
     phases += stats.phases;
     frames += stats.frames;
   }
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto evaluation_start = std::chrono::steady_clock::now();
+  const double wall = clock.lap();
   trainer.held_out();
-  const double evaluation =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - evaluation_start).count() /
-      static_cast<double>(eval_every);
+  const double evaluation = clock.lap() / static_cast<double>(eval_every);
 
   const double n = updates;
   const double frames_per_update = static_cast<double>(frames) / n;
-  const int64_t steps = environment.kind == render::EnvironmentSettings::Kind::kPainter
-                            ? environment.painter.episode_length
-                            : environment.scene.episode_length;
+  const double steps = frames_per_update / settings.batch;  // an update plays --batch episodes
   const double held_frames =
-      static_cast<double>(learn::held_out_images(*dataset, settings.held_out).size()) *
-      static_cast<double>(steps);
+      static_cast<double>(learn::held_out_images(*dataset, settings.held_out).size()) * steps;
   // D: one forward and a backward of twice its cost per image, real and fake, per D update (the
   // gradient penalty's extra passes not counted).
   const double d_images = 2.0 * settings.batch * settings.discriminator_updates;
@@ -115,9 +107,7 @@ int run_bench_profile(const Config& config, CommandContext&) {
   // D scores every step's canvas for per-step rewards, the final one alone otherwise.
   const double d_reward_images =
       static_cast<double>(settings.batch) *
-      (settings.reward.discriminator_mode == learn::DiscriminatorReward::kFinal
-           ? 1.0
-           : static_cast<double>(steps + 1));
+      (settings.reward.discriminator_mode == learn::DiscriminatorReward::kFinal ? 1.0 : steps + 1);
   const double total = phases.total() / n + evaluation;
   const double g = 1e-9;
   BenchTable table(
