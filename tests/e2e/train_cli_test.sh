@@ -30,6 +30,12 @@ run train --config tiny.cfg --name held --frames 12 --held-out 65536
 check "--held-out above the held-out side: exit 0" test "$code" -eq 0
 check "--held-out above the held-out side: the summary gives the count used and why" \
   grep -qF "1000 held-out images (--held-out 65536: its held-out side holds no more)" <<<"$out"
+# --precision auto: bf16 where /proc/cpuinfo lists bf16 hardware, fp32 elsewhere.
+run train --config tiny.cfg --name auto --frames 12 --precision auto
+expected="fp32 (--precision auto)"
+grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo && expected="bf16 convolutions (policy torso, D) (--precision auto)"
+check "--precision auto: exit 0" test "$code" -eq 0
+check "--precision auto: the summary says $expected" grep -qF "$expected" <<<"$out"
 # --torso-width reaches the policy: a narrower torso has fewer parameters.
 policy_size() { sed -n 's/.* I policy: \([0-9,]*\) parameters.*/\1/p' <<<"$1" | tr -d ,; }
 run train --config tiny.cfg --name narrow --torso-width 8
