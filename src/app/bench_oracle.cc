@@ -15,20 +15,106 @@
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
 #include "spiral/data/preprocess.h"
+#include "spiral/data/scenes.h"
 #include "spiral/io/png.h"
 #include "spiral/learn/program_search.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/render/action_spec.h"
 #include "spiral/render/options.h"
 #include "spiral/render/program.h"
+#include "spiral/render/scene_parse.h"
 
 namespace spiral::app {
 namespace {
+
+// Spaces of at most this many distinct commands are searched command by command by default;
+// larger ones (the scene builder's 393,217) by a sample of kDefaultSample commands per step.
+constexpr double kLargestSearchedWhole = 1 << 16;
+constexpr int64_t kDefaultSample = 1024;
 
 std::string ratio_text(double mse, double blank) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3f", mse / blank);
   return text;
+}
+
+// How the programs' scenes recover the targets' objects (scene datasets only).
+class ParseColumns {
+ public:
+  ParseColumns(const render::EnvironmentSettings& settings, const data::Dataset& dataset,
+               const std::vector<size_t>& indices)
+      : settings_(settings.scene), scenes_(dynamic_cast<const data::ScenesDataset*>(&dataset)) {
+    if (!scenes_ || settings.kind != render::EnvironmentSettings::Kind::kScene) return;
+    for (size_t index : indices) targets_.push_back(scenes_->objects(index));
+  }
+
+  bool active() const { return !targets_.empty(); }
+  std::vector<std::string> names() const {
+    if (!active()) return {};
+    return {"objects_exact", "within_one_cell", "count_error"};
+  }
+  // The columns of `programs`, the i-th built under target i (or one program under every target).
+  std::vector<std::string> cells(const std::vector<std::vector<render::Command>>& programs) const {
+    if (!active()) return {};
+    render::SceneParseTotals totals;
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const std::vector<render::Command>& program = programs[programs.size() == 1 ? 0 : i];
+      totals.add(render::parse_scene(settings_, targets_[i],
+                                     render::scene_objects_of_program(settings_, program)));
+    }
+    return {fixed(totals.exact_share(), 3), fixed(totals.within_one_cell_share(), 3),
+            fixed(totals.mean_absolute_count_error(), 2)};
+  }
+
+ private:
+  render::SceneSettings settings_;
+  const data::ScenesDataset* scenes_;
+  std::vector<std::vector<render::SceneObject>> targets_;
+};
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// --local-search's budgets, smallest first (none for an empty text).
+std::vector<int64_t> local_search_budgets(const std::string& text) {
+  if (text.empty()) return {};
+  const std::vector<int> listed = parse_int_list("local-search", text, 1, 1 << 24);
+  std::vector<int64_t> budgets(listed.begin(), listed.end());
+  std::sort(budgets.begin(), budgets.end());
+  return budgets;
+}
+
+// Hill climbing's best programs after each budget: their mean MSE and, per target, the programs.
+struct LocalSearches {
+  std::vector<double> mse;                                          // [budget]
+  std::vector<std::vector<std::vector<render::Command>>> programs;  // [budget][target]
+};
+
+LocalSearches local_searches(const render::EnvironmentSettings& settings,
+                             const std::vector<std::vector<float>>& targets,
+                             const std::vector<int64_t>& budgets,
+                             const learn::ProgramSearchOptions& options) {
+  LocalSearches result;
+  result.mse.assign(budgets.size(), 0);
+  result.programs.resize(budgets.size());
+  if (budgets.empty()) return result;
+  learn::LocalSearchOptions local;
+  local.budgets = budgets;
+  local.environment_seed = options.environment_seed;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    local.sample_seed = options.sample_seed + i;
+    const std::vector<learn::ProgramSearchResult> found =
+        learn::local_program_search(settings, targets[i], local);
+    for (size_t b = 0; b < found.size(); ++b) {
+      result.mse[b] += found[b].mse / static_cast<double>(targets.size());
+      result.programs[b].push_back(found[b].program);
+    }
+    log_info("target ", i + 1, "/", targets.size(), ": local search mse ", found.back().mse,
+             " after ", budgets.back(), " programs");
+  }
+  return result;
 }
 
 int run_bench_oracle(const Config& config, CommandContext&) {
@@ -61,14 +147,18 @@ int run_bench_oracle(const Config& config, CommandContext&) {
     blank += blank_mse.back() / static_cast<double>(targets.size());
   }
 
+  const std::vector<int64_t> budgets = local_search_budgets(config.get_text("local-search"));
   learn::ProgramSearchOptions options;
   options.candidates = config.get_int("candidates");
+  const double distinct = learn::distinct_command_count(settings);
+  if (options.candidates == 0 && distinct > kLargestSearchedWhole) {
+    options.candidates = kDefaultSample;
+  }
   options.environment_seed = static_cast<uint64_t>(config.get_int("seed"));
   options.sample_seed = options.environment_seed;
   options.threads = static_cast<int>(config.get_int("render-threads"));
   if (options.threads == 0) options.threads = static_cast<int>(config.get_int("threads"));
   if (options.threads == 0) options.threads = 1;
-  const double distinct = learn::distinct_command_count(settings);
   std::printf("oracle: %s, %.0f distinct commands, %d steps, %zu held-out images of %s; %s\n",
               probe->action_spec().describe().c_str(), distinct, probe->episode_length(),
               indices.size(), dataset->name().c_str(),
@@ -92,13 +182,26 @@ int run_bench_oracle(const Config& config, CommandContext&) {
   }
   greedy_mse /= static_cast<double>(targets.size());
 
-  BenchTable table({"program", "mse", "x_blank", "share_of_gain"});
+  const LocalSearches local = local_searches(settings, targets, budgets, options);
+
+  const ParseColumns parse(settings, *dataset, indices);
+  BenchTable table(joined({"program", "mse", "x_blank", "share_of_gain"}, parse.names()));
   const double gain = blank - greedy_mse;
   const auto share = [&](double value) { return fixed((blank - value) / gain, 3); };
-  table.add_row({"blank_canvas", fixed(blank, 5), "1.000", "0.000"});
-  table.add_row({"best_target_independent", fixed(independent.mse, 5),
-                 ratio_text(independent.mse, blank), share(independent.mse)});
-  table.add_row({"greedy_search", fixed(greedy_mse, 5), ratio_text(greedy_mse, blank), "1.000"});
+  table.add_row(joined({"blank_canvas", fixed(blank, 5), "1.000", "0.000"}, parse.cells({{}})));
+  table.add_row(joined({"best_target_independent", fixed(independent.mse, 5),
+                        ratio_text(independent.mse, blank), share(independent.mse)},
+                       parse.cells({independent.program})));
+  std::vector<std::vector<render::Command>> greedy_programs;
+  for (const learn::ProgramSearchResult& result : greedy) greedy_programs.push_back(result.program);
+  table.add_row(
+      joined({"greedy_search", fixed(greedy_mse, 5), ratio_text(greedy_mse, blank), "1.000"},
+             parse.cells(greedy_programs)));
+  for (size_t b = 0; b < budgets.size(); ++b) {
+    table.add_row(joined({"local_search_" + std::to_string(budgets[b]), fixed(local.mse[b], 5),
+                          ratio_text(local.mse[b], blank), share(local.mse[b])},
+                         parse.cells(local.programs[b])));
+  }
   emit_table(table, config.get_text("csv"));
   std::printf(
       "an agent's share of the reachable gain: (blank - agent) / (blank - greedy) = "
@@ -137,8 +240,12 @@ Command bench_oracle_action() {
                       "Held-out images searched: the first of the fixed set training evaluates "
                       "on (--held-out; 0: all of them)"),
            int_option("candidates", 0, 0, 1 << 24, "commands",
-                      "Commands scored per step (0: every distinct command; else a random "
-                      "sample, then every value of each part of the best)"),
+                      "Commands scored per step: a random sample, then every value of each part "
+                      "of the best (0: every distinct command when there are at most 65,536, "
+                      "else a sample of 1,024)"),
+           text_option("local-search", "",
+                       "Also hill-climb over whole programs for each target, reporting the best "
+                       "after each of these numbers of programs played (e.g. 5,50,500)"),
            text_option("out", "", "Folder for oracle.png (targets above the programs' canvases)"),
            text_option("csv", "", "Also write the table to this CSV file"),
        }});

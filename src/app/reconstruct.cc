@@ -16,10 +16,12 @@
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
 #include "spiral/data/preprocess.h"
+#include "spiral/data/scenes.h"
 #include "spiral/data/split.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
 #include "spiral/learn/digit_classifier.h"
+#include "spiral/render/scene_parse.h"
 
 namespace spiral::app {
 namespace {
@@ -78,6 +80,69 @@ Image comparison_grid(const std::vector<Image>& targets, const std::vector<Image
     }
   }
   return tile_grid(cells, static_cast<int>(columns), 128);
+}
+
+// Each reconstruction's objects matched to its target scene's (scene datasets only).
+struct SceneParses {
+  std::vector<render::SceneParse> episodes;
+  render::SceneParseTotals totals;
+};
+
+SceneParses scene_parses(const Agent& agent, const data::Dataset& dataset,
+                         const std::vector<size_t>& indices, const Episodes& episodes) {
+  const auto* scenes = dynamic_cast<const data::ScenesDataset*>(&dataset);
+  SceneParses parses;
+  if (!scenes || agent.environment.kind != render::EnvironmentSettings::Kind::kScene) return parses;
+  const render::SceneSettings& settings = agent.environment.scene;
+  if (scenes->settings().grid != settings.grid ||
+      scenes->settings().size_levels != settings.size_levels ||
+      scenes->settings().color_levels != settings.color_levels) {
+    log_warning("not matching objects: the agent's scene grid, sizes or colours differ from ",
+                dataset.name(), "'s");
+    return parses;
+  }
+  for (size_t i = 0; i < indices.size(); ++i) {
+    parses.episodes.push_back(
+        render::parse_scene(settings, scenes->objects(indices[i]),
+                            render::scene_objects_of_program(settings, episodes.commands[i])));
+    parses.totals.add(parses.episodes.back());
+  }
+  return parses;
+}
+
+void write_scene_parses(io::Group& root, const SceneParses& parses) {
+  if (parses.episodes.empty()) return;
+  const size_t count = parses.episodes.size();
+  std::vector<int32_t> target, built, exact, near;
+  for (const render::SceneParse& parse : parses.episodes) {
+    target.push_back(parse.target_objects);
+    built.push_back(parse.built_objects);
+    exact.push_back(parse.exact);
+    near.push_back(parse.within_one_cell);
+  }
+  const auto column = [&](const char* name, const std::vector<int32_t>& values, const char* what) {
+    root.write_array<int32_t>(name, {count}, values).set_attribute("description", what);
+  };
+  column("target_objects", target, "objects in each target scene");
+  column("built_objects", built, "objects in each reconstruction's scene");
+  column("objects_exact", exact,
+         "target objects matched by a built one of the same type, size, colour and cell");
+  column("objects_within_one_cell", near,
+         "target objects matched by a built one of the same type, size and colour at most one "
+         "cell away (rows and columns)");
+  root.set_attribute("objects_exact_share", parses.totals.exact_share());
+  root.set_attribute("objects_within_one_cell_share", parses.totals.within_one_cell_share());
+}
+
+void print_scene_parses(const SceneParses& parses) {
+  if (parses.episodes.empty()) return;
+  const render::SceneParseTotals& totals = parses.totals;
+  std::printf(
+      "objects_exact=%.4f (%d of %d)\nobjects_within_one_cell=%.4f (%d of %d)\n"
+      "object_count_error=%.3f (mean |built - target|)\n",
+      totals.exact_share(), totals.exact, totals.target_objects, totals.within_one_cell_share(),
+      totals.within_one_cell, totals.target_objects, totals.mean_absolute_count_error());
+  std::fflush(stdout);
 }
 
 int run_reconstruct(const Config& config, CommandContext&) {
@@ -143,7 +208,13 @@ int run_reconstruct(const Config& config, CommandContext&) {
     mse.push_back(per_image[static_cast<int64_t>(i)].item<double>());
     psnr.push_back(10.0 * std::log10(1.0 / std::max(mse.back(), 1e-10)));
   }
-  const double blank_mse = (1.0 - target).pow(2).mean().item<double>();
+  // Each episode's canvas before its first command: white paper, or the scene's empty floor.
+  std::vector<torch::Tensor> starts;
+  for (const std::vector<Image>& canvases : episodes.canvases) {
+    starts.push_back(learn::image_to_tensor(canvases.front()));
+  }
+  const double blank_mse = (torch::stack(starts) - target).pow(2).mean().item<double>();
+  const SceneParses parses = scene_parses(agent, *dataset, indices, episodes);
   const auto [mse_mean, mse_sd] = mean_sd(mse);
   const auto [psnr_mean, psnr_sd] = mean_sd(psnr);
   // What the classifier reads in each reconstruction, against its target's label.
@@ -168,6 +239,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
     root.write_array<int64_t>("target_indices", {count}, index_values)
         .set_attribute("description", "index of each target in the dataset");
     if (!points.source.empty()) write_human_points(root, points);
+    write_scene_parses(root, parses);
     if (!classifier.network) return;
     root.set_attribute("classifier", classifier_path);
     root.set_attribute("classified_as_target", as_target_share);
@@ -185,6 +257,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
   std::snprintf(line, sizeof line, "mse=%.6f (sd %.6f)\nblank_mse=%.6f\npsnr=%.3f dB (sd %.3f)\n",
                 mse_mean, mse_sd, blank_mse, psnr_mean, psnr_sd);
   std::cout << line << std::flush;
+  print_scene_parses(parses);
   if (classifier.network) {
     std::snprintf(line, sizeof line, "classified_as_target=%.4f (%lld of %zu)\n", as_target_share,
                   static_cast<long long>(as_target), count);
@@ -200,7 +273,8 @@ int run_reconstruct(const Config& config, CommandContext&) {
 
 Command reconstruct_command() {
   return {"reconstruct",
-          "Reconstruct held-out images with a trained conditional agent; print MSE and PSNR.",
+          "Reconstruct held-out images with a trained conditional agent; print MSE and PSNR (and "
+          "the objects recovered, for scenes).",
           reconstruct_options(),
           run_reconstruct,
           {}};

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
 #include <limits>
@@ -55,12 +56,15 @@ std::string sample_text(const learn::HeldOutResult& held) {
          of;
 }
 
-// The progress line's part on the last evaluation: " held_out_mse 0.0621", or an unconditional
-// agent's " samples distinct 12/32 blank 3/32".
+// The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)", or an
+// unconditional agent's " samples distinct 12/32 blank 3/32".
 std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
   std::ostringstream text;
   if (conditional) {
     text << " held_out_mse " << held.mse;
+    if (held.blank_mse > 0) {
+      text << " (" << std::fixed << std::setprecision(2) << held.mse / held.blank_mse << "x blank)";
+    }
   } else {
     text << " samples " << sample_text(held);
   }

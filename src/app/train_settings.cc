@@ -139,6 +139,9 @@ std::vector<OptionGroup> train_option_groups() {
            bool_option("spatial-heads", true,
                        "Location heads also read the torso's maps at the grid's resolution "
                        "(false: the paper's heads, which see only the LSTM state)"),
+           bool_option("point-features", false,
+                       "Once a location is chosen, the command's later parts also read the "
+                       "torso's maps there (needs --spatial-heads; not in the paper)"),
            bool_option("pen-planes", false,
                        "The policy also sees where the pen is: a spot and each pixel's offset "
                        "from it (painter; not in the paper)"),
@@ -205,6 +208,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.policy.torso_width = static_cast<int>(config.get_int("torso-width"));
   t.policy.spatial_heads = config.get_bool("spatial-heads");
   t.policy.pen_planes = config.get_bool("pen-planes");
+  t.policy.point_features = config.get_bool("point-features");
   t.conditional = config.get_bool("conditional");
   t.batch = static_cast<int>(config.get_int("batch"));
   t.episodes_per_target = static_cast<int>(config.get_int("episodes-per-target"));

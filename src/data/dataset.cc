@@ -1,6 +1,7 @@
 #include "spiral/data/dataset.h"
 
 #include <charconv>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -122,6 +123,13 @@ std::unique_ptr<Dataset> open_dataset(const std::string& text) {
         option_or(spec, "identities", ""));
   }
   if (spec.kind == "folder") return std::make_unique<ImageFolderDataset>(text, spec.location);
+  std::error_code error;
+  if (!std::filesystem::exists(spec.location, error)) {
+    throw UserError(spec.location +
+                    ": no such file (scenes are made by spiral data generate-scenes --count N "
+                    "--out " +
+                    spec.location + " --seed S)");
+  }
   return std::make_unique<ScenesDataset>(text, spec.location);
 }
 

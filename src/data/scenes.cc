@@ -187,9 +187,13 @@ ScenesDataset::ScenesDataset(std::string name, const std::string& path)
          std::string("not a scenes file (expected the format attribute '") + kScenesFormat +
              "' that spiral data generate-scenes writes)");
   const int64_t version = root.int_attribute("version");
-  expect(version >= 1 && version <= kScenesFormatVersion,
-         "scenes format version " + std::to_string(version) + " (expected 1 to " +
-             std::to_string(kScenesFormatVersion) + ")");
+  expect(version != 1,
+         "scenes format version 1, whose objects were smaller than today's renderer draws them; "
+         "make the scenes again with spiral data generate-scenes (the same --seed gives the same "
+         "objects)");
+  expect(version == kScenesFormatVersion, "scenes format version " + std::to_string(version) +
+                                              " (expected " + std::to_string(kScenesFormatVersion) +
+                                              ")");
   settings_.image_size = static_cast<int>(root.int_attribute("image_size"));
   settings_.grid = static_cast<int>(root.int_attribute("grid"));
   settings_.max_objects = static_cast<int>(root.int_attribute("max_objects"));

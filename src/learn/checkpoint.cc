@@ -233,7 +233,8 @@ std::string policy_sizes(const model::PolicyConfig& c) {
       << " residual_blocks=" << c.residual_blocks << " lstm_size=" << c.lstm_size
       << " embedding_size=" << c.embedding_size
       << " decoder_residual_blocks=" << c.decoder_residual_blocks
-      << " spatial_heads=" << c.spatial_heads << " pen_planes=" << c.pen_planes;
+      << " spatial_heads=" << c.spatial_heads << " pen_planes=" << c.pen_planes
+      << " point_features=" << c.point_features;
   return out.str();
 }
 
@@ -269,6 +270,7 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   // Networks saved before spatial heads existed have none.
   c.spatial_heads = sizes.count("spatial_heads") != 0 && get("spatial_heads") != 0;
   c.pen_planes = sizes.count("pen_planes") != 0 && get("pen_planes") != 0;
+  c.point_features = sizes.count("point_features") != 0 && get("point_features") != 0;
   c.check();
   return c;
 }

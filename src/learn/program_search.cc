@@ -95,7 +95,7 @@ std::vector<render::Command> neighbours(const render::ActionSpec& spec,
 }
 
 // Plays the program `prefix` followed by each candidate and keeps the best; a batch of
-// environments replays the prefix for a chunk of candidates at a time.
+// environments replays a chunk of candidates at a time.
 class Scorer {
  public:
   Scorer(const render::EnvironmentSettings& settings,
@@ -111,13 +111,13 @@ class Scorer {
     const size_t width = static_cast<size_t>(envs_.size());
     for (size_t start = 0; start < candidates.size(); start += width) {
       const size_t count = std::min(width, candidates.size() - start);
-      envs_.reset(std::vector<uint64_t>(width, seed_));
-      for (const render::Command& command : prefix) {
-        envs_.step(std::vector<render::Command>(width, command));
-      }
+      // Each environment plays the prefix and then its candidate (the last chunk's spare
+      // environments repeat its first candidate).
       std::vector<render::Command> chunk(width, candidates[start]);
       std::copy_n(candidates.begin() + static_cast<std::ptrdiff_t>(start), count, chunk.begin());
-      envs_.step(chunk);
+      std::vector<std::vector<render::Command>> programs(width, prefix);
+      for (size_t i = 0; i < width; ++i) programs[i].push_back(chunk[i]);
+      envs_.replay(std::vector<uint64_t>(width, seed_), programs);
       scored_ += static_cast<int64_t>(count);
       for (size_t i = 0; i < count; ++i) {
         const std::vector<float>& canvas = envs_.observation(static_cast<int>(i)).canvas;
@@ -160,9 +160,7 @@ std::vector<render::Command> random_program(const render::Environment& env, std:
 
 std::vector<float> play_program(render::Environment& env,
                                 const std::vector<render::Command>& program, uint64_t seed) {
-  const render::Observation* observation = &env.reset(seed);
-  for (const render::Command& command : program) observation = &env.step(command);
-  return observation->canvas;
+  return env.replay(seed, program).canvas;
 }
 
 double mean_squared_error(const std::vector<float>& a, const std::vector<float>& b) {
@@ -233,6 +231,55 @@ ProgramSearchResult greedy_program_search(const render::EnvironmentSettings& set
   }
   result.commands_scored = scorer.scored();
   return result;
+}
+
+std::vector<ProgramSearchResult> local_program_search(const render::EnvironmentSettings& settings,
+                                                      const std::vector<float>& target,
+                                                      const LocalSearchOptions& options) {
+  if (options.budgets.empty() || options.budgets.front() < 1 ||
+      !std::is_sorted(options.budgets.begin(), options.budgets.end())) {
+    throw UserError("local program search: budgets must be increasing counts of at least 1");
+  }
+  const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+  const render::ActionSpec& spec = env->action_spec();
+  const std::vector<render::PartMask> masks = masks_by_first_value(*env);
+  if (env->reset(options.environment_seed).canvas.size() != target.size()) {
+    throw UserError("local program search: the target has " + std::to_string(target.size()) +
+                    " values, the canvas " +
+                    std::to_string(env->reset(options.environment_seed).canvas.size()));
+  }
+  std::mt19937_64 rng(options.sample_seed);
+  const auto draw = [&](uint64_t below) { return static_cast<int32_t>(rng() % below); };
+  ProgramSearchResult best;
+  best.program = random_program(*env, &rng);
+  best.canvas = play_program(*env, best.program, options.environment_seed);
+  best.mse = mean_squared_error(best.canvas, target);
+  best.commands_scored = 1;
+  std::vector<ProgramSearchResult> results;
+  for (const int64_t budget : options.budgets) {
+    for (; best.commands_scored < budget; ++best.commands_scored) {
+      std::vector<render::Command> program = best.program;
+      render::Command& command = program[static_cast<size_t>(draw(program.size()))];
+      // A part that matters for the command (the first part always does).
+      std::vector<size_t> parts;
+      for (size_t p = 0; p < spec.size(); ++p) {
+        if (p == 0 || masks[static_cast<size_t>(command[0])][p]) parts.push_back(p);
+      }
+      const size_t part = parts[static_cast<size_t>(draw(parts.size()))];
+      command[part] = draw(static_cast<uint64_t>(spec.parts()[part].size));
+      command = canonical(command, masks);
+      std::vector<float> canvas = play_program(*env, program, options.environment_seed);
+      const double mse = mean_squared_error(canvas, target);
+      if (mse <= best.mse) {
+        best.program = std::move(program);
+        best.canvas = std::move(canvas);
+        best.mse = mse;
+      }
+    }
+    results.push_back(best);
+    results.back().target_mse = {best.mse};
+  }
+  return results;
 }
 
 }  // namespace spiral::learn

@@ -441,7 +441,6 @@ HeldOutResult Trainer::held_out() {
   HeldOutResult result;
   std::vector<Image> images;
   const torch::Tensor target = targets(held_out_indices_, &images);
-  result.blank_mse = (1.0 - target).pow(2).mean().item<double>();
   if (config_.conditional) result.targets = std::move(images);
   // The same environment seeds and sampling draws at every evaluation, apart from the training
   // streams, so that evaluations compare across updates and leave training's random numbers alone.
@@ -449,6 +448,11 @@ HeldOutResult Trainer::held_out() {
   options.greedy = config_.greedy_eval;
   options.device = device_;
   for (int i = 0; i < eval_envs_->size(); ++i) options.seeds.push_back(config_.seed * 7919 + i);
+  // The canvas an episode starts from: the painter's white paper, the scene builder's empty floor.
+  eval_envs_->reset(options.seeds);
+  const Image blank_image = eval_envs_->canvas(0);
+  const torch::Tensor blank = image_to_tensor(blank_image).to(device_);
+  result.blank_mse = (blank - target).pow(2).mean().item<double>();
   at::Generator eval_generator = model::make_generator(config_.seed + 1000003);
   const torch::Tensor renders =
       play_episodes(policy_, *eval_envs_, config_.conditional ? target : torch::Tensor(), options,
@@ -461,9 +465,7 @@ HeldOutResult Trainer::held_out() {
     result.renders.push_back(tensor_to_image(renders[i]));
     const std::vector<uint8_t>& pixels = result.renders.back().pixels;
     seen.insert(pixels);
-    if (std::all_of(pixels.begin(), pixels.end(), [](uint8_t p) { return p == 255; })) {
-      ++result.blank;
-    }
+    if (pixels == blank_image.pixels) ++result.blank;
   }
   result.distinct = static_cast<int>(seen.size());
   return result;

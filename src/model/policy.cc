@@ -99,6 +99,7 @@ int64_t policy_forward_flops(const PolicyConfig& config, const render::ActionSpe
     flops += config.decoder_residual_blocks * (conv_flops(16, w, w, 3) + conv_flops(16, w, w, 1));
     for (int64_t s = 4; s * 2 <= grid; s *= 2) flops += conv_flops(s * s, w, w, 4);
     if (config.spatial_heads) flops += conv_flops(grid * grid, 2 * w, w, 1);
+    if (config.point_features && i + 1 < parts) flops += linear_flops(2 * w, l);
     flops += conv_flops(grid * grid, w, 1, 3);
   }
   return flops;
@@ -113,6 +114,9 @@ void PolicyConfig::check() const {
   require(lstm_size >= 16 && lstm_size % 16 == 0, "lstm_size", lstm_size, "a multiple of 16");
   require(embedding_size >= 1, "embedding_size", embedding_size, "at least 1");
   require(decoder_residual_blocks >= 0, "decoder_residual_blocks", decoder_residual_blocks, ">= 0");
+  if (point_features && !spatial_heads) {
+    throw UserError("policy: point features (--point-features) need spatial heads");
+  }
 }
 
 torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid) {
@@ -287,6 +291,10 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
     location_heads_.push_back(is_location_part(part));
     if (i + 1 < parts) {
       updates_.push_back(register_module("update" + std::to_string(i), nn::Linear(l + e, l)));
+      point_updates_.push_back(
+          config_.point_features && is_location_part(part)
+              ? register_module("point_update" + std::to_string(i), nn::Linear(2 * w, l))
+              : nn::Linear(nullptr));
     }
   }
 }
@@ -376,7 +384,13 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
     values.push_back(value);
     if (i + 1 < parts) {
       const torch::Tensor embedded = embeddings_[i](value);
-      z = torch::relu(z + updates_[i](torch::cat({z, embedded}, 1)));
+      torch::Tensor update = updates_[i](torch::cat({z, embedded}, 1));
+      if (point_updates_[i]) {
+        // The maps [N, 2w, grid, grid] at the chosen point -> [N, 2w].
+        const torch::Tensor index = value.view({-1, 1, 1}).expand({-1, spatial.size(1), 1});
+        update = update + point_updates_[i](spatial.flatten(2).gather(2, index).squeeze(2));
+      }
+      z = torch::relu(z + update);
     }
   }
   PolicyStep step;

@@ -31,6 +31,15 @@ void EnvironmentBatch::reset(const std::vector<uint64_t>& seeds) {
   for_each_environment([&](int i) { observations_[i] = &environments_[i]->reset(seeds[i]); });
 }
 
+void EnvironmentBatch::replay(const std::vector<uint64_t>& seeds,
+                              const std::vector<std::vector<Command>>& programs) {
+  if (seeds.size() != environments_.size() || programs.size() != environments_.size()) {
+    throw std::invalid_argument("EnvironmentBatch::replay: one seed and program per environment");
+  }
+  for_each_environment(
+      [&](int i) { observations_[i] = &environments_[i]->replay(seeds[i], programs[i]); });
+}
+
 void EnvironmentBatch::step(const std::vector<Command>& commands) {
   if (commands.size() != environments_.size()) {
     throw std::invalid_argument("EnvironmentBatch::step: one command per environment");

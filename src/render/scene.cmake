@@ -7,6 +7,7 @@ set(SPIRAL_SCENE_SOURCES
     scene_model.cc
     scene_renderer.cc
     scene_builder.cc
+    scene_parse.cc
     scene_bench.cc)
 if(OSMESA_FOUND)
   list(APPEND SPIRAL_SCENE_SOURCES gl_context_osmesa.cc)

@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "spiral/render/scene.h"
+#include "spiral/render/scene_parse.h"
 
 namespace spiral::render {
 
@@ -22,25 +23,32 @@ const Observation& SceneBuilder::reset(uint64_t /*seed*/) {
   return observation_;
 }
 
-const Observation& SceneBuilder::step(const Command& command) {
+bool SceneBuilder::apply(const Command& command) {
   if (observation_.done) throw std::logic_error("SceneBuilder::step after the episode is done");
   spec_.check(command);
   observation_.mask = mask(command);
-  const int mode = command[0];
-  bool changed = false;
-  if (mode == kSceneModify && !objects_.empty()) {
-    objects_.back() = scene_object(command);
-    changed = true;
-  } else if (mode != kSceneSkip && static_cast<int>(objects_.size()) < settings_.max_objects) {
-    objects_.push_back(scene_object(command));
-    changed = true;
+  const bool changed = apply_scene_command(settings_, command, &objects_);
+  observation_.step += 1;
+  observation_.done = observation_.step >= settings_.episode_length;
+  return changed;
+}
+
+const Observation& SceneBuilder::step(const Command& command) {
+  if (apply(command)) {
+    renderer_.render(objects_, &image_);
+    observe();
   }
+  return observation_;
+}
+
+const Observation& SceneBuilder::replay(uint64_t seed, const std::vector<Command>& program) {
+  reset(seed);
+  bool changed = false;
+  for (const Command& command : program) changed = apply(command) || changed;
   if (changed) {
     renderer_.render(objects_, &image_);
     observe();
   }
-  observation_.step += 1;
-  observation_.done = observation_.step >= settings_.episode_length;
   return observation_;
 }
 

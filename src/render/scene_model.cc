@@ -14,9 +14,11 @@ using Vec3 = std::array<double, 3>;
 
 constexpr double kPi = 3.14159265358979323846;
 
-// Object half-heights (world units) of the smallest and largest size levels.
-constexpr double kSmallestSize = 0.08;
-constexpr double kLargestSize = 0.2;
+// Object half-heights (world units) of the smallest and largest size levels: about 2 to 5 cells
+// wide, 7 to 17 pixels at 64 x 64, so that the smallest object still shows its type and colour
+// and a one-cell miss still overlaps it (scenes format 1 had 0.08 to 0.2: a few pixels).
+constexpr double kSmallestSize = 0.12;
+constexpr double kLargestSize = 0.3;
 // A capsule's radius and cylinder half-length, as fractions of its size.
 constexpr double kCapsuleRadius = 0.6;
 constexpr double kCapsuleHalfLength = 0.8;

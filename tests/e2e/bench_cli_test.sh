@@ -69,12 +69,31 @@ check "oracle.png is a picture" png_ok oracle/oracle.png
 run bench oracle --config tiny.cfg --count 2 --candidates 20 --threads 1
 check "a sampled oracle exits 0" test "$code" -eq 0
 check "a sampled oracle says so" grep -q 'a sample of 20 commands per step' <<<"$out"
+run bench oracle --config tiny.cfg --count 2 --candidates 20 --threads 1 --local-search 10,3
+check "hill climbing: a row per budget, smallest first" \
+  grep -Pzq 'local_search_3 .*\nlocal_search_10 ' <<<"$out"
+check "... never worse with more programs" /usr/bin/python3 -c '
+import re, sys
+rows = dict(re.findall(r"^(local_search_\d+) +([0-9.]+)", sys.argv[1], re.M))
+assert float(rows["local_search_10"]) <= float(rows["local_search_3"]), rows' "$out"
+run bench oracle --config tiny.cfg --count 1 --local-search 0
+check "a budget of 0 programs is refused with exit 2" test "$code" -eq 2
+check "... in one line naming the option" test "$(lines "$err")" -eq 1 -a -n "$(grep -- --local-search <<<"$err")"
+run data generate-scenes --count 20 --grid 8 --seed 4 --out scenes.h5
+tiny_config env=scene dataset=scenes:scenes.h5
+run bench oracle --config tiny.cfg --count 1 --candidates 30 --threads 1 --local-search 5
+check "a scene oracle exits 0" test "$code" -eq 0
+check "... its blank is the empty floor, and it matches objects" \
+  grep -Eq '^blank_canvas +0\.0[0-9]+ +1\.000 +0\.000 +0\.000 +0\.000 +[0-9.]+$' <<<"$out"
+check "... for the local search too" grep -Eq '^local_search_5 .* [0-9.]+ +[0-9.]+ +[0-9.]+$' <<<"$out"
+tiny_config grid=4 episode-length=2 pressure-levels=2 brush-sizes=2 color-levels=1 held-out=8
 run bench oracle --config tiny.cfg --conditional false
 check "an unconditional input file is refused with exit 2" test "$code" -eq 2
 check "the refusal names the reason" grep -q 'unconditional' <<<"$err"
-run bench oracle --config tiny.cfg --grid 32 --episode-length 2 --pressure-levels 10 --brush-sizes 1,2,4
-check "enumerating millions of commands is refused with exit 2" test "$code" -eq 2
-check "the refusal points to sampling" grep -q 'candidates' <<<"$err"
+run bench oracle --config tiny.cfg --grid 32 --episode-length 2 --pressure-levels 10 --brush-sizes 1,2,4 \
+  --count 1 --threads 1
+check "millions of commands are sampled by default" test "$code" -eq 0
+check "... and it says so" grep -q '31458304 distinct commands.*a sample of 1024 commands per step' <<<"$out"
 
 # The discriminator check on the same tiny action space: 3 targets per pool, 2 random programs
 # and 2 other targets' programs each, 6 updates reported every 3.

@@ -93,4 +93,43 @@ run reconstruct --checkpoint runs/cond/metrics.h5
 check "not a checkpoint: exit 2" test "$code" -eq 2
 check "not a checkpoint: one line" test "$(lines "$err")" -eq 1
 
+# A tiny scene builder (grid 8, 3 commands): its MSE is against the empty floor, and its objects are
+# matched to the target scenes' programs.
+run data generate-scenes --count 40 --grid 8 --seed 2 --out scenes.h5
+check "scenes for the scene builder" test "$code" -eq 0
+tiny_config frames=12 env=scene dataset=scenes:scenes.h5
+run train --config tiny.cfg --name scene
+check "a scene builder trains" test "$code" -eq 0
+run reconstruct --checkpoint runs/scene/checkpoints/ckpt-00000001.h5 --count 4 --out rec-scene
+check "reconstruct of scenes exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "... prints the objects recovered" grep -Eqx 'objects_exact=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
+check "... within one cell" grep -Eqx 'objects_within_one_cell=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
+check "... and the count's error" grep -Eqx 'object_count_error=[0-9.]+ .*' <<<"$out"
+blank=$(sed -n 's/^blank_mse=\([0-9.]*\)$/\1/p' <<<"$out")
+/usr/bin/python3 - rec-scene/reconstruction.h5 scenes.h5 "$blank" >h5.txt 2>&1 <<'PY'
+import sys, h5py, numpy as np
+f, scenes = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+c, t = f["canvases"][()] / 255.0, f["targets"][()] / 255.0
+floor = c[:, 0]
+assert (floor == floor[0]).all() and floor.std() > 0 and floor.max() < 1, "start: not the floor"
+blank = float(np.mean((floor - t) ** 2))
+assert abs(blank - float(sys.argv[3])) < 1e-5, (blank, sys.argv[3])
+indices = f["target_indices"][()]
+assert (f["target_objects"][()] == scenes["object_count"][()][indices]).all()
+built = []
+for program in f["commands"][()]:  # add, modify the last (or add), skip; at most 5 objects
+    n = 0
+    for mode in program[:, 0]:
+        n += 1 if (mode == 0 and n < 5) or (mode == 1 and n == 0) else 0
+    built.append(n)
+assert (f["built_objects"][()] == built).all(), (f["built_objects"][()], built)
+exact, near = f["objects_exact"][()], f["objects_within_one_cell"][()]
+assert ((0 <= exact) & (exact <= near) & (near <= f["target_objects"][()])).all()
+assert f.attrs["objects_exact_share"] == exact.sum() / f["target_objects"][()].sum()
+print("ok")
+PY
+check "reconstruction.h5: the floor as blank, objects per episode" grep -qx ok h5.txt
+[[ "$(cat h5.txt)" == ok ]] || cat h5.txt
+
 finish

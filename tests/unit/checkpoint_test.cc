@@ -511,5 +511,17 @@ TEST(CheckpointSizes, PenPlanesAreRecordedAndAbsentInOlderNetworks) {
   EXPECT_FALSE(parse_policy_sizes(old).pen_planes);
 }
 
+TEST(CheckpointSizes, PointFeaturesAreRecordedAndAbsentInOlderNetworks) {
+  model::PolicyConfig config;
+  config.point_features = true;
+  const std::string with = policy_sizes(config);
+  EXPECT_TRUE(parse_policy_sizes(with).point_features);
+  const std::string old = with.substr(0, with.find(" point_features="));
+  EXPECT_EQ(old.find("point_features"), std::string::npos);
+  EXPECT_FALSE(parse_policy_sizes(old).point_features);
+  config.spatial_heads = false;  // a file that claims point features without spatial heads
+  EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
+}
+
 }  // namespace
 }  // namespace spiral::learn

@@ -206,6 +206,25 @@ TEST_F(DataTest, GeneratedScenesReadBackWithTheirPrograms) {
   EXPECT_EQ(io::read_array<int32_t>(file.root(), "objects").shape, (std::vector<size_t>{70, 5, 6}));
 }
 
+TEST_F(DataTest, AMissingScenesFileNamesTheCommandThatMakesIt) {
+  expect_user_error([&] { open_dataset("scenes:" + temp("absent.h5")); },
+                    {temp("absent.h5"), "no such file", "spiral data generate-scenes"});
+}
+
+TEST_F(DataTest, ScenesOfTheFirstFormatAreRefusedWithTheCommandThatRemakesThem) {
+  SceneGeneration generation;
+  generation.count = 1;
+  const std::string path = temp("old.h5");
+  generate_scenes(path, generation);
+  {
+    io::File file = io::File::open(path, io::File::Mode::kReadWrite);
+    file.root().set_attribute("version", 1);
+    file.close();
+  }
+  expect_user_error([&] { open_dataset("scenes:" + path); },
+                    {path, "version 1", "spiral data generate-scenes"});
+}
+
 TEST_F(DataTest, BadScenesFilesAndFailedGenerationsLeaveNothing) {
   test::write_bytes(temp("fake.h5"), {'n', 'o', 't'});
   expect_user_error([&] { open_dataset("scenes:" + temp("fake.h5")); },

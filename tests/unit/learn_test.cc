@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spiral/core/errors.h"
+#include "spiral/data/preprocess.h"
 #include "spiral/learn/a2c.h"
 #include "spiral/learn/discriminator_loss.h"
 #include "spiral/learn/episode.h"
@@ -24,6 +25,8 @@
 #include "spiral/model/policy.h"
 #include "spiral/render/environment_batch.h"
 #include "spiral/render/program.h"
+#include "spiral/render/scene.h"
+#include "spiral/render/scene_parse.h"
 #include "spiral/render/settings.h"
 
 namespace spiral::learn {
@@ -802,6 +805,71 @@ TEST(ProgramSearch, SampledCandidatesNeverMakeTheCanvasWorse) {
   // 5 random commands, then the best one's neighbours, at each step.
   EXPECT_GT(found.commands_scored, 3 * 5);
   EXPECT_LT(found.commands_scored, 3 * (5 + 2 + 16 + 16 + 2));
+}
+
+// A scene space of 257 distinct commands: one object of 4 types on a 2 x 2 grid in 8 colours.
+render::EnvironmentSettings tiny_scenes() {
+  render::EnvironmentSettings settings;
+  settings.kind = render::EnvironmentSettings::Kind::kScene;
+  settings.scene.image_size = 32;
+  settings.scene.grid = 2;
+  settings.scene.size_levels = 1;
+  settings.scene.color_levels = 2;
+  settings.scene.max_objects = 1;
+  settings.scene.episode_length = 1;
+  return settings;
+}
+
+TEST(ProgramSearch, FindsAOneObjectSceneExactly) {
+  const render::EnvironmentSettings settings = tiny_scenes();
+  // add and modify of 4 types x 4 cells x 8 colours, and one skip.
+  EXPECT_DOUBLE_EQ(distinct_command_count(settings), 2 * 4 * 4 * 8 + 1);
+  const std::vector<render::SceneObject> scene = {{render::kCylinder, 2, 0, 1, 0, 1}};
+  const std::vector<float> target =
+      data::to_unit_floats(render::SceneRenderer(settings.scene).render(scene));
+  ProgramSearchOptions options;
+  options.environments = 16;
+  const ProgramSearchResult found = greedy_program_search(settings, {target}, options);
+  // The same pixels (the target's and the observation's conversions to floats may differ in the
+  // last bit).
+  EXPECT_LT(found.mse, 1e-12);
+  EXPECT_EQ(found.commands_scored, 257);
+  EXPECT_EQ(render::scene_objects_of_program(settings.scene, found.program), scene);
+}
+
+TEST(ProgramSearch, LocalSearchKeepsTheBestProgramAtEachBudget) {
+  render::EnvironmentSettings settings = tiny_scenes();
+  settings.scene.max_objects = 2;
+  settings.scene.episode_length = 2;
+  const std::vector<render::SceneObject> scene = {{render::kBox, 1, 0, 1, 1, 0},
+                                                  {render::kSphere, 2, 0, 0, 0, 1}};
+  const std::vector<float> target =
+      data::to_unit_floats(render::SceneRenderer(settings.scene).render(scene));
+  const double floor =
+      mean_squared_error(render::make_environment(settings)->reset(1).canvas, target);
+  LocalSearchOptions options;
+  options.budgets = {1, 20, 300};
+  options.sample_seed = 5;
+  const std::vector<ProgramSearchResult> found = local_program_search(settings, target, options);
+  ASSERT_EQ(found.size(), 3u);
+  for (size_t b = 0; b < found.size(); ++b) {
+    EXPECT_EQ(found[b].commands_scored, options.budgets[b]);
+    EXPECT_EQ(found[b].program.size(), 2u);
+    // The error is that of the program kept.
+    const std::unique_ptr<render::Environment> env = render::make_environment(settings);
+    EXPECT_EQ(found[b].mse, mean_squared_error(play_program(*env, found[b].program, 1), target));
+    if (b > 0) {
+      EXPECT_LE(found[b].mse, found[b - 1].mse);
+    }
+  }
+  EXPECT_LT(found[2].mse, found[0].mse);
+  EXPECT_LT(found[2].mse, floor);
+  // The same seeds, the same search.
+  EXPECT_EQ(local_program_search(settings, target, options)[2].program, found[2].program);
+  options.budgets = {20, 1};
+  EXPECT_THROW(local_program_search(settings, target, options), UserError);
+  options.budgets = {};
+  EXPECT_THROW(local_program_search(settings, target, options), UserError);
 }
 
 TEST(ProgramSearch, RefusesWrongTargetsAndHugeSpaces) {

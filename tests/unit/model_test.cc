@@ -263,9 +263,11 @@ TEST(Model, SamplingFollowsTheLogits) {
 
 TEST(Model, EvaluateReproducesAct) {
   torch::manual_seed(6);
-  for (bool conditional : {true, false}) {
-    SCOPED_TRACE(conditional);
-    Policy policy(small_config(1, conditional), gray_painter(8));
+  for (const auto& [conditional, points] : {std::pair{true, false}, {false, false}, {true, true}}) {
+    SCOPED_TRACE(std::to_string(conditional) + " point features " + std::to_string(points));
+    PolicyConfig config = small_config(1, conditional);
+    config.point_features = points;
+    Policy policy(config, gray_painter(8));
     const int64_t b = 4;
     const int64_t t_len = 3;
     at::Generator generator = make_generator(21);
@@ -454,10 +456,11 @@ int64_t positions_of(const std::string& name, int64_t side, int64_t grid) {
 }
 
 TEST(Model, ForwardFlopsMatchACountOverTheModules) {
-  for (const bool pen : {false, true}) {
+  for (const auto& [pen, points] : {std::pair{false, false}, {true, false}, {false, true}}) {
     PolicyConfig config = small_config(1, true);
     config.torso_width = 16;
     config.pen_planes = pen;
+    config.point_features = points;
     const ActionSpec spec({{"flag", 2}, {"end", 64}, {"control", 64}, {"pressure", 2}});
     Policy policy(config, spec);
     int64_t counted = 0;
@@ -468,7 +471,7 @@ TEST(Model, ForwardFlopsMatchACountOverTheModules) {
       }
       counted += 2 * item.value().numel() * positions_of(name, 64, 8);
     }
-    EXPECT_EQ(policy_forward_flops(config, spec), counted) << "pen planes " << pen;
+    EXPECT_EQ(policy_forward_flops(config, spec), counted) << pen << points;
   }
   DiscriminatorConfig d;
   d.conditional = true;
@@ -494,6 +497,51 @@ TEST(Model, SpatialHeadsAddAProjectionPerLocationHead) {
   Policy spatial(config, gray_painter(32));
   // end and control each gain a 1 x 1 conv from the torso's two maps (64 channels) to 32.
   EXPECT_EQ(parameter_count(*spatial), 1629205 + 2 * (64 * 32 + 32));
+}
+
+TEST(Model, PointFeaturesFeedTheMapsAtTheChosenPositionToTheLaterParts) {
+  torch::manual_seed(9);
+  PolicyConfig config = small_config(3, true);
+  config.point_features = true;
+  Policy policy(config, scene(16));
+  // Only the position (part 2) is a location part followed by others.
+  std::vector<std::string> names;
+  for (const auto& item : policy->named_parameters()) {
+    if (item.key().rfind("point_update", 0) == 0) names.push_back(item.key());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"point_update2.weight", "point_update2.bias"}));
+  const PolicyInput input = random_input(policy, 2);
+  const PolicyState state = policy->initial_state(2);
+  // Two adds: the later parts' log-probabilities reach the point features.
+  const torch::Tensor commands =
+      torch::tensor({{0, 1, 17, 2, 3, 0, 1}, {0, 1, 200, 2, 3, 0, 1}}, torch::kInt64);
+  policy->zero_grad();
+  const PolicyStep step = policy->evaluate(input, state, commands);
+  step.log_prob.sum().backward();
+  EXPECT_GT(gradient_norm(policy, "point_update2."), 0);
+  // A skip masks the parts after the mode: no gradient reaches the point features.
+  policy->zero_grad();
+  const torch::Tensor skips =
+      torch::tensor({{2, 1, 17, 2, 3, 0, 1}, {2, 1, 200, 2, 3, 0, 1}}, torch::kInt64);
+  policy->evaluate(input, state, skips).log_prob.sum().backward();
+  EXPECT_EQ(gradient_norm(policy, "point_update2."), 0);
+  // The chosen point's maps: with the position's embedding zeroed, only they tell the later
+  // parts (size, colour) that the object stands at cell 18 rather than 17.
+  torch::NoGradGuard no_grad;
+  for (auto& item : policy->named_parameters()) {
+    if (item.key().rfind("embedding2.", 0) == 0) item.value().zero_();
+  }
+  const torch::Tensor moved = torch::tensor({{0, 1, 18, 2, 3, 0, 1}}, torch::kInt64);
+  const PolicyInput one{input.canvas.slice(0, 0, 1),
+                        input.target.slice(0, 0, 1),
+                        input.prev_commands.slice(0, 0, 1),
+                        input.prev_masks.slice(0, 0, 1),
+                        {}};
+  const PolicyStep at17 = policy->evaluate(one, policy->initial_state(1), commands.slice(0, 0, 1));
+  const PolicyStep at18 = policy->evaluate(one, policy->initial_state(1), moved);
+  EXPECT_FALSE(torch::allclose(at17.entropy, at18.entropy));
+  config.spatial_heads = false;
+  EXPECT_THROW(Policy(config, scene(16)), UserError);
 }
 
 TEST(Model, GridPointMeansAreCentredOnThePaintersPoints) {

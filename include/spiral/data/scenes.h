@@ -16,9 +16,11 @@
 
 namespace spiral::data {
 
-// What the "format" attribute of a scenes file says, and the layout version written here.
+// What the "format" attribute of a scenes file says, and the version written here. Version 2 drew
+// objects larger (half-heights 0.12 to 0.3); version 1 files are refused, since a SceneBuilder
+// would no longer draw their images.
 inline constexpr const char* kScenesFormat = "spiral-scenes";
-inline constexpr int kScenesFormatVersion = 1;
+inline constexpr int kScenesFormatVersion = 2;
 
 // The fields of one stored object, in the order of the last axis of /objects.
 inline constexpr const char* kSceneObjectFields = "type,position,size,red,green,blue";

@@ -61,4 +61,21 @@ ProgramSearchResult greedy_program_search(const render::EnvironmentSettings& set
                                           const std::vector<std::vector<float>>& targets,
                                           const ProgramSearchOptions& options);
 
+// How local_program_search() spends its renders.
+struct LocalSearchOptions {
+  // Programs played, in increasing order: a result is taken after each of these counts.
+  std::vector<int64_t> budgets = {100};
+  uint64_t environment_seed = 1;  // reset seed of every episode
+  uint64_t sample_seed = 1;       // the random program and the changes drawn
+};
+
+// Stochastic hill climbing over whole programs (MCMC at zero temperature, the kind of search the
+// paper compares its agents with): the first program is random, each next one is the best so far
+// with one part that matters of one command redrawn, kept when its error is no higher. Each
+// program is played once from a reset (one render for the scene builder, which renders only the
+// last scene). Returns the best program after each of options.budgets programs.
+std::vector<ProgramSearchResult> local_program_search(const render::EnvironmentSettings& settings,
+                                                      const std::vector<float>& target,
+                                                      const LocalSearchOptions& options);
+
 }  // namespace spiral::learn

@@ -24,6 +24,11 @@ struct PolicyConfig {
   // Location heads also read the torso's feature maps at the grid's resolution, so that a logit
   // sees the image under its own grid point (not in the paper, whose heads see only the LSTM).
   bool spatial_heads = true;
+  // Once a location part is chosen, the parts after it also read the spatial heads' maps at the
+  // chosen grid point (a scene object's size and colour, what the target shows where it stands);
+  // needs spatial_heads. Not in the paper, whose later parts see only the LSTM and the earlier
+  // parts' embeddings.
+  bool point_features = false;
   // Three more input planes say where the pen is (the previous command's end point, the canvas's
   // corner at the first step): a spot there and each pixel's x and y offset from it (painters
   // only; not in the paper, whose policy knows the pen only from the previous command's embedding).
@@ -188,6 +193,8 @@ class PolicyImpl : public torch::nn::Module {
   std::vector<torch::nn::AnyModule> heads_;
   std::vector<bool> location_heads_;        // heads_[i] is a LocationHead
   std::vector<torch::nn::Linear> updates_;  // one per part but the last
+  // For location parts followed by others (point_features): the maps at the chosen point -> z.
+  std::vector<torch::nn::Linear> point_updates_;  // one per part but the last; null if unused
 };
 TORCH_MODULE(Policy);
 

@@ -33,6 +33,13 @@ class Environment {
   virtual const Observation& reset(uint64_t seed) = 0;
   // Applies one command (UserError if it is invalid; logic_error after the episode is done).
   virtual const Observation& step(const Command& command) = 0;
+  // reset(seed), then step() with each command of `program`: the same observation, which an
+  // environment may reach faster (the scene builder renders only the last scene).
+  virtual const Observation& replay(uint64_t seed, const std::vector<Command>& program) {
+    const Observation* observation = &reset(seed);
+    for (const Command& command : program) observation = &step(command);
+    return *observation;
+  }
   // The parts of `command` that affect the result, given the current state.
   virtual PartMask mask(const Command& command) const = 0;
   // The canvas now, as an 8-bit image.

@@ -29,6 +29,9 @@ class EnvironmentBatch {
   void reset(const std::vector<uint64_t>& seeds);
   // Steps environment i with commands[i] (one command per environment); UserError if any is bad.
   void step(const std::vector<Command>& commands);
+  // Resets environment i with seeds[i] and plays programs[i] (Environment::replay).
+  void replay(const std::vector<uint64_t>& seeds,
+              const std::vector<std::vector<Command>>& programs);
   // What environment i shows after the last reset or step.
   const Observation& observation(int i) const { return *observations_[i]; }
   // The canvas of environment i (runs on the caller's thread: use between steps only).

@@ -4,7 +4,7 @@
 // The world: the grid covers [-1, 1] x [-1, 1] of the floor (z = 0, z up); row 0 is the far edge
 // (+y), column 0 the left edge (-x); cell index = row * grid + col. The camera looks at the grid
 // from the front (-y) and above, so far rows are at the top of the image. Objects stand on the
-// floor, centred on their cell; size levels span half-heights 0.08 to 0.2 (a cell is 0.125 wide at
+// floor, centred on their cell; size levels span half-heights 0.12 to 0.3 (a cell is 0.125 wide at
 // grid 16). Lights are white: MuJoCo's headlight (ambient 0.7, diffuse 0.15) and a light straight
 // down (diffuse 0.175), so a top face shows an object's colour exactly and no surface drops below
 // 0.7 of it (the colour bins stay readable); no specular highlights. No shadows: on Mesa they
@@ -135,6 +135,8 @@ class SceneBuilder : public Environment {
   int episode_length() const override { return settings_.episode_length; }
   const Observation& reset(uint64_t seed) override;
   const Observation& step(const Command& command) override;
+  // Renders once, after the whole program.
+  const Observation& replay(uint64_t seed, const std::vector<Command>& program) override;
   PartMask mask(const Command& command) const override;
   Image canvas() const override { return image_; }
 
@@ -143,6 +145,8 @@ class SceneBuilder : public Environment {
   const SceneRenderer& renderer() const { return renderer_; }
 
  private:
+  // Applies `command` to the objects (not the image); returns whether they changed.
+  bool apply(const Command& command);
   void observe();
 
   SceneSettings settings_;
