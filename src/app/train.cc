@@ -56,6 +56,15 @@ std::string sample_text(const learn::HeldOutResult& held) {
          of;
 }
 
+// What an async run does about policy lag, for its start lines.
+std::string policy_lag_text(const Config& config) {
+  if (vtrace_on(config)) return "corrected with V-trace";
+  if (config.get_text("vtrace") == "false") return "not corrected (--vtrace false)";
+  return "not corrected (--vtrace auto): with --episodes-per-target above 1 the advantages "
+         "subtract the mean return of the target's other episodes, not the value head that "
+         "V-trace corrects";
+}
+
 // The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)", or an
 // unconditional agent's " samples distinct 12/32 blank 3/32".
 std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
@@ -376,6 +385,7 @@ int train(const Config& config, const dist::Communicator& world, bool* abort_on_
       }
       std::istringstream lines(async_options->layout.describe());
       for (std::string line; std::getline(lines, line);) log_info("  ", line);
+      log_info("policy lag: ", policy_lag_text(config));
     }
   }
   // Every rank has checked that the run folder is free before rank 0 writes into it.

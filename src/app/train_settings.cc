@@ -29,6 +29,11 @@ std::vector<int> discriminator_widths(const std::string& text) {
 
 }  // namespace
 
+bool vtrace_on(const Config& config) {
+  const std::string& vtrace = config.get_text("vtrace");
+  return vtrace == "true" || (vtrace == "auto" && config.get_int("episodes-per-target") == 1);
+}
+
 std::vector<OptionGroup> train_option_groups() {
   return {
       {"run",
@@ -75,9 +80,11 @@ std::vector<OptionGroup> train_option_groups() {
            real_option("trajectory-fraction", 0.1, 0, 1, "",
                        "Share of the episodes each replay holder writes to "
                        "trajectories/replay-<rank>.h5"),
-           bool_option("vtrace", true,
-                       "Correct the learners' policy updates for policy lag with V-trace "
-                       "(IMPALA; importance weights clipped at 1); --mode async only"),
+           choice_option("vtrace", "auto", {"auto", "true", "false"},
+                         "Correct the learners' policy updates for policy lag with V-trace "
+                         "(IMPALA; importance weights clipped at 1); --mode async only. auto: "
+                         "V-trace unless --episodes-per-target is above 1, whose baseline "
+                         "replaces the value head that V-trace corrects"),
            choice_option("parameter-delivery", "direct", {"direct", "tree"},
                          "How learner 0 sends parameters to the actors: direct (a copy to each "
                          "actor) or tree (a copy to each node's first actor, which passes it on "
@@ -131,7 +138,8 @@ std::vector<OptionGroup> train_option_groups() {
            int_option("episodes-per-target", 1, 1, 65536, "episodes",
                       "Episodes on each drawn target (conditional; divides batch and envs). Above "
                       "1, advantages subtract the mean return of the target's other episodes "
-                      "instead of the value head's (not in the paper; needs --vtrace false)"),
+                      "instead of the value head's (not in the paper; in async mode without "
+                      "V-trace)"),
            choice_option("policy-size", "paper", {"paper", "small"},
                          "paper: 8 residual blocks, LSTM 256; small: 2 blocks, LSTM 128 (CPU)"),
            int_option("torso-width", 32, 4, 1024, "channels",
@@ -222,7 +230,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.a2c.value_cost = config.get_real("value-cost");
   t.a2c.normalize_advantages = config.get_bool("normalize-advantages");
   t.grad_clip = config.get_real("grad-clip");
-  t.vtrace = config.get_text("mode") == "async" && config.get_bool("vtrace");
+  t.vtrace = config.get_text("mode") == "async" && vtrace_on(config);
   const bool per_step = config.get_text("reward-timing") == "per-step";
   if (config.get_text("reward") == "l2") {
     t.reward.discriminator_weight = 0;

@@ -12,4 +12,9 @@ namespace spiral::app {
 learn::TrainerConfig trainer_config(const Config& config,
                                     const render::EnvironmentSettings& environment);
 
+// Whether an async run's learners correct for policy lag with V-trace: --vtrace true, or auto
+// with one episode per target (the leave-one-out baseline of several replaces the value head
+// that V-trace corrects).
+bool vtrace_on(const Config& config);
+
 }  // namespace spiral::app

@@ -243,10 +243,10 @@ std::vector<ProgramSearchResult> local_program_search(const render::EnvironmentS
   const std::unique_ptr<render::Environment> env = render::make_environment(settings);
   const render::ActionSpec& spec = env->action_spec();
   const std::vector<render::PartMask> masks = masks_by_first_value(*env);
-  if (env->reset(options.environment_seed).canvas.size() != target.size()) {
+  const size_t pixels = env->reset(options.environment_seed).canvas.size();
+  if (pixels != target.size()) {
     throw UserError("local program search: the target has " + std::to_string(target.size()) +
-                    " values, the canvas " +
-                    std::to_string(env->reset(options.environment_seed).canvas.size()));
+                    " values, the canvas " + std::to_string(pixels));
   }
   std::mt19937_64 rng(options.sample_seed);
   const auto draw = [&](uint64_t below) { return static_cast<int32_t>(rng() % below); };

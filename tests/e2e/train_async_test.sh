@@ -48,11 +48,18 @@ for refused in "bad --layout actors:1,replay:1,learners:1" "small_queue --queue-
   check "... no MPI_ABORT banner" test -z "$(grep MPI_ABORT <<<"$out")"
 done
 check "... the one on episodes per target says why" \
-  grep -q "spiral train: error: --episodes-per-target above 1 needs --vtrace false" per_target.out
+  grep -q "spiral train: error: --episodes-per-target above 1 does not take --vtrace true: its baseline" \
+  per_target.out
+# With the default --vtrace auto, episodes per target run without V-trace, and the start says so.
+async per_target_auto --episodes-per-target 2 --frames 24
+check "episodes per target run async with --vtrace auto" test "$code" -eq 0
+check "... and the start says that V-trace is off and why" \
+  grep -q "policy lag: not corrected (--vtrace auto): with --episodes-per-target above 1" <<<"$out"
 
 # ---- A short run ----
 async a --parameter-delivery direct
 check "async run exits 0" test "$code" -eq 0
+check "... one episode per target keeps V-trace" grep -q "policy lag: corrected with V-trace" <<<"$out"
 [[ $code -eq 0 ]] || tail -20 a.out
 check "the layout is printed with each rank's role" grep -q "replay holder: rank 1, episodes of actor rank(s) 2,3" <<<"$out"
 check "actors say what they did" test "$(grep -c 'I actor rank [23]: [0-9]* episodes' <<<"$out")" -eq 2
