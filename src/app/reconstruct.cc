@@ -15,12 +15,12 @@
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
-#include "spiral/data/preprocess.h"
 #include "spiral/data/scenes.h"
 #include "spiral/data/split.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/io/png.h"
 #include "spiral/learn/digit_classifier.h"
+#include "spiral/learn/trainer.h"
 #include "spiral/render/scene_parse.h"
 
 namespace spiral::app {
@@ -178,14 +178,11 @@ int run_reconstruct(const Config& config, CommandContext&) {
                     std::to_string(held_out.size()) + " held-out images (split every:10)");
   }
   // Evenly spaced over the held-out side, as the Trainer picks its held-out set.
-  const data::CanvasFormat format{
-      policy.canvas, policy.channels == 3 ? data::ColorMode::kRgb : data::ColorMode::kGray};
-  std::vector<size_t> indices;
+  const std::vector<size_t> indices = learn::held_out_images(*dataset, static_cast<int>(count));
   std::vector<Image> targets;
   std::vector<torch::Tensor> rows;
-  for (size_t i = 0; i < count; ++i) {
-    indices.push_back(held_out[i * held_out.size() / count]);
-    targets.push_back(data::canvas_image(*dataset, indices.back(), format));
+  for (size_t index : indices) {
+    targets.push_back(learn::target_image(*dataset, index, policy.canvas, policy.channels));
     rows.push_back(learn::image_to_tensor(targets.back()));
   }
   const std::string strokes = strokes_source(config.get_text("strokes"), spec);
