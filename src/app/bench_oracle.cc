@@ -22,7 +22,6 @@
 #include "spiral/render/action_spec.h"
 #include "spiral/render/options.h"
 #include "spiral/render/program.h"
-#include "spiral/render/scene_parse.h"
 
 namespace spiral::app {
 namespace {
@@ -43,25 +42,19 @@ class ParseColumns {
  public:
   ParseColumns(const render::EnvironmentSettings& settings, const data::Dataset& dataset,
                const std::vector<size_t>& indices)
-      : settings_(settings.scene), scenes_(dynamic_cast<const data::ScenesDataset*>(&dataset)) {
-    if (!scenes_ || settings.kind != render::EnvironmentSettings::Kind::kScene) return;
-    for (size_t index : indices) targets_.push_back(scenes_->objects(index));
-  }
+      : settings_(settings.scene),
+        scenes_(data::matching_scenes(dataset, settings)),
+        indices_(indices) {}
 
-  bool active() const { return !targets_.empty(); }
   std::vector<std::string> names() const {
-    if (!active()) return {};
+    if (!scenes_) return {};
     return {"objects_exact", "within_one_cell", "count_error"};
   }
   // The columns of `programs`, the i-th built under target i (or one program under every target).
   std::vector<std::string> cells(const std::vector<std::vector<render::Command>>& programs) const {
-    if (!active()) return {};
-    render::SceneParseTotals totals;
-    for (size_t i = 0; i < targets_.size(); ++i) {
-      const std::vector<render::Command>& program = programs[programs.size() == 1 ? 0 : i];
-      totals.add(render::parse_scene(settings_, targets_[i],
-                                     render::scene_objects_of_program(settings_, program)));
-    }
+    if (!scenes_) return {};
+    const render::SceneParseTotals totals(
+        data::parse_programs(*scenes_, settings_, indices_, programs));
     return {fixed(totals.exact_share(), 3), fixed(totals.within_one_cell_share(), 3),
             fixed(totals.mean_absolute_count_error(), 2)};
   }
@@ -69,7 +62,7 @@ class ParseColumns {
  private:
   render::SceneSettings settings_;
   const data::ScenesDataset* scenes_;
-  std::vector<std::vector<render::SceneObject>> targets_;
+  std::vector<size_t> indices_;
 };
 
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {

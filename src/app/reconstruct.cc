@@ -21,7 +21,6 @@
 #include "spiral/io/png.h"
 #include "spiral/learn/digit_classifier.h"
 #include "spiral/learn/trainer.h"
-#include "spiral/render/scene_parse.h"
 
 namespace spiral::app {
 namespace {
@@ -90,23 +89,12 @@ struct SceneParses {
 
 SceneParses scene_parses(const Agent& agent, const data::Dataset& dataset,
                          const std::vector<size_t>& indices, const Episodes& episodes) {
-  const auto* scenes = dynamic_cast<const data::ScenesDataset*>(&dataset);
   SceneParses parses;
-  if (!scenes || agent.environment.kind != render::EnvironmentSettings::Kind::kScene) return parses;
-  const render::SceneSettings& settings = agent.environment.scene;
-  if (scenes->settings().grid != settings.grid ||
-      scenes->settings().size_levels != settings.size_levels ||
-      scenes->settings().color_levels != settings.color_levels) {
-    log_warning("not matching objects: the agent's scene grid, sizes or colours differ from ",
-                dataset.name(), "'s");
-    return parses;
-  }
-  for (size_t i = 0; i < indices.size(); ++i) {
-    parses.episodes.push_back(
-        render::parse_scene(settings, scenes->objects(indices[i]),
-                            render::scene_objects_of_program(settings, episodes.commands[i])));
-    parses.totals.add(parses.episodes.back());
-  }
+  const data::ScenesDataset* scenes = data::matching_scenes(dataset, agent.environment);
+  if (!scenes) return parses;
+  parses.episodes =
+      data::parse_programs(*scenes, agent.environment.scene, indices, episodes.commands);
+  parses.totals = render::SceneParseTotals(parses.episodes);
   return parses;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/logging.h"
 
 namespace spiral::data {
 namespace {
@@ -275,6 +276,32 @@ std::string ScenesDataset::metadata(size_t index) const {
             std::to_string(object.green) + "," + std::to_string(object.blue) + ")";
   }
   return text;
+}
+
+const ScenesDataset* matching_scenes(const Dataset& dataset,
+                                     const render::EnvironmentSettings& settings) {
+  const auto* scenes = dynamic_cast<const ScenesDataset*>(&dataset);
+  if (!scenes || settings.kind != render::EnvironmentSettings::Kind::kScene) return nullptr;
+  const render::SceneSettings& file = scenes->settings();
+  if (file.grid != settings.scene.grid || file.size_levels != settings.scene.size_levels ||
+      file.color_levels != settings.scene.color_levels) {
+    log_warning("not matching objects: the scene grid, sizes or colours differ from ",
+                dataset.name(), "'s");
+    return nullptr;
+  }
+  return scenes;
+}
+
+std::vector<render::SceneParse> parse_programs(
+    const ScenesDataset& scenes, const render::SceneSettings& settings,
+    const std::vector<size_t>& indices, const std::vector<std::vector<render::Command>>& programs) {
+  std::vector<render::SceneParse> parses;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const std::vector<render::Command>& program = programs[programs.size() == 1 ? 0 : i];
+    parses.push_back(render::parse_scene(settings, scenes.objects(indices[i]),
+                                         render::scene_objects_of_program(settings, program)));
+  }
+  return parses;
 }
 
 }  // namespace spiral::data

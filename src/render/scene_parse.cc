@@ -85,6 +85,10 @@ SceneParse parse_scene(const SceneSettings& settings, const std::vector<SceneObj
   return parse;
 }
 
+SceneParseTotals::SceneParseTotals(const std::vector<SceneParse>& parses) {
+  for (const SceneParse& parse : parses) add(parse);
+}
+
 void SceneParseTotals::add(const SceneParse& parse) {
   ++scenes;
   target_objects += parse.target_objects;

@@ -86,6 +86,10 @@ check "a scene oracle exits 0" test "$code" -eq 0
 check "... its blank is the empty floor, and it matches objects" \
   grep -Eq '^blank_canvas +0\.0[0-9]+ +1\.000 +0\.000 +0\.000 +0\.000 +[0-9.]+$' <<<"$out"
 check "... for the local search too" grep -Eq '^local_search_5 .* [0-9.]+ +[0-9.]+ +[0-9.]+$' <<<"$out"
+run bench oracle --config tiny.cfg --count 1 --candidates 30 --threads 1 --grid 4
+check "a scene oracle on another grid than its scenes' exits 0" test "$code" -eq 0
+check "... and matches no objects, saying why" \
+  test -z "$(grep objects_exact <<<"$out")" -a -n "$(grep 'not matching objects' <<<"$err")"
 tiny_config grid=4 episode-length=2 pressure-levels=2 brush-sizes=2 color-levels=1 held-out=8
 run bench oracle --config tiny.cfg --conditional false
 check "an unconditional input file is refused with exit 2" test "$code" -eq 2

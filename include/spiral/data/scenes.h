@@ -12,6 +12,7 @@
 #include "spiral/data/dataset.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/render/scene.h"
+#include "spiral/render/scene_parse.h"
 #include "spiral/render/settings.h"
 
 namespace spiral::data {
@@ -89,5 +90,18 @@ class ScenesDataset : public Dataset {
   std::unique_ptr<io::File> file_;
   std::unique_ptr<io::Dataset> images_;
 };
+
+// `dataset` as a scenes file whose objects programs of `settings` can be matched against: null
+// when it is not a scenes file or `settings` is not the scene builder, and, with a warning, when
+// the file's grid, sizes or colours differ from the settings' (its cells and bins would mean
+// other things).
+const ScenesDataset* matching_scenes(const Dataset& dataset,
+                                     const render::EnvironmentSettings& settings);
+
+// Each program matched against the objects of the scene it was built under: programs[i] under
+// scene indices[i], or a single program under every one.
+std::vector<render::SceneParse> parse_programs(
+    const ScenesDataset& scenes, const render::SceneSettings& settings,
+    const std::vector<size_t>& indices, const std::vector<std::vector<render::Command>>& programs);
 
 }  // namespace spiral::data

@@ -42,6 +42,9 @@ struct SceneParseTotals {
   int within_one_cell = 0;
   int absolute_count_error = 0;  // sum over scenes of |built - target|
 
+  SceneParseTotals() = default;
+  explicit SceneParseTotals(const std::vector<SceneParse>& parses);
+
   void add(const SceneParse& parse);
   double exact_share() const;            // exact / target objects
   double within_one_cell_share() const;  // within_one_cell / target objects
