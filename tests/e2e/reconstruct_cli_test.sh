@@ -100,6 +100,9 @@ check "scenes for the scene builder" test "$code" -eq 0
 tiny_config frames=12 env=scene dataset=scenes:scenes.h5
 run train --config tiny.cfg --name scene
 check "a scene builder trains" test "$code" -eq 0
+# Its 4 held-out scenes are reconstruct's 4 below: the same empty floor's MSE.
+train_blank=$(sed -n 's/.*held-out MSE at start [0-9.e+-]* (blank canvas \([0-9.e+-]*\)).*/\1/p' \
+  <<<"$out$err")
 run reconstruct --checkpoint runs/scene/checkpoints/ckpt-00000001.h5 --count 4 --out rec-scene
 check "reconstruct of scenes exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
@@ -107,7 +110,7 @@ check "... prints the objects recovered" grep -Eqx 'objects_exact=[0-9.]+ \([0-9
 check "... within one cell" grep -Eqx 'objects_within_one_cell=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
 check "... and the count's error" grep -Eqx 'object_count_error=[0-9.]+ .*' <<<"$out"
 blank=$(sed -n 's/^blank_mse=\([0-9.]*\)$/\1/p' <<<"$out")
-/usr/bin/python3 - rec-scene/reconstruction.h5 scenes.h5 "$blank" >h5.txt 2>&1 <<'PY'
+/usr/bin/python3 - rec-scene/reconstruction.h5 scenes.h5 "$blank" "$train_blank" >h5.txt 2>&1 <<'PY'
 import sys, h5py, numpy as np
 f, scenes = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
 c, t = f["canvases"][()] / 255.0, f["targets"][()] / 255.0
@@ -115,6 +118,7 @@ floor = c[:, 0]
 assert (floor == floor[0]).all() and floor.std() > 0 and floor.max() < 1, "start: not the floor"
 blank = float(np.mean((floor - t) ** 2))
 assert abs(blank - float(sys.argv[3])) < 1e-5, (blank, sys.argv[3])
+assert abs(blank - float(sys.argv[4])) < 1e-5, ("train's blank", blank, sys.argv[4])
 indices = f["target_indices"][()]
 assert (f["target_objects"][()] == scenes["object_count"][()][indices]).all()
 built = []
