@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   spiral::keep_freed_memory();
-  using spiral::app::Command;
+  using spiral::Command;
   const Command spiral{
       "spiral", "Train and run SPIRAL agents.", {}, nullptr, spiral::app::all_commands()};
   const std::string first = argc > 1 ? argv[1] : "";
@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
     std::cout << spiral::app::version_report();
     return 0;
   }
-  spiral::app::CommandContext context{&argc, &argv};
+  spiral::CommandContext context{&argc, &argv};
   return spiral::app::dispatch(spiral, "spiral", std::vector<std::string>(argv + 1, argv + argc),
                                context);
 }

@@ -1,0 +1,255 @@
+// `spiral bench oracle`: the reconstruction error a greedy program search reaches on held-out
+// images in a training input file's action space, against the blank canvas and the best program
+// painted identically under every target.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "spiral/bench/actions.h"
+#include "spiral/bench/util.h"
+#include "spiral/core/command.h"
+#include "spiral/core/errors.h"
+#include "spiral/core/image.h"
+#include "spiral/core/logging.h"
+#include "spiral/data/dataset.h"
+#include "spiral/data/preprocess.h"
+#include "spiral/data/scenes.h"
+#include "spiral/io/png.h"
+#include "spiral/learn/program_search.h"
+#include "spiral/learn/trainer.h"
+#include "spiral/render/action_spec.h"
+#include "spiral/render/options.h"
+#include "spiral/render/program.h"
+#include "spiral/run/train_settings.h"
+
+namespace spiral::bench {
+namespace {
+
+// Spaces of at most this many distinct commands are searched command by command by default;
+// larger ones (the scene builder's 393,217) by a sample of kDefaultSample commands per step.
+constexpr double kLargestSearchedWhole = 1 << 16;
+constexpr int64_t kDefaultSample = 1024;
+
+std::string ratio_text(double mse, double blank) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", mse / blank);
+  return text;
+}
+
+// How the programs' scenes recover the targets' objects (scene datasets only).
+class ParseColumns {
+ public:
+  ParseColumns(const render::EnvironmentSettings& settings, const data::Dataset& dataset,
+               const std::vector<size_t>& indices)
+      : settings_(settings.scene),
+        scenes_(data::matching_scenes(dataset, settings)),
+        indices_(indices) {}
+
+  std::vector<std::string> names() const {
+    if (!scenes_) return {};
+    return {"objects_exact", "within_one_cell", "count_error"};
+  }
+  // The columns of `programs`, the i-th built under target i (or one program under every target).
+  std::vector<std::string> cells(const std::vector<std::vector<render::Command>>& programs) const {
+    if (!scenes_) return {};
+    const render::SceneParseTotals totals(
+        data::parse_programs(*scenes_, settings_, indices_, programs));
+    return {fixed(totals.exact_share(), 3), fixed(totals.within_one_cell_share(), 3),
+            fixed(totals.mean_absolute_count_error(), 2)};
+  }
+
+ private:
+  render::SceneSettings settings_;
+  const data::ScenesDataset* scenes_;
+  std::vector<size_t> indices_;
+};
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// --local-search's budgets, smallest first (none for an empty text).
+std::vector<int64_t> local_search_budgets(const std::string& text) {
+  if (text.empty()) return {};
+  const std::vector<int> listed = parse_int_list("local-search", text, 1, 1 << 24);
+  std::vector<int64_t> budgets(listed.begin(), listed.end());
+  std::sort(budgets.begin(), budgets.end());
+  return budgets;
+}
+
+// Hill climbing's best programs after each budget: their mean MSE and, per target, the programs.
+struct LocalSearches {
+  std::vector<double> mse;                                          // [budget]
+  std::vector<std::vector<std::vector<render::Command>>> programs;  // [budget][target]
+};
+
+LocalSearches local_searches(const render::EnvironmentSettings& settings,
+                             const std::vector<std::vector<float>>& targets,
+                             const std::vector<int64_t>& budgets,
+                             const learn::ProgramSearchOptions& options) {
+  LocalSearches result;
+  result.mse.assign(budgets.size(), 0);
+  result.programs.resize(budgets.size());
+  if (budgets.empty()) return result;
+  learn::LocalSearchOptions local;
+  local.budgets = budgets;
+  local.environment_seed = options.environment_seed;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    local.sample_seed = options.sample_seed + i;
+    const std::vector<learn::ProgramSearchResult> found =
+        learn::local_program_search(settings, targets[i], local);
+    for (size_t b = 0; b < found.size(); ++b) {
+      result.mse[b] += found[b].mse / static_cast<double>(targets.size());
+      result.programs[b].push_back(found[b].program);
+    }
+    log_info("target ", i + 1, "/", targets.size(), ": local search mse ", found.back().mse,
+             " after ", budgets.back(), " programs");
+  }
+  return result;
+}
+
+int run_bench_oracle(const Config& config, CommandContext&) {
+  const render::EnvironmentSettings settings = render::environment_settings(config);
+  if (!config.get_bool("conditional")) {
+    throw UserError("spiral bench oracle: the input file's agent is unconditional (no targets)");
+  }
+  const std::shared_ptr<const data::Dataset> dataset =
+      data::open_dataset(config.get_text("dataset"));
+  // The first --count of the fixed held-out images training evaluates on.
+  std::vector<size_t> indices =
+      learn::held_out_images(*dataset, static_cast<int>(config.get_int("held-out")));
+  const size_t count = static_cast<size_t>(config.get_int("count"));
+  if (count > 0 && count < indices.size()) indices.resize(count);
+  const std::unique_ptr<render::Environment> probe = render::make_environment(settings);
+  const render::Observation& blank_canvas = probe->reset(1);
+  const int canvas = blank_canvas.width;
+  const int channels = blank_canvas.channels;
+
+  std::vector<Image> target_images;
+  std::vector<std::vector<float>> targets;
+  for (size_t index : indices) {
+    target_images.push_back(learn::target_image(*dataset, index, canvas, channels));
+    targets.push_back(data::to_unit_floats(target_images.back()));
+  }
+  std::vector<double> blank_mse;  // each target's
+  double blank = 0;
+  for (const std::vector<float>& target : targets) {
+    blank_mse.push_back(learn::mean_squared_error(blank_canvas.canvas, target));
+    blank += blank_mse.back() / static_cast<double>(targets.size());
+  }
+
+  const std::vector<int64_t> budgets = local_search_budgets(config.get_text("local-search"));
+  learn::ProgramSearchOptions options;
+  options.candidates = config.get_int("candidates");
+  const double distinct = learn::distinct_command_count(settings);
+  if (options.candidates == 0 && distinct > kLargestSearchedWhole) {
+    options.candidates = kDefaultSample;
+  }
+  options.environment_seed = static_cast<uint64_t>(config.get_int("seed"));
+  options.sample_seed = options.environment_seed;
+  options.threads = static_cast<int>(config.get_int("render-threads"));
+  if (options.threads == 0) options.threads = static_cast<int>(config.get_int("threads"));
+  if (options.threads == 0) options.threads = 1;
+  std::printf("oracle: %s, %.0f distinct commands, %d steps, %zu held-out images of %s; %s\n",
+              probe->action_spec().describe().c_str(), distinct, probe->episode_length(),
+              indices.size(), dataset->name().c_str(),
+              options.candidates > 0 ? ("a sample of " + std::to_string(options.candidates) +
+                                        " commands per step, then one pass over each part")
+                                           .c_str()
+                                     : "every command at every step");
+  std::fflush(stdout);
+
+  log_info("searching the best target-independent program (one program for all ", targets.size(),
+           " targets)");
+  const learn::ProgramSearchResult independent =
+      learn::greedy_program_search(settings, targets, options);
+  std::vector<learn::ProgramSearchResult> greedy;
+  double greedy_mse = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    greedy.push_back(learn::greedy_program_search(settings, {targets[i]}, options));
+    greedy_mse += greedy.back().mse;
+    log_info("target ", i + 1, "/", targets.size(), " (dataset index ", indices[i],
+             "): greedy mse ", greedy.back().mse, ", blank ", blank_mse[i]);
+  }
+  greedy_mse /= static_cast<double>(targets.size());
+
+  const LocalSearches local = local_searches(settings, targets, budgets, options);
+
+  const ParseColumns parse(settings, *dataset, indices);
+  FigureTable table(joined({"program", "mse", "x_blank", "share_of_gain"}, parse.names()));
+  const double gain = blank - greedy_mse;
+  const auto share = [&](double value) { return fixed((blank - value) / gain, 3); };
+  table.add_row(joined({"blank_canvas", fixed(blank, 5), "1.000", "0.000"}, parse.cells({{}})));
+  table.add_row(joined({"best_target_independent", fixed(independent.mse, 5),
+                        ratio_text(independent.mse, blank), share(independent.mse)},
+                       parse.cells({independent.program})));
+  std::vector<std::vector<render::Command>> greedy_programs;
+  for (const learn::ProgramSearchResult& result : greedy) greedy_programs.push_back(result.program);
+  table.add_row(
+      joined({"greedy_search", fixed(greedy_mse, 5), ratio_text(greedy_mse, blank), "1.000"},
+             parse.cells(greedy_programs)));
+  for (size_t b = 0; b < budgets.size(); ++b) {
+    table.add_row(joined({"local_search_" + std::to_string(budgets[b]), fixed(local.mse[b], 5),
+                          ratio_text(local.mse[b], blank), share(local.mse[b])},
+                         parse.cells(local.programs[b])));
+  }
+  emit_table(table, config.get_text("csv"));
+  std::printf(
+      "an agent's share of the reachable gain: (blank - agent) / (blank - greedy) = "
+      "(%.5f - agent) / %.5f\n",
+      blank, gain);
+
+  const std::string out = config.get_text("out");
+  if (!out.empty()) {
+    const auto picture = [&](const std::vector<float>& values) {
+      return image_from_unit_floats(values, canvas, canvas, channels);
+    };
+    // Targets, the target-independent program's canvas, then each target's greedy canvas.
+    const size_t columns = std::min<size_t>(8, targets.size());
+    std::vector<Image> cells(target_images.begin(), target_images.begin() + columns);
+    cells.insert(cells.end(), columns, picture(independent.canvas));
+    for (size_t i = 0; i < columns; ++i) {
+      cells.push_back(picture(greedy[i].canvas));
+    }
+    std::filesystem::create_directories(out);
+    const std::string path = (std::filesystem::path(out) / "oracle.png").string();
+    io::write_png(path, tile_grid(cells, static_cast<int>(columns), 128));
+    std::printf("oracle: %s (rows: targets, the target-independent program, greedy search)\n",
+                path.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command oracle_action() {
+  std::vector<OptionGroup> groups = run::train_option_groups();
+  groups.push_back(
+      {"oracle",
+       {
+           int_option("count", 0, 0, 65536, "images",
+                      "Held-out images searched: the first of the fixed set training evaluates "
+                      "on (--held-out; 0: all of them)"),
+           int_option("candidates", 0, 0, 1 << 24, "commands",
+                      "Commands scored per step: a random sample, then every value of each part "
+                      "of the best (0: every distinct command when there are at most 65,536, "
+                      "else a sample of 1,024)"),
+           text_option("local-search", "",
+                       "Also hill-climb over whole programs for each target, reporting the best "
+                       "after each of these numbers of programs played (e.g. 5,50,500)"),
+           text_option("out", "", "Folder for oracle.png (targets above the programs' canvases)"),
+           text_option("csv", "", "Also write the table to this CSV file"),
+       }});
+  return {"oracle",
+          "Greedy program search on held-out images: blank, best target-independent and "
+          "per-target MSE in a training input file's action space.",
+          groups,
+          run_bench_oracle,
+          {}};
+}
+
+}  // namespace spiral::bench
