@@ -1,45 +1,42 @@
+// One training run on this rank. Every rank checks the run's plan and claims its folder; the ranks
+// then take their roles (an async run's replay holders and actors go to their loops) and the
+// learners train until the budget, a signal or divergence stops the run.
+#include "spiral/run/train.h"
+
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
-#include "spiral/core/image.h"
 #include "spiral/core/logging.h"
 #include "spiral/core/signals.h"
 #include "spiral/data/dataset.h"
 #include "spiral/dist/delivery.h"
 #include "spiral/dist/layout.h"
-#include "spiral/dist/mpi.h"
-#include "spiral/io/hdf5.h"
-#include "spiral/io/png.h"
 #include "spiral/learn/checkpoint.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/render/options.h"
-#include "spiral/render/program.h"
 #include "spiral/run/async_learner.h"
 #include "spiral/run/async_roles.h"
+#include "spiral/run/budget.h"
 #include "spiral/run/data_parallel.h"
 #include "spiral/run/metrics_file.h"
 #include "spiral/run/population.h"
 #include "spiral/run/population_file.h"
+#include "spiral/run/report.h"
 #include "spiral/run/run_folder.h"
 #include "spiral/run/start_checks.h"
-#include "spiral/run/train.h"
 #include "spiral/run/train_settings.h"
 
 namespace spiral::run {
@@ -48,221 +45,15 @@ namespace {
 // Exit code of a run stopped by --max-skipped-updates non-finite updates in a row (diverged).
 constexpr int kDivergedExitCode = 4;
 
-// An unconditional agent's held-out samples in words: "distinct 12/32 blank 3/32".
-std::string sample_text(const learn::HeldOutResult& held) {
-  if (held.renders.empty()) return "-";  // not evaluated yet (a resumed run)
-  const std::string of = "/" + std::to_string(held.renders.size());
-  return "distinct " + std::to_string(held.distinct) + of + " blank " + std::to_string(held.blank) +
-         of;
-}
-
-// What an async run does about policy lag, for its start lines.
-std::string policy_lag_text(const Config& config) {
-  if (vtrace_on(config)) return "corrected with V-trace";
-  if (config.get_text("vtrace") == "false") return "not corrected (--vtrace false)";
-  return "not corrected (--vtrace auto): with --episodes-per-target above 1 the advantages "
-         "subtract the mean return of the target's other episodes, not the value head that "
-         "V-trace corrects";
-}
-
-// The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)", or an
-// unconditional agent's " samples distinct 12/32 blank 3/32".
-std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
-  std::ostringstream text;
-  if (conditional) {
-    text << " held_out_mse " << held.mse;
-    if (held.blank_mse > 0) {
-      text << " (" << std::fixed << std::setprecision(2) << held.mse / held.blank_mse << "x blank)";
-    }
-  } else {
-    text << " samples " << sample_text(held);
-  }
-  return text.str();
-}
-
-// Writes images/reconstruction-<step>.png (held-out targets above their reconstructions), or
-// images/samples-<step>.png for an unconditional agent.
-void write_grid(const std::filesystem::path& run_dir, int64_t step,
-                const learn::HeldOutResult& held) {
-  const bool samples = held.targets.empty();  // an unconditional agent's samples
-  char name[64];
-  std::snprintf(name, sizeof name, "%s-%08lld.png", samples ? "samples" : "reconstruction",
-                static_cast<long long>(step));
-  const std::filesystem::path path = run_dir / "images" / name;
-  const size_t columns = std::min<size_t>(8, held.renders.size());
-  if (columns == 0) return;
-  std::vector<Image> cells;
-  if (samples) {  // two rows of samples
-    cells.assign(held.renders.begin(),
-                 held.renders.begin() + std::min<size_t>(2 * columns, held.renders.size()));
-  } else {  // targets above their reconstructions
-    cells.assign(held.targets.begin(), held.targets.begin() + columns);
-    cells.insert(cells.end(), held.renders.begin(), held.renders.begin() + columns);
-  }
-  io::write_png(path.string(), tile_grid(cells, static_cast<int>(columns), 128));
-}
-
-// The newest image grid of a run up to `max_step` (images/<kind>-<step>.png with the highest such
-// step), if any: grids of a killed start's later updates are not this run's.
-std::optional<std::filesystem::path> newest_grid(const std::filesystem::path& run_dir,
-                                                 int64_t max_step) {
-  std::optional<std::filesystem::path> newest;
-  int64_t newest_step = -1;
-  std::error_code error;  // no images folder: no grid
-  for (const auto& entry : std::filesystem::directory_iterator(run_dir / "images", error)) {
-    const std::string stem = entry.path().stem().string();
-    const size_t dash = stem.rfind('-');
-    if (entry.path().extension() != ".png" || dash == std::string::npos) continue;
-    const std::string digits = stem.substr(dash + 1);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    const int64_t step = std::stoll(digits);
-    if (step > newest_step && step <= max_step) {
-      newest_step = step;
-      newest = entry.path();
-    }
-  }
-  return newest;
-}
-
-// What ends a run's training loop (besides diverging).
-enum class StopReason { kFrames, kDuration, kTimeLimit, kSignal };
-
-// When a run stops: the first of its frame budget, planned training time and this start's limit.
-struct Budget {
-  int64_t frames = 0;
-  double duration = 0;    // s of training over every start of the run (0: none)
-  double time_limit = 0;  // s of this start (0: none)
+// What every rank has checked before the ranks go their own ways.
+struct RunPlan {
+  bool async = false;  // --mode async
+  learn::TrainerConfig settings;
+  PopulationSettings population;
+  std::shared_ptr<const data::Dataset> dataset;
+  size_t held_out = 0;                          // images in the held-out set
+  std::optional<AsyncSettings> async_settings;  // --mode async; its run folder once claimed
 };
-
-// The budget the options of `config` set.
-Budget budget_of(const Config& config) {
-  return {config.get_int("frames"), config.get_real("duration"), config.get_real("time-limit")};
-}
-
-// Whether a limit of `limit` seconds (0: none) is reached by the end of the next update, when
-// `spent` seconds have gone and the next update takes `next_update` (0: reached already).
-bool limit_due(double limit, double spent, double next_update) {
-  return limit > 0 && spent + next_update >= limit;
-}
-
-// The share of `budget` spent after `frames` frames and `trained` seconds over all starts: the
-// larger of the frames' and the duration's.
-double budget_spent(const Budget& budget, int64_t frames, double trained) {
-  double spent = static_cast<double>(frames) / static_cast<double>(budget.frames);
-  if (budget.duration > 0) spent = std::max(spent, trained / budget.duration);
-  return spent;
-}
-
-// Seconds until the budget ends the run at `fps` frames/s, when the run has trained `trained`
-// seconds over all its starts and `now` seconds in this one.
-double seconds_to_end(const Budget& budget, int64_t frames, double fps, double trained,
-                      double now) {
-  double eta = static_cast<double>(budget.frames - frames) / fps;
-  if (budget.duration > 0) eta = std::min(eta, std::max(0.0, budget.duration - trained));
-  if (budget.time_limit > 0) eta = std::min(eta, std::max(0.0, budget.time_limit - now));
-  return eta;
-}
-
-// A limit in seconds for messages: "660 s", or "none" for 0.
-std::string limit_text(double seconds) {
-  if (seconds <= 0) return "none";
-  std::ostringstream text;
-  text << seconds << " s";
-  return text.str();
-}
-
-// The exit code of a run stopped for `reason` (by `signal` for kSignal): 0 when its planned
-// training is done or the user interrupted it (SIGINT), else kCheckpointedExitCode (requeue it).
-int stop_exit_code(StopReason reason, int signal) {
-  switch (reason) {
-    case StopReason::kFrames:
-    case StopReason::kDuration:
-      return 0;
-    case StopReason::kTimeLimit:
-      return kCheckpointedExitCode;
-    case StopReason::kSignal:
-      return signal == SIGINT ? 0 : kCheckpointedExitCode;
-  }
-  return 1;
-}
-
-// The log line that says what stopped the run after `frames` frames, and what its exit code asks.
-std::string stop_message(StopReason reason, int signal, const Budget& budget, int64_t frames) {
-  std::ostringstream line;
-  switch (reason) {
-    case StopReason::kFrames:
-      line << "stopped by --frames: " << frames << " frames trained";
-      break;
-    case StopReason::kDuration:
-      line << "stopped by --duration (" << limit_text(budget.duration) << " of training) after "
-           << frames << " of " << budget.frames << " frames";
-      break;
-    case StopReason::kTimeLimit:
-      line << "stopped by --time-limit (" << limit_text(budget.time_limit)
-           << " for this start) after " << frames << " of " << budget.frames << " frames";
-      break;
-    case StopReason::kSignal:
-      line << signal_name(signal) << " received: stopped after " << frames << " frames";
-      break;
-  }
-  if (stop_exit_code(reason, signal) == kCheckpointedExitCode) {
-    line << "; exit code 3 asks for a requeue with --resume auto";
-  }
-  return line.str();
-}
-
-// How many held-out images the run scores (`used`), and why fewer than --held-out asked for.
-std::string held_out_text(size_t used, int asked) {
-  std::string text = std::to_string(used) + " held-out images";
-  if (used < static_cast<size_t>(asked)) {
-    text += " (--held-out " + std::to_string(asked) + ": its held-out side holds no more)";
-  }
-  return text;
-}
-
-// The start-up summary rank 0 prints: where the run goes, what it trains and for how long.
-std::vector<std::string> run_summary(const Config& config, const learn::TrainerConfig& settings,
-                                     size_t held_out, int ranks,
-                                     const std::filesystem::path& run_dir) {
-  const render::EnvironmentSettings& environment = settings.environment;
-  const bool painter = environment.kind == render::EnvironmentSettings::Kind::kPainter;
-  const Budget budget = budget_of(config);
-  std::ostringstream run, env, data, agent, limits;
-  run << "spiral train on " << ranks << " rank(s), --mode " << config.get_text("mode")
-      << "; run folder " << run_dir.string();
-  if (!config.get_text("resume").empty()) run << " (--resume " << config.get_text("resume") << ")";
-  env << "environment " << config.get_text("env") << ": "
-      << (painter ? environment.painter.canvas : environment.scene.image_size) << " px, "
-      << (painter ? environment.painter.episode_length : environment.scene.episode_length)
-      << " steps per episode; actions " << render::action_spec_for(environment).describe();
-  data << "dataset " << config.get_text("dataset") << ", "
-       << (settings.conditional ? "conditional (the agent reconstructs a target image)"
-                                : "unconditional (the agent paints from noise)")
-       << ", " << held_out_text(held_out, settings.held_out);
-  agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
-  if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
-  agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
-        << " residual blocks, LSTM " << settings.policy.lstm_size << "); batch " << settings.batch
-        << " episodes per update; "
-        << (settings.bf16 ? "bf16 convolutions (policy torso, D)" : "fp32")
-        << (config.get_text("precision") == "auto" ? " (--precision auto)" : "")
-        << (settings.policy.channels_last ? ", channels-last" : "");
-  limits << "budget: --frames " << budget.frames << ", --duration " << limit_text(budget.duration)
-         << ", --time-limit " << limit_text(budget.time_limit);
-  return {run.str(),
-          env.str(),
-          data.str(),
-          agent.str(),
-          limits.str(),
-          "full configuration: " + (run_dir / "config.cfg").string() +
-              " (spiral train --print-config prints it)"};
-}
-
-// The newest checkpoint file of a run, or "none", for messages.
-std::string newest_checkpoint_name(const std::filesystem::path& run_dir) {
-  const std::vector<std::filesystem::path> checkpoints = learn::list_checkpoints(run_dir);
-  return checkpoints.empty() ? "none" : checkpoints.front().string();
-}
 
 // The role layout of each member's `ranks` ranks from --layout `text` (members > 1: a population,
 // and the refusal says so).
@@ -319,531 +110,712 @@ learn::TrainerConfig actor_config(const Config& config, learn::TrainerConfig set
   return settings;
 }
 
+// The plan of `config`, checked on every rank of `world`: a refusal is one line from rank 0.
+RunPlan check_plan(const Config& config, const dist::Communicator& world) {
+  RunPlan plan;
+  plan.async = config.get_text("mode") == "async";
+  check_on_every_rank(world, [&] {
+    plan.settings = trainer_config(config, render::environment_settings(config));
+    learn::check_trainer_config(plan.settings);
+    plan.population = population_settings(config, world.size());
+    const int members = plan.population.pbt.members;
+    if (plan.async) {
+      plan.async_settings = async_settings(
+          config, member_layout(config.get_text("layout"), world.size() / members, members), {});
+    }
+    plan.dataset = data::open_dataset(config.get_text("dataset"));
+    plan.held_out = learn::held_out_images(*plan.dataset, plan.settings.held_out).size();
+  });
+  return plan;
+}
+
+// Rank 0's lines on an async run's layout and policy lag.
+void log_async_layout(const Config& config, const AsyncSettings& a, int members, int member_size) {
+  if (members > 1) {
+    log_info("--mode async, a population of ", members, " members of ", member_size,
+             " consecutive ranks (member m: ranks ", member_size, "m to ", member_size, "m + ",
+             member_size - 1, "), each with the layout ", a.layout.to_string(),
+             " (ranks counted from its first):");
+  } else {
+    log_info("--mode async, layout ", a.layout.to_string(), ":");
+  }
+  std::istringstream lines(a.layout.describe());
+  for (std::string line; std::getline(lines, line);) log_info("  ", line);
+  log_info("policy lag: ", policy_lag_text(config));
+}
+
+// Rank 0's line on the path of parameters from learner 0 to the actors.
+void log_delivery(const dist::DeliveryRoute& route, dist::DeliveryPath path, int members) {
+  std::string leaders;
+  for (int r : route.downstream_world_ranks()) {
+    leaders += (leaders.empty() ? "" : ",") + std::to_string(r);
+  }
+  log_info("parameters to actors: ", dist::delivery_path_name(path),
+           path == dist::DeliveryPath::kTree
+               ? " (" + std::to_string(route.actor_nodes()) +
+                     " node(s) with actors; leader rank(s) " + leaders +
+                     (members > 1 ? " in member 0" : "") + ")"
+               : std::string(" (a copy to each actor)"));
+}
+
+// The member of a population this rank belongs to: with --mode async, each member runs its own role
+// layout on its consecutive ranks (the whole job for a single agent); its actors play and its
+// holders queue for it alone.
+struct Membership {
+  // Collective over `world`. Completes `plan`'s async settings with `run_dir` and the member.
+  Membership(const Config& config, const dist::Communicator& world, RunPlan& plan,
+             const std::filesystem::path& run_dir);
+
+  int members;
+  int size;   // ranks per member
+  int index;  // this rank's member
+  dist::OwnedCommunicator split;
+  dist::Communicator world;  // the member's ranks (async; the job's in sync mode)
+};
+
+Membership::Membership(const Config& config, const dist::Communicator& job, RunPlan& plan,
+                       const std::filesystem::path& run_dir)
+    : members(plan.population.pbt.members),
+      size(job.size() / members),
+      index(job.rank() / size),
+      split(plan.async && members > 1 ? job.split(index) : MPI_COMM_NULL),
+      world(plan.async && members > 1 ? split.get() : job) {
+  if (!plan.async) return;
+  AsyncSettings& a = *plan.async_settings;
+  a.run_dir = run_dir;
+  a.first_rank = index * size;
+  if (members > 1) a.seed = member_seed(a.seed, index);
+  if (job.rank() == 0) log_async_layout(config, a, members, size);
+}
+
+// This rank's role, and the links an async run's roles need.
+struct Roles {
+  // Collective over `world` (and the member's ranks).
+  Roles(const dist::Communicator& world, const RunPlan& plan, const Membership& member);
+
+  dist::Role role;
+  dist::OwnedCommunicator learner_group;  // async: the learners of every member, in rank order
+  int node_rank;
+  // The path of parameters from the member's learner 0 to its actors (async).
+  std::optional<dist::DeliveryRoute> route;
+};
+
+Roles::Roles(const dist::Communicator& world, const RunPlan& plan, const Membership& member)
+    : role(plan.async ? plan.async_settings->layout.role(member.world.rank())
+                      : dist::Role::kLearner),
+      learner_group(plan.async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL),
+      node_rank(plan.async ? world.node_rank() : 0) {
+  if (!plan.async) return;
+  const AsyncSettings& a = *plan.async_settings;
+  route.emplace(member.world, a.layout.actor_rank(0), a.parameter_delivery, a.ranks_per_node);
+  if (world.rank() == 0) log_delivery(*route, a.parameter_delivery, member.members);
+}
+
+// How often a learning run evaluates, reports and checkpoints, from its options.
+struct Schedule {
+  explicit Schedule(const Config& config);
+
+  Budget budget;
+  int64_t eval_every;
+  int64_t images_every;
+  double progress_every;    // s
+  double checkpoint_every;  // s (0: only at the end)
+  int keep_checkpoints;
+  int64_t max_skipped;  // non-finite updates in a row that end the run
+  bool checkpoint_replay;
+  bool linear_lr_decay;
+};
+
+Schedule::Schedule(const Config& config)
+    : budget(budget_of(config)),
+      eval_every(config.get_int("eval-every")),
+      images_every(config.get_int("images-every")),
+      progress_every(config.get_real("progress-every")),
+      checkpoint_every(config.get_real("checkpoint-every") * 60),
+      keep_checkpoints(static_cast<int>(config.get_int("keep-checkpoints"))),
+      max_skipped(config.get_int("max-skipped-updates")),
+      checkpoint_replay(config.get_bool("checkpoint-replay")),
+      linear_lr_decay(config.get_text("policy-lr-decay") == "linear") {}
+
+// What one update did, for the metrics and the progress line.
+struct UpdateRecord {
+  learn::TrainStepStats stats;
+  int64_t skipped = 0;  // 1: the policy's update, 2: D's, 3: both were not applied
+  double started = 0;   // s into this start
+};
+
+// A learning rank's run: the member it trains in, its trainer and files, and the training loop.
+class LearnerRun {
+ public:
+  LearnerRun(const Config& config, RunPlan& plan, const Membership& member, const Roles& roles,
+             const dist::Communicator& world, const std::filesystem::path& run_dir,
+             const SignalGuard& signals);
+
+  // Trains until the budget, a signal or divergence stops the run; returns the exit code.
+  int run();
+
+ private:
+  void set_up_member();
+  void log_networks();
+  void resume();
+  void load_checkpoint(const std::filesystem::path& path);
+  void open_files();
+  void evaluate_at_start();
+  bool stop_due();
+  UpdateRecord apply_update();
+  void record(const UpdateRecord& update);
+  std::vector<double> member_row(const UpdateRecord& update, double mse, double now,
+                                 double produced) const;
+  void log_progress(const UpdateRecord& update, double now, double produced);
+  void write_checkpoint();
+  void finish_roles(int exit_code);
+  bool diverged_after_loop();
+  int end_diverged();
+  int end();
+  void report_sync_roles();
+  double elapsed() const;
+
+  const Config& config_;
+  learn::TrainerConfig& settings_;
+  const RunPlan& plan_;
+  const Membership& member_;
+  const dist::Communicator world_;
+  const std::filesystem::path run_dir_;
+  const std::filesystem::path metrics_path_;
+  const SignalGuard& signals_;
+  const bool async_;
+  const bool leader_;  // writes every file and log line of the run
+  const bool pbt_;
+  Population population_;
+  const dist::Communicator team_;   // the ranks that learn one policy together
+  const dist::Communicator group_;  // the ranks that stop together
+  const bool publisher_;      // the member's learner 0 sends its policy to the member's actors
+  const bool member_leader_;  // evaluates its member and sends the member's rows to rank 0
+  GradientAverager averager_;
+  std::optional<GradientAverager> shared_averager_;  // a shared D's, over every member's ranks
+  std::optional<learn::Trainer> trainer_;
+  std::optional<LearnerLink> link_;
+  std::optional<std::filesystem::path> resume_from_;
+  learn::CheckpointCounters counters_;
+  std::optional<MetricsFile> metrics_;
+  std::optional<PopulationFile> population_file_;
+  Schedule schedule_;
+  std::string config_ini_;
+  std::chrono::steady_clock::time_point start_;
+  // The loop's state.
+  double lr_scale_ = 1;  // of the policy's learning rate, for --policy-lr-decay
+  learn::HeldOutResult held_;
+  learn::HeldOutResult last_held_;
+  int64_t grid_step_ = -1;  // the update of the last grid this start wrote
+  int64_t step_ = 0;
+  int64_t frames_ = 0;
+  double wall_offset_ = 0;
+  double last_progress_ = 0;
+  double last_step_seconds_ = 0;
+  double last_checkpoint_ = 0;
+  StopReason reason_ = StopReason::kFrames;
+  int64_t skipped_in_a_row_ = 0;
+  bool diverged_ = false;
+};
+
+LearnerRun::LearnerRun(const Config& config, RunPlan& plan, const Membership& member,
+                       const Roles& roles, const dist::Communicator& world,
+                       const std::filesystem::path& run_dir, const SignalGuard& signals)
+    : config_(config),
+      settings_(plan.settings),
+      plan_(plan),
+      member_(member),
+      world_(world),
+      run_dir_(run_dir),
+      metrics_path_(run_dir / "metrics.h5"),
+      signals_(signals),
+      async_(plan.async),
+      leader_(world.rank() == 0),
+      pbt_(member.members > 1),
+      population_(async_ ? roles.learner_group.get() : world, plan.population, settings_.seed,
+                  learn::HyperParameters{settings_.policy_lr, settings_.a2c.entropy_cost}),
+      team_(population_.team()),
+      group_(population_.everyone()),
+      publisher_(async_ && member.world.rank() == 0),
+      member_leader_(team_.rank() == 0),
+      averager_(team_, &settings_),
+      schedule_(config) {
+  set_up_member();
+  if (!async_ && config.get_int("envs") != settings_.batch) {
+    log_info("--mode sync steps --batch (", settings_.batch, ") environments; --envs is unused");
+  }
+  trainer_.emplace(settings_, plan.dataset);
+  if (pbt_ && plan.population.shared_discriminator) population_.share_discriminator(*trainer_);
+  if (async_) link_.emplace(member.world, *plan.async_settings, *roles.route);
+  if (leader_) log_networks();
+  resume();
+  open_files();
+  config_ini_ = config.to_ini("spiral train --config FILE reads this");
+  step_ = counters_.step;
+  frames_ = counters_.frames;
+  wall_offset_ = counters_.wall_time;
+  held_.mse = held_.blank_mse = std::numeric_limits<double>::quiet_NaN();
+  start_ = std::chrono::steady_clock::now();
+}
+
+// A population member's seed and hyperparameters, and its share of a shared D's gradients.
+void LearnerRun::set_up_member() {
+  if (!pbt_) return;
+  settings_.seed = population_.member_seed(settings_.seed);
+  const learn::HyperParameters& mine = population_.hyper()[population_.member()];
+  settings_.policy_lr = mine.policy_lr;
+  settings_.a2c.entropy_cost = mine.entropy_cost;
+  if (plan_.population.shared_discriminator) {
+    learn::TrainerConfig everyone = settings_;
+    shared_averager_.emplace(group_, &everyone);
+    settings_.average_discriminator_gradients = everyone.average_gradients;
+  }
+}
+
+// Rank 0's lines on the networks and the population.
+void LearnerRun::log_networks() {
+  log_info(model::parameter_summary("policy", *trainer_->policy()));
+  log_info(model::parameter_summary("discriminator", *trainer_->discriminator()));
+  if (!pbt_) return;
+  const PopulationSettings& setup = plan_.population;
+  log_info("population of ", member_.members, " members of ", member_.size, " rank(s) each, ",
+           setup.shared_discriminator ? "one shared discriminator" : "a discriminator each",
+           ", PBT every ", setup.interval, " updates",
+           async_ ? " among the " + std::to_string(team_.size()) + " learner(s) of each member"
+                  : std::string());
+  for (int m = 0; m < population_.members(); ++m) {
+    log_info("  member ", m, ": policy lr ", population_.hyper()[m].policy_lr, ", entropy cost ",
+             population_.hyper()[m].entropy_cost);
+  }
+}
+
+// Picks the checkpoint --resume names (auto: the newest valid one, if any) and loads it.
+void LearnerRun::resume() {
+  const std::string resume = config_.get_text("resume");
+  if (resume == "auto") {
+    resume_from_ = learn::newest_valid_checkpoint(run_dir_);
+    if (!resume_from_ && std::filesystem::exists(metrics_path_)) {
+      throw UserError("--resume auto: " + (run_dir_ / "checkpoints").string() +
+                      " holds no valid checkpoint to continue " + metrics_path_.string() + " from");
+    }
+    if (!resume_from_)
+      log_info("--resume auto: no checkpoint in ", run_dir_.string(), ", fresh run");
+  } else if (!resume.empty()) {
+    resume_from_ = resume;
+  }
+  if (resume_from_) load_checkpoint(*resume_from_);
+}
+
+// Loads this rank's state (its member's, in a population) from the checkpoint at `path`.
+void LearnerRun::load_checkpoint(const std::filesystem::path& path) {
+  const learn::CheckpointFile checkpoint(path);
+  const std::string layout =
+      "members=" + std::to_string(member_.members) + " ranks=" + std::to_string(world_.size());
+  if (checkpoint.has_population() != pbt_) {
+    throw UserError(path.string() + " is a checkpoint of " +
+                    (pbt_ ? std::string("a single agent") : std::string("a population")) +
+                    ", this run has --population " + std::to_string(member_.members));
+  }
+  if (pbt_ && checkpoint.population_part("layout") != layout) {
+    throw UserError(path.string() + " holds a population laid out as " +
+                    checkpoint.population_part("layout") + ", this run's is " + layout +
+                    " (resume a population on as many ranks)");
+  }
+  counters_ = checkpoint.load_trainer(*trainer_, team_.rank());
+  if (pbt_) {
+    population_.restore(checkpoint.population_part("pbt"));
+    if (group_.rank() > 0) {
+      checkpoint.load_member_rank(*trainer_, "rank_" + std::to_string(group_.rank()));
+    }
+    const learn::HyperParameters& mine = population_.hyper()[population_.member()];
+    trainer_->set_hyper_parameters(mine.policy_lr, mine.entropy_cost);
+  }
+  if (checkpoint.header().ranks != team_.size()) {
+    if (leader_) {
+      log_warning(path.string(), " holds the random streams of ", checkpoint.header().ranks,
+                  " learning rank(s), this run has ", team_.size(),
+                  ": it goes on, but not exactly as an uninterrupted run would");
+    }
+    if (team_.rank() >= checkpoint.header().ranks) {
+      trainer_->reseed(settings_.seed ^ static_cast<uint64_t>(counters_.step) << 20);
+    }
+  }
+  log_info("resumed from ", path.string(), " at step ", counters_.step, ", ", counters_.frames,
+           " frames");
+}
+
+// Rank 0 opens (or reopens, on resume) metrics.h5 and population.h5, then writes config.cfg.
+void LearnerRun::open_files() {
+  if (!leader_) return;
+  const int members = member_.members;
+  std::filesystem::create_directories(run_dir_ / "images");
+  metrics_ = resume_from_ && std::filesystem::exists(metrics_path_)
+                 ? reopen_metrics(metrics_path_, counters_.step, members)
+                 : create_metrics(metrics_path_, members);
+  metrics_->file.start_swmr_write();
+  if (pbt_) {
+    const std::filesystem::path path = run_dir_ / "population.h5";
+    const PopulationSettings& setup = plan_.population;
+    population_file_ = resume_from_ && std::filesystem::exists(path)
+                           ? PopulationFile::reopen(path, counters_.step)
+                           : PopulationFile::create(
+                                 path, members, setup.interval, setup.shared_discriminator,
+                                 settings_.conditional
+                                     ? "held_out_mse: held-out reconstruction MSE, lower is better"
+                                     : "discriminator_score: mean D score of the member's held-out "
+                                       "samples, higher is better",
+                                 population_.hyper());
+    population_file_->start_swmr_write();
+  }
+  // Last, so that a resume refused by its files leaves the configuration it had. The heading
+  // --print-config writes, so that the file and its re-read compare equal.
+  write_file_atomically((run_dir_ / "config.cfg").string(),
+                        config_.to_ini("spiral train --config FILE reads this"));
+}
+
+double LearnerRun::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+// A resumed run skips the start evaluation, so that it draws the same random numbers as a run
+// that was never interrupted.
+void LearnerRun::evaluate_at_start() {
+  if (!resume_from_ && member_leader_) {
+    held_ = trainer_->held_out();
+    if (leader_ && settings_.conditional) {
+      log_info("held-out MSE at start ", held_.mse, " (blank canvas ", held_.blank_mse, ")");
+    } else if (leader_) {
+      log_info("samples at start: ", sample_text(held_));
+    }
+  }
+  last_held_ = held_;
+}
+
+// Whether the run stops before the next update. Every rank stops at the same update: when any of
+// them was signalled, has reached the duration or would pass the time limit during the next
+// update; rank 0's clock says when to checkpoint (done here) and how far the budget is spent (for
+// --policy-lr-decay). A member that diverged stops the whole run. Collective.
+bool LearnerRun::stop_due() {
+  const Budget& budget = schedule_.budget;
+  const bool signalled = signals_.received() != 0 || (link_ && link_->forwarded_signal() != 0);
+  double due[] = {signalled ? 1.0 : 0.0,
+                  limit_due(budget.duration, wall_offset_ + elapsed(), 0) ? 1.0 : 0.0,
+                  limit_due(budget.time_limit, elapsed(), last_step_seconds_) ? 1.0 : 0.0,
+                  leader_ && schedule_.checkpoint_every > 0 && step_ > counters_.step &&
+                          elapsed() - last_checkpoint_ >= schedule_.checkpoint_every
+                      ? 1.0
+                      : 0.0,
+                  skipped_in_a_row_ >= schedule_.max_skipped ? 1.0 : 0.0,
+                  leader_ ? budget_spent(budget, frames_, wall_offset_ + elapsed()) : 0.0};
+  group_.allreduce_sum(due, 6);
+  if (due[0] > 0 || due[1] > 0 || due[2] > 0) {
+    reason_ = due[0] > 0   ? StopReason::kSignal
+              : due[1] > 0 ? StopReason::kDuration
+                           : StopReason::kTimeLimit;
+    return true;
+  }
+  if (due[3] > 0) write_checkpoint();
+  if (schedule_.linear_lr_decay) {
+    lr_scale_ = std::max(0.0, 1.0 - due[5]);
+    trainer_->set_lr_scale(lr_scale_);
+  }
+  diverged_ = due[4] > 0;
+  return diverged_;
+}
+
+// One policy (and D) update from this rank's own episodes (sync) or a batch from the replay
+// holders (async); the member's learner 0 publishes the new policy.
+UpdateRecord LearnerRun::apply_update() {
+  UpdateRecord update;
+  update.started = elapsed();
+  update.stats = link_ ? trainer_->learn(link_->next_batch(*trainer_, settings_.batch, step_))
+                       : trainer_->train_step();
+  ++step_;
+  if (publisher_) link_->publish(trainer_->policy(), step_);
+  frames_ += update.stats.frames * group_.size();
+  // Skip decisions come from averaged gradients: every rank makes the same ones.
+  update.skipped =
+      (update.stats.policy_skipped ? 1 : 0) + (update.stats.discriminator_skipped ? 2 : 0);
+  skipped_in_a_row_ = update.skipped != 0 ? skipped_in_a_row_ + 1 : 0;
+  if (update.skipped != 0 && leader_) {
+    log_warning("update ", step_, ": NaN or infinite gradient of the ",
+                update.skipped == 1   ? "policy"
+                : update.skipped == 2 ? "discriminator"
+                                      : "policy and the discriminator",
+                ", not applied (", skipped_in_a_row_, " in a row)");
+  }
+  return update;
+}
+
+// The member's row of metrics.h5 after `update`.
+std::vector<double> LearnerRun::member_row(const UpdateRecord& update, double mse, double now,
+                                           double produced) const {
+  const learn::TrainStepStats& stats = update.stats;
+  const FlowStats flow = link_ ? link_->stats() : FlowStats{};
+  std::vector<double> row = {static_cast<double>(step_),
+                             static_cast<double>(frames_),
+                             wall_offset_ + now,
+                             stats.policy_loss,
+                             stats.value_loss,
+                             stats.entropy,
+                             stats.reward,
+                             stats.discriminator_loss,
+                             stats.grad_norm,
+                             mse,
+                             static_cast<double>(update.skipped),
+                             produced,
+                             static_cast<double>(flow.holders.queued),
+                             static_cast<double>(flow.holders.dropped),
+                             flow.lag_mean,
+                             static_cast<double>(flow.lag_max),
+                             flow.wait_seconds,
+                             static_cast<double>(flow.bytes_received)};
+  if (pbt_) {
+    const learn::HyperParameters& mine = population_.hyper()[population_.member()];
+    row.push_back(mine.policy_lr);
+    row.push_back(mine.entropy_cost);
+  }
+  return row;
+}
+
+// After an update: evaluation and image grids when due, the rows of metrics.h5, a PBT round when
+// due, and the progress line.
+void LearnerRun::record(const UpdateRecord& update) {
+  double mse = std::numeric_limits<double>::quiet_NaN();
+  const bool last = frames_ >= schedule_.budget.frames;
+  if (team_.size() > 1 && step_ % schedule_.eval_every == 0) {
+    check_ranks_agree(team_, *trainer_, step_);
+  }
+  const bool pbt_due = pbt_ && step_ % plan_.population.interval == 0;
+  if (!member_leader_ && !pbt_) return;
+  std::vector<double> row;
+  double fitness = std::numeric_limits<double>::quiet_NaN();  // when PBT ranks the member
+  double now = 0;
+  double produced = 0;
+  if (member_leader_) {
+    if (step_ % schedule_.eval_every == 0 || step_ % schedule_.images_every == 0 || last ||
+        pbt_due) {
+      held_ = trainer_->held_out();
+      mse = held_.mse;
+      last_held_ = held_;
+      if (leader_ && (step_ % schedule_.images_every == 0 || last)) {
+        write_grid(run_dir_, step_, held_);
+        grid_step_ = step_;
+      }
+      if (pbt_due) fitness = settings_.conditional ? held_.mse : trainer_->sample_score(held_);
+    }
+    now = elapsed();
+    last_step_seconds_ = now - update.started;
+    // Sync mode learns from all it plays at once: nothing queued, no lag, no waiting.
+    produced = link_ ? static_cast<double>(link_->stats().holders.received *
+                                           (update.stats.frames / settings_.batch))
+                     : static_cast<double>(frames_);
+    row = member_row(update, mse, now, produced);
+  }
+  std::vector<std::vector<double>> rows = {row};
+  std::vector<learn::PbtEvent> events;
+  if (pbt_) {
+    rows = population_.gather_rows(row);
+    if (pbt_due) events = population_.round(*trainer_, fitness, settings_.conditional);
+  }
+  if (!leader_) return;
+  for (size_t m = 0; m < rows.size(); ++m) append_row(*metrics_, rows[m], static_cast<int>(m));
+  if (pbt_due) {
+    population_file_->append(step_, events);
+    for (const learn::PbtEvent& e : events) {
+      log_info("PBT after update ", step_, ": member ", e.member, " (fitness ", e.member_fitness,
+               ") copies member ", e.source, " (fitness ", e.source_fitness, "): policy lr ",
+               e.before.policy_lr, " -> ", e.after.policy_lr, ", entropy cost ",
+               e.before.entropy_cost, " -> ", e.after.entropy_cost);
+    }
+  }
+  if (now - last_progress_ >= schedule_.progress_every || last) log_progress(update, now, produced);
+}
+
+// Rank 0's progress line.
+void LearnerRun::log_progress(const UpdateRecord& update, double now, double produced) {
+  last_progress_ = now;
+  Progress progress;
+  progress.frames = frames_;
+  // This process's rate: frames of earlier parts of a resumed run do not count.
+  progress.fps = static_cast<double>(frames_ - counters_.frames) / std::max(now, 1e-9);
+  progress.stats = update.stats;
+  progress.policy_lr = schedule_.linear_lr_decay ? trainer_->config().policy_lr * lr_scale_
+                                                 : std::numeric_limits<double>::quiet_NaN();
+  progress.conditional = settings_.conditional;
+  progress.held = last_held_;
+  progress.elapsed = now;
+  progress.eta = seconds_to_end(schedule_.budget, frames_, progress.fps, wall_offset_ + now, now);
+  if (link_) progress.flow = &link_->stats();
+  progress.produced = produced;
+  log_info(progress_line(progress));
+}
+
+// Writes the run's checkpoint of this update: rank 0 writes every rank's state. Collective.
+void LearnerRun::write_checkpoint() {
+  std::vector<std::string> other_ranks = team_.gather(
+      member_leader_ ? std::string() : learn::rank_state(*trainer_, schedule_.checkpoint_replay));
+  // A population's every other rank, whole: its member's networks and its own streams.
+  std::vector<std::string> member_ranks;
+  if (pbt_) {
+    member_ranks = group_.gather(
+        leader_ ? std::string() : learn::member_rank_state(*trainer_, schedule_.checkpoint_replay));
+  }
+  if (!leader_) return;
+  other_ranks.erase(other_ranks.begin());
+  std::vector<std::pair<std::string, std::string>> population_parts;
+  if (pbt_) {
+    population_parts.emplace_back("layout", "members=" + std::to_string(member_.members) +
+                                                " ranks=" + std::to_string(world_.size()));
+    population_parts.emplace_back("pbt", population_.state());
+    for (size_t r = 1; r < member_ranks.size(); ++r) {
+      population_parts.emplace_back("rank_" + std::to_string(r), std::move(member_ranks[r]));
+    }
+  }
+  const std::filesystem::path path = learn::checkpoint_path(run_dir_, step_);
+  try {
+    learn::save_checkpoint(path, *trainer_, {step_, frames_, wall_offset_ + elapsed()}, config_ini_,
+                           schedule_.checkpoint_replay, other_ranks, population_parts);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("checkpoint of update " + std::to_string(step_) +
+                             " not written: " + error.what() + "; the newest checkpoint is " +
+                             newest_checkpoint_name(run_dir_));
+  }
+  for (const std::filesystem::path& old :
+       learn::prune_checkpoints(run_dir_, schedule_.keep_checkpoints)) {
+    log_debug("removed ", old.string());
+  }
+  log_info("checkpoint ", path.string(), " (step ", step_, ", ", frames_, " frames)");
+  last_checkpoint_ = elapsed();
+}
+
+// Stops every member's actors and holders; rank 0 writes every rank's report.
+void LearnerRun::finish_roles(int exit_code) {
+  std::vector<RoleReport> reports = link_->finish(exit_code);
+  if (pbt_) reports = gather_reports(group_, reports);
+  if (leader_) write_role_reports(run_dir_ / "roles.h5", reports);
+}
+
+// Sync mode: every rank acted and learnt; one report each, in roles.h5 as in async mode.
+void LearnerRun::report_sync_roles() {
+  RoleReport report;
+  report.rank = world_.rank();
+  report.role = static_cast<int32_t>(dist::Role::kLearner);
+  report.episodes = (step_ - counters_.step) * settings_.batch;
+  report.frames = (frames_ - counters_.frames) / group_.size();
+  report.seconds = elapsed();
+  report.peak_rss_mb = peak_rss_mb();
+  const std::vector<RoleReport> reports = gather_reports(group_, {report});
+  if (leader_) write_role_reports(run_dir_ / "roles.h5", reports);
+}
+
+// Whether the run diverged: the last update may have been the last of too many skipped in a row.
+// Collective.
+bool LearnerRun::diverged_after_loop() {
+  if (diverged_) return true;
+  double late = skipped_in_a_row_ >= schedule_.max_skipped ? 1.0 : 0.0;
+  group_.allreduce_sum(&late, 1);
+  return late > 0;
+}
+
+// The networks are as after the last applied update, but that state produced nothing else: the
+// checkpoints on disk stay the newest.
+int LearnerRun::end_diverged() {
+  log_error(skipped_in_a_row_, " updates in a row had NaN or infinite gradients (see ",
+            metrics_path_.string(), ", column skipped): stopped after ", frames_,
+            " frames without a new checkpoint; the newest is ", newest_checkpoint_name(run_dir_),
+            " (try a lower learning rate or --grad-clip)");
+  if (link_) finish_roles(kDivergedExitCode);
+  return kDivergedExitCode;
+}
+
+// The end of a run that did not diverge: the final checkpoint, an evaluation, the roles' reports
+// and the last lines.
+int LearnerRun::end() {
+  // The final checkpoint comes before any further evaluation, so that resuming from it draws the
+  // same random numbers as going on would have.
+  write_checkpoint();
+  // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself (learner 0
+  // knows the signal of an actor or replay holder).
+  const int forwarded = link_ ? link_->forwarded_signal() : 0;
+  const int stop_signal = reason_ != StopReason::kSignal ? 0
+                          : signals_.received() != 0     ? signals_.received()
+                          : forwarded != 0               ? forwarded
+                                                         : SIGTERM;
+  // Unless a signal asks for a quick exit, the run ends evaluated, with a grid of its last update.
+  if (reason_ != StopReason::kSignal && leader_ && grid_step_ != step_) {
+    held_ = trainer_->held_out();
+    write_grid(run_dir_, step_, held_);
+  }
+  const int exit_code = stop_exit_code(reason_, stop_signal);
+  if (link_) {
+    finish_roles(exit_code);
+  } else {
+    report_sync_roles();
+  }
+  // The last lines: why the run stopped, what it did, and where its pictures are.
+  log_info(stop_message(reason_, stop_signal, schedule_.budget, frames_));
+  log_info("done: ", step_, " updates, ", frames_, " frames in ", format_duration(elapsed()), "; ",
+           evaluation_text(settings_.conditional, held_), "; files in ", run_dir_.string());
+  if (leader_) {
+    const std::optional<std::filesystem::path> grid = newest_grid(run_dir_, step_);
+    log_info(grid ? "newest image grid: " + grid->string()
+                  : std::string("no image grid yet (one every --images-every updates and at the "
+                                "end of a run)"));
+  }
+  return exit_code;
+}
+
+int LearnerRun::run() {
+  // The actors start acting while learner 0 evaluates.
+  if (publisher_) link_->publish(trainer_->policy(), counters_.step);
+  evaluate_at_start();
+  while (frames_ < schedule_.budget.frames && !stop_due()) record(apply_update());
+  return diverged_after_loop() ? end_diverged() : end();
+}
+
 }  // namespace
 
 int train(const Config& config, const dist::Communicator& world, bool* abort_on_error) {
   set_log_identity(world.rank(), "main");
-  const std::string resume = config.get_text("resume");
-  const bool async = config.get_text("mode") == "async";
-  // What every rank checks before the ranks go their own ways; a refusal is one line from rank 0.
-  render::EnvironmentSettings environment;
-  learn::TrainerConfig settings;
-  PopulationSettings population_setup;
-  std::shared_ptr<const data::Dataset> dataset;
-  size_t held_out = 0;  // images in the held-out set
-  std::optional<AsyncSettings> async_options;
-  check_on_every_rank(world, [&] {
-    environment = render::environment_settings(config);
-    settings = trainer_config(config, environment);
-    learn::check_trainer_config(settings);
-    population_setup = population_settings(config, world.size());
-    const int members = population_setup.pbt.members;
-    if (async) {  // its run folder once claimed
-      async_options = async_settings(
-          config, member_layout(config.get_text("layout"), world.size() / members, members), {});
-    }
-    dataset = data::open_dataset(config.get_text("dataset"));
-    held_out = learn::held_out_images(*dataset, settings.held_out).size();
-  });
+  RunPlan plan = check_plan(config, world);
   // Held until the run ends, so that no other run writes into its folder.
   std::optional<RunFolderClaim> claim;
   check_on_every_rank(world, [&] {
     claim.emplace(claim_run_folder(world, config.get_text("run-dir"), config.get_text("name"),
-                                   resume.empty()));
+                                   config.get_text("resume").empty()));
   });
   const std::filesystem::path run_dir = claim->path();
-  const std::filesystem::path metrics_path = run_dir / "metrics.h5";
-
   if (world.rank() == 0) {
-    for (const std::string& line : run_summary(config, settings, held_out, world.size(), run_dir)) {
+    for (const std::string& line :
+         run_summary(config, plan.settings, plan.held_out, world.size(), run_dir)) {
       log_info(line);
     }
     if (config.get_bool("echo-config")) {
       std::cout << config.to_ini("spiral train --config FILE reproduces this run") << std::flush;
     }
   }
-  const int members = population_setup.pbt.members;
-  // --mode async: each member of a population runs its own role layout on its consecutive ranks
-  // (the whole job for a single agent); its actors play and its holders queue for it alone.
-  const int member_size = world.size() / members;
-  const int member_index = world.rank() / member_size;
-  const dist::OwnedCommunicator member_split(async && members > 1 ? world.split(member_index)
-                                                                  : MPI_COMM_NULL);
-  const dist::Communicator member_world = async && members > 1 ? member_split.get() : world;
-  if (async) {
-    async_options->run_dir = run_dir;
-    async_options->first_rank = member_index * member_size;
-    if (members > 1) async_options->seed = member_seed(async_options->seed, member_index);
-    if (world.rank() == 0) {
-      if (members > 1) {
-        log_info("--mode async, a population of ", members, " members of ", member_size,
-                 " consecutive ranks (member m: ranks ", member_size, "m to ", member_size, "m + ",
-                 member_size - 1, "), each with the layout ", async_options->layout.to_string(),
-                 " (ranks counted from its first):");
-      } else {
-        log_info("--mode async, layout ", async_options->layout.to_string(), ":");
-      }
-      std::istringstream lines(async_options->layout.describe());
-      for (std::string line; std::getline(lines, line);) log_info("  ", line);
-      log_info("policy lag: ", policy_lag_text(config));
-    }
-  }
+  const Membership member(config, world, plan, run_dir);
   // Every rank has checked that the run folder is free before rank 0 writes into it.
   world.barrier();
-  *abort_on_error = async;
-  const dist::Role role =
-      async ? async_options->layout.role(member_world.rank()) : dist::Role::kLearner;
-  // Async: the learners of every member, in the job's rank order.
-  const dist::OwnedCommunicator learner_group(
-      async ? world.split(role == dist::Role::kLearner ? 0 : 1) : MPI_COMM_NULL);
-  const int node_rank = async ? world.node_rank() : 0;
-  // The path of parameters from the member's learner 0 to its actors (async; built by every rank
-  // of the member together).
-  std::optional<dist::DeliveryRoute> route;
-  if (async) {
-    const AsyncSettings& a = *async_options;
-    route.emplace(member_world, a.layout.actor_rank(0), a.parameter_delivery, a.ranks_per_node);
-    if (world.rank() == 0) {
-      std::string leaders;
-      for (int r : route->downstream_world_ranks()) {
-        leaders += (leaders.empty() ? "" : ",") + std::to_string(r);
-      }
-      log_info("parameters to actors: ", dist::delivery_path_name(a.parameter_delivery),
-               a.parameter_delivery == dist::DeliveryPath::kTree
-                   ? " (" + std::to_string(route->actor_nodes()) +
-                         " node(s) with actors; leader rank(s) " + leaders +
-                         (members > 1 ? " in member 0" : "") + ")"
-                   : std::string(" (a copy to each actor)"));
-    }
-  }
+  *abort_on_error = plan.async;
+  const Roles roles(world, plan, member);
   // Signals reach every rank; learners decide when the run stops and tell the others.
   SignalGuard signals;
-  const bool leader = world.rank() == 0;  // writes every file and log line of the run
-  if (role == dist::Role::kReplay) {
+  if (roles.role == dist::Role::kReplay) {
     set_log_identity(world.rank(), "replay");
-    return run_replay_holder(member_world, *async_options, signals);
+    return run_replay_holder(member.world, *plan.async_settings, signals);
   }
-  if (role == dist::Role::kActor) {
+  if (roles.role == dist::Role::kActor) {
     set_log_identity(world.rank(), "actor");
-    learn::TrainerConfig member_settings = settings;
-    if (members > 1) member_settings.seed = member_seed(settings.seed, member_index);
-    learn::Trainer actor(actor_config(config, member_settings, world.rank(), node_rank), dataset);
-    return run_actor(member_world, *async_options, *route, actor, signals);
+    learn::TrainerConfig member_settings = plan.settings;
+    if (member.members > 1) member_settings.seed = member_seed(plan.settings.seed, member.index);
+    learn::Trainer actor(actor_config(config, member_settings, world.rank(), roles.node_rank),
+                         plan.dataset);
+    return run_actor(member.world, *plan.async_settings, *roles.route, actor, signals);
   }
-  if (async) set_log_identity(world.rank(), "learner");
-  // Every member of the population (one for a single agent) over the ranks that learn: every rank
-  // in sync mode, every member's learners in async mode.
-  Population population(async ? learner_group.get() : world, population_setup, settings.seed,
-                        learn::HyperParameters{settings.policy_lr, settings.a2c.entropy_cost});
-  const bool pbt = members > 1;
-  // The ranks that learn one policy together, and the ranks that stop together.
-  const dist::Communicator team = population.team();
-  const dist::Communicator group = population.everyone();
-  // The member's learner 0 sends its policy to the member's actors.
-  const bool publisher = async && member_world.rank() == 0;
-  GradientAverager averager(team, &settings);
-  std::optional<GradientAverager> shared_averager;  // a shared D's, over every member's ranks
-  if (pbt) {
-    settings.seed = population.member_seed(settings.seed);
-    const learn::HyperParameters& mine = population.hyper()[population.member()];
-    settings.policy_lr = mine.policy_lr;
-    settings.a2c.entropy_cost = mine.entropy_cost;
-    if (population_setup.shared_discriminator) {
-      learn::TrainerConfig everyone = settings;
-      shared_averager.emplace(group, &everyone);
-      settings.average_discriminator_gradients = everyone.average_gradients;
-    }
-  }
-  if (!async && config.get_int("envs") != settings.batch) {
-    log_info("--mode sync steps --batch (", settings.batch, ") environments; --envs is unused");
-  }
-  learn::Trainer trainer(settings, dataset);
-  if (pbt && population_setup.shared_discriminator) population.share_discriminator(trainer);
-  std::optional<LearnerLink> link;
-  if (async) link.emplace(member_world, *async_options, *route);
-  if (leader) {
-    log_info(model::parameter_summary("policy", *trainer.policy()));
-    log_info(model::parameter_summary("discriminator", *trainer.discriminator()));
-    if (pbt) {
-      log_info("population of ", members, " members of ", member_size, " rank(s) each, ",
-               population_setup.shared_discriminator ? "one shared discriminator"
-                                                     : "a discriminator each",
-               ", PBT every ", population_setup.interval, " updates",
-               async ? " among the " + std::to_string(team.size()) + " learner(s) of each member"
-                     : std::string());
-      for (int m = 0; m < population.members(); ++m) {
-        log_info("  member ", m, ": policy lr ", population.hyper()[m].policy_lr, ", entropy cost ",
-                 population.hyper()[m].entropy_cost);
-      }
-    }
-  }
-  std::optional<std::filesystem::path> resume_from;
-  if (resume == "auto") {
-    resume_from = learn::newest_valid_checkpoint(run_dir);
-    if (!resume_from && std::filesystem::exists(metrics_path)) {
-      throw UserError("--resume auto: " + (run_dir / "checkpoints").string() +
-                      " holds no valid checkpoint to continue " + metrics_path.string() + " from");
-    }
-    if (!resume_from) log_info("--resume auto: no checkpoint in ", run_dir.string(), ", fresh run");
-  } else if (!resume.empty()) {
-    resume_from = resume;
-  }
-  learn::CheckpointCounters counters;
-  if (resume_from) {
-    const learn::CheckpointFile checkpoint(*resume_from);
-    const std::string layout =
-        "members=" + std::to_string(members) + " ranks=" + std::to_string(world.size());
-    if (checkpoint.has_population() != pbt) {
-      throw UserError(resume_from->string() + " is a checkpoint of " +
-                      (pbt ? std::string("a single agent") : std::string("a population")) +
-                      ", this run has --population " + std::to_string(members));
-    }
-    if (pbt && checkpoint.population_part("layout") != layout) {
-      throw UserError(resume_from->string() + " holds a population laid out as " +
-                      checkpoint.population_part("layout") + ", this run's is " + layout +
-                      " (resume a population on as many ranks)");
-    }
-    counters = checkpoint.load_trainer(trainer, team.rank());
-    if (pbt) {
-      population.restore(checkpoint.population_part("pbt"));
-      if (group.rank() > 0)
-        checkpoint.load_member_rank(trainer, "rank_" + std::to_string(group.rank()));
-      const learn::HyperParameters& mine = population.hyper()[population.member()];
-      trainer.set_hyper_parameters(mine.policy_lr, mine.entropy_cost);
-    }
-    if (checkpoint.header().ranks != team.size()) {
-      if (leader) {
-        log_warning(resume_from->string(), " holds the random streams of ",
-                    checkpoint.header().ranks, " learning rank(s), this run has ", team.size(),
-                    ": it goes on, but not exactly as an uninterrupted run would");
-      }
-      if (team.rank() >= checkpoint.header().ranks) {
-        trainer.reseed(settings.seed ^ static_cast<uint64_t>(counters.step) << 20);
-      }
-    }
-    log_info("resumed from ", resume_from->string(), " at step ", counters.step, ", ",
-             counters.frames, " frames");
-  }
-
-  std::optional<MetricsFile> metrics;
-  std::optional<PopulationFile> population_file;
-  const bool conditional = settings.conditional;
-  if (leader) {
-    std::filesystem::create_directories(run_dir / "images");
-    metrics = resume_from && std::filesystem::exists(metrics_path)
-                  ? reopen_metrics(metrics_path, counters.step, members)
-                  : create_metrics(metrics_path, members);
-    metrics->file.start_swmr_write();
-    if (pbt) {
-      const std::filesystem::path path = run_dir / "population.h5";
-      population_file =
-          resume_from && std::filesystem::exists(path)
-              ? PopulationFile::reopen(path, counters.step)
-              : PopulationFile::create(
-                    path, members, population_setup.interval, population_setup.shared_discriminator,
-                    conditional ? "held_out_mse: held-out reconstruction MSE, lower is better"
-                                : "discriminator_score: mean D score of the member's held-out "
-                                  "samples, higher is better",
-                    population.hyper());
-      population_file->start_swmr_write();
-    }
-    // Last, so that a resume refused by its files leaves the configuration it had. The heading
-    // --print-config writes, so that the file and its re-read compare equal.
-    write_file_atomically((run_dir / "config.cfg").string(),
-                          config.to_ini("spiral train --config FILE reads this"));
-  }
-
-  const Budget budget = budget_of(config);
-  const int64_t eval_every = config.get_int("eval-every");
-  const int64_t images_every = config.get_int("images-every");
-  const double progress_every = config.get_real("progress-every");
-  const double checkpoint_every = config.get_real("checkpoint-every") * 60;
-  const int keep_checkpoints = static_cast<int>(config.get_int("keep-checkpoints"));
-  const int64_t max_skipped = config.get_int("max-skipped-updates");
-  const bool checkpoint_replay = config.get_bool("checkpoint-replay");
-  const bool linear_lr_decay = config.get_text("policy-lr-decay") == "linear";
-  double lr_scale = 1;  // of the policy's learning rate, for --policy-lr-decay
-  const std::string config_ini = config.to_ini("spiral train --config FILE reads this");
-  const auto start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-
-  // The actors start acting while learner 0 evaluates.
-  if (publisher) link->publish(trainer.policy(), counters.step);
-
-  // A resumed run skips the start evaluation, so that it draws the same random numbers as a run
-  // that was never interrupted.
-  learn::HeldOutResult held;
-  held.mse = held.blank_mse = std::numeric_limits<double>::quiet_NaN();
-  // Each member's first rank evaluates its member and sends the member's rows to rank 0.
-  const bool member_leader = team.rank() == 0;
-  if (!resume_from && member_leader) {
-    held = trainer.held_out();
-    if (leader && conditional) {
-      log_info("held-out MSE at start ", held.mse, " (blank canvas ", held.blank_mse, ")");
-    } else if (leader) {
-      log_info("samples at start: ", sample_text(held));
-    }
-  }
-  learn::HeldOutResult last_held = held;
-  int64_t grid_step = -1;  // the update of the last grid this start wrote
-  int64_t step = counters.step;
-  int64_t frames = counters.frames;
-  const double wall_offset = counters.wall_time;
-  double last_progress = 0;
-  double last_step_seconds = 0;
-  double last_checkpoint = 0;
-  StopReason reason = StopReason::kFrames;
-  int64_t skipped_in_a_row = 0;
-  bool diverged = false;
-  // Collective: rank 0 writes every rank's state.
-  const auto write_checkpoint = [&] {
-    std::vector<std::string> other_ranks =
-        team.gather(member_leader ? std::string() : learn::rank_state(trainer, checkpoint_replay));
-    // A population's every other rank, whole: its member's networks and its own streams.
-    std::vector<std::string> member_ranks;
-    if (pbt) {
-      member_ranks = group.gather(leader ? std::string()
-                                         : learn::member_rank_state(trainer, checkpoint_replay));
-    }
-    if (!leader) return;
-    other_ranks.erase(other_ranks.begin());
-    std::vector<std::pair<std::string, std::string>> population_parts;
-    if (pbt) {
-      population_parts.emplace_back("layout", "members=" + std::to_string(members) +
-                                                  " ranks=" + std::to_string(world.size()));
-      population_parts.emplace_back("pbt", population.state());
-      for (size_t r = 1; r < member_ranks.size(); ++r) {
-        population_parts.emplace_back("rank_" + std::to_string(r), std::move(member_ranks[r]));
-      }
-    }
-    const std::filesystem::path path = learn::checkpoint_path(run_dir, step);
-    try {
-      learn::save_checkpoint(path, trainer, {step, frames, wall_offset + elapsed()}, config_ini,
-                             checkpoint_replay, other_ranks, population_parts);
-    } catch (const std::exception& error) {
-      throw std::runtime_error("checkpoint of update " + std::to_string(step) +
-                               " not written: " + error.what() + "; the newest checkpoint is " +
-                               newest_checkpoint_name(run_dir));
-    }
-    for (const std::filesystem::path& old : learn::prune_checkpoints(run_dir, keep_checkpoints)) {
-      log_debug("removed ", old.string());
-    }
-    log_info("checkpoint ", path.string(), " (step ", step, ", ", frames, " frames)");
-    last_checkpoint = elapsed();
-  };
-  // Stops every member's actors and holders; rank 0 writes every rank's report.
-  const auto finish_roles = [&](int exit_code) {
-    std::vector<RoleReport> reports = link->finish(exit_code);
-    if (pbt) reports = gather_reports(group, reports);
-    if (leader) write_role_reports(run_dir / "roles.h5", reports);
-  };
-  while (frames < budget.frames) {
-    // Every rank stops at the same update: when any of them was signalled, has reached the
-    // duration or would pass the time limit during the next update; rank 0's clock says when to
-    // checkpoint.
-    const bool signalled = signals.received() != 0 || (link && link->forwarded_signal() != 0);
-    double due[] = {signalled ? 1.0 : 0.0,
-                    limit_due(budget.duration, wall_offset + elapsed(), 0) ? 1.0 : 0.0,
-                    limit_due(budget.time_limit, elapsed(), last_step_seconds) ? 1.0 : 0.0,
-                    leader && checkpoint_every > 0 && step > counters.step &&
-                            elapsed() - last_checkpoint >= checkpoint_every
-                        ? 1.0
-                        : 0.0,
-                    skipped_in_a_row >= max_skipped ? 1.0 : 0.0,
-                    leader ? budget_spent(budget, frames, wall_offset + elapsed()) : 0.0};
-    group.allreduce_sum(due, 6);
-    if (due[0] > 0 || due[1] > 0 || due[2] > 0) {
-      reason = due[0] > 0   ? StopReason::kSignal
-               : due[1] > 0 ? StopReason::kDuration
-                            : StopReason::kTimeLimit;
-      break;
-    }
-    if (due[3] > 0) write_checkpoint();
-    if (linear_lr_decay) {
-      lr_scale = std::max(0.0, 1.0 - due[5]);
-      trainer.set_lr_scale(lr_scale);
-    }
-    if (due[4] > 0) {  // a member diverged: the whole run stops
-      diverged = true;
-      break;
-    }
-    const double step_start = elapsed();
-    const learn::TrainStepStats stats =
-        link ? trainer.learn(link->next_batch(trainer, settings.batch, step))
-             : trainer.train_step();
-    ++step;
-    if (publisher) link->publish(trainer.policy(), step);
-    frames += stats.frames * group.size();
-    // Skip decisions come from averaged gradients: every rank makes the same ones.
-    const int64_t skipped = (stats.policy_skipped ? 1 : 0) + (stats.discriminator_skipped ? 2 : 0);
-    skipped_in_a_row = skipped != 0 ? skipped_in_a_row + 1 : 0;
-    if (skipped != 0 && leader) {
-      log_warning("update ", step, ": NaN or infinite gradient of the ",
-                  skipped == 1   ? "policy"
-                  : skipped == 2 ? "discriminator"
-                                 : "policy and the discriminator",
-                  ", not applied (", skipped_in_a_row, " in a row)");
-    }
-    double mse = std::numeric_limits<double>::quiet_NaN();
-    const bool last = frames >= budget.frames;
-    if (team.size() > 1 && step % eval_every == 0) check_ranks_agree(team, trainer, step);
-    const bool pbt_due = pbt && step % population_setup.interval == 0;
-    if (!member_leader && !pbt) continue;
-    // The member's row of metrics (its first rank's), and its fitness when PBT ranks it.
-    std::vector<double> row;
-    double fitness = std::numeric_limits<double>::quiet_NaN();
-    double now = 0;
-    FlowStats flow;
-    double produced = 0;
-    if (member_leader) {
-      if (step % eval_every == 0 || step % images_every == 0 || last || pbt_due) {
-        held = trainer.held_out();
-        mse = held.mse;
-        last_held = held;
-        if (leader && (step % images_every == 0 || last)) {
-          write_grid(run_dir, step, held);
-          grid_step = step;
-        }
-        if (pbt_due) fitness = conditional ? held.mse : trainer.sample_score(held);
-      }
-      now = elapsed();
-      last_step_seconds = now - step_start;
-      // Sync mode learns from all it plays at once: nothing queued, no lag, no waiting.
-      if (link) flow = link->stats();
-      produced = link ? static_cast<double>(flow.holders.received * (stats.frames / settings.batch))
-                      : static_cast<double>(frames);
-      row = {static_cast<double>(step),
-             static_cast<double>(frames),
-             wall_offset + now,
-             stats.policy_loss,
-             stats.value_loss,
-             stats.entropy,
-             stats.reward,
-             stats.discriminator_loss,
-             stats.grad_norm,
-             mse,
-             static_cast<double>(skipped),
-             produced,
-             static_cast<double>(flow.holders.queued),
-             static_cast<double>(flow.holders.dropped),
-             flow.lag_mean,
-             static_cast<double>(flow.lag_max),
-             flow.wait_seconds,
-             static_cast<double>(flow.bytes_received)};
-      if (pbt) {
-        const learn::HyperParameters& mine = population.hyper()[population.member()];
-        row.push_back(mine.policy_lr);
-        row.push_back(mine.entropy_cost);
-      }
-    }
-    std::vector<std::vector<double>> rows = {row};
-    std::vector<learn::PbtEvent> events;
-    if (pbt) {
-      rows = population.gather_rows(row);
-      if (pbt_due) events = population.round(trainer, fitness, conditional);
-    }
-    if (!leader) continue;
-    for (size_t m = 0; m < rows.size(); ++m) append_row(*metrics, rows[m], static_cast<int>(m));
-    if (pbt_due) {
-      population_file->append(step, events);
-      for (const learn::PbtEvent& e : events) {
-        log_info("PBT after update ", step, ": member ", e.member, " (fitness ", e.member_fitness,
-                 ") copies member ", e.source, " (fitness ", e.source_fitness, "): policy lr ",
-                 e.before.policy_lr, " -> ", e.after.policy_lr, ", entropy cost ",
-                 e.before.entropy_cost, " -> ", e.after.entropy_cost);
-      }
-    }
-    if (now - last_progress >= progress_every || last) {
-      last_progress = now;
-      // This process's rate: frames of earlier parts of a resumed run do not count.
-      const double fps = static_cast<double>(frames - counters.frames) / std::max(now, 1e-9);
-      const double eta = seconds_to_end(budget, frames, fps, wall_offset + now, now);
-      std::string flow_part;  // where an asynchronous run's time goes
-      if (link) {
-        std::ostringstream part;
-        part.precision(3);
-        part << " | produced " << static_cast<int64_t>(produced) << " queue " << flow.holders.queued
-             << " lag " << flow.lag_mean << " waiting "
-             << static_cast<int64_t>(100 * flow.total_wait_seconds / std::max(now, 1e-9)) << "%";
-        flow_part = part.str();
-      }
-      std::ostringstream lr_part;  // the decaying rate, when it decays
-      if (linear_lr_decay) lr_part << " policy_lr " << trainer.config().policy_lr * lr_scale;
-      std::ostringstream discriminator_part;  // none when the reward trains no D
-      if (!std::isnan(stats.discriminator_loss)) {
-        discriminator_part << " D_loss " << stats.discriminator_loss;
-      }
-      log_info("frames ", frames, " frames/s ", static_cast<int64_t>(fps + 0.5), " policy_loss ",
-               stats.policy_loss, " value_loss ", stats.value_loss, " entropy ", stats.entropy,
-               lr_part.str(), discriminator_part.str(), " reward ", stats.reward,
-               progress_quality(conditional, last_held), " elapsed ", format_duration(now), " ETA ",
-               format_duration(eta), flow_part);
-    }
-  }
-  if (!diverged) {  // the last update may have been the last of too many skipped in a row
-    double late = skipped_in_a_row >= max_skipped ? 1.0 : 0.0;
-    group.allreduce_sum(&late, 1);
-    diverged = late > 0;
-  }
-  if (diverged) {
-    // The networks are as after the last applied update, but that state produced nothing else:
-    // the checkpoints on disk stay the newest.
-    log_error(skipped_in_a_row, " updates in a row had NaN or infinite gradients (see ",
-              metrics_path.string(), ", column skipped): stopped after ", frames,
-              " frames without a new checkpoint; the newest is ", newest_checkpoint_name(run_dir),
-              " (try a lower learning rate or --grad-clip)");
-    if (link) finish_roles(kDivergedExitCode);
-    return kDivergedExitCode;
-  }
-  // The final checkpoint comes before any further evaluation, so that resuming from it draws the
-  // same random numbers as going on would have.
-  write_checkpoint();
-  // A rank stopped by another rank's signal exits as if it had been sent SIGTERM itself (learner 0
-  // knows the signal of an actor or replay holder).
-  const int forwarded = link ? link->forwarded_signal() : 0;
-  const int stop_signal = reason != StopReason::kSignal ? 0
-                          : signals.received() != 0     ? signals.received()
-                          : forwarded != 0              ? forwarded
-                                                        : SIGTERM;
-  // Unless a signal asks for a quick exit, the run ends evaluated, with a grid of its last update.
-  if (reason != StopReason::kSignal && leader && grid_step != step) {
-    held = trainer.held_out();
-    write_grid(run_dir, step, held);
-  }
-  const int exit_code = stop_exit_code(reason, stop_signal);
-  if (link) {
-    finish_roles(exit_code);
-  } else {
-    // Every rank acted and learnt: one report each, in roles.h5 as in async mode.
-    RoleReport report;
-    report.rank = world.rank();
-    report.role = static_cast<int32_t>(dist::Role::kLearner);
-    report.episodes = (step - counters.step) * settings.batch;
-    report.frames = (frames - counters.frames) / group.size();
-    report.seconds = elapsed();
-    report.peak_rss_mb = peak_rss_mb();
-    const std::vector<RoleReport> reports = gather_reports(group, {report});
-    if (leader) write_role_reports(run_dir / "roles.h5", reports);
-  }
-  // The last lines: why the run stopped, what it did, and where its pictures are.
-  log_info(stop_message(reason, stop_signal, budget, frames));
-  std::ostringstream outcome;  // the last evaluation
-  if (conditional) {
-    outcome << "held-out MSE " << held.mse << " (blank canvas " << held.blank_mse << ")";
-  } else {
-    outcome << "samples " << sample_text(held);
-  }
-  log_info("done: ", step, " updates, ", frames, " frames in ", format_duration(elapsed()), "; ",
-           outcome.str(), "; files in ", run_dir.string());
-  if (leader) {
-    const std::optional<std::filesystem::path> grid = newest_grid(run_dir, step);
-    log_info(grid ? "newest image grid: " + grid->string()
-                  : std::string("no image grid yet (one every --images-every updates and at the "
-                                "end of a run)"));
-  }
-  return exit_code;
+  if (plan.async) set_log_identity(world.rank(), "learner");
+  return LearnerRun(config, plan, member, roles, world, run_dir, signals).run();
 }
 
 }  // namespace spiral::run
