@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <system_error>
+#include <utility>
 
 #include "spiral/core/errors.h"
 
@@ -94,10 +96,32 @@ std::string read_text_file(const std::string& path) {
   return text;
 }
 
+PendingFile::PendingFile(std::filesystem::path path, std::string what)
+    : path_(std::move(path)), temporary_(path_.string() + ".tmp"), what_(std::move(what)) {}
+
+PendingFile::~PendingFile() {
+  if (committed_) return;
+  std::error_code ignored;
+  std::filesystem::remove(temporary_, ignored);
+}
+
+void PendingFile::commit() {
+  std::error_code error;
+  std::filesystem::rename(temporary_, path_, error);
+  if (error) fail(error.message());
+  committed_ = true;
+}
+
+void PendingFile::fail(const std::string& reason) const {
+  throw UserError(path_.string() + ": cannot write " + (what_.empty() ? "" : what_ + " ") + "(" +
+                  reason + ")");
+}
+
 void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw UserError(path + ": cannot write (" + std::strerror(errno) + ")");
+  PendingFile pending(path);
+  const int fd =
+      ::open(pending.temporary().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) pending.fail(std::strerror(errno));
   size_t written = 0;
   int error = 0;
   while (written < text.size() && error == 0) {
@@ -107,11 +131,8 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   }
   if (error == 0 && ::fsync(fd) != 0) error = errno;
   if (::close(fd) != 0 && error == 0) error = errno;
-  if (error == 0 && std::rename(temporary.c_str(), path.c_str()) != 0) error = errno;
-  if (error != 0) {
-    std::remove(temporary.c_str());
-    throw UserError(path + ": cannot write (" + std::strerror(error) + ")");
-  }
+  if (error != 0) pending.fail(std::strerror(error));
+  pending.commit();
 }
 
 OutputFolder::OutputFolder(const std::string& path, const std::string& option) : path_(path) {

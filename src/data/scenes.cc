@@ -1,15 +1,13 @@
 #include "spiral/data/scenes.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/logging.h"
 
 namespace spiral::data {
@@ -42,22 +40,6 @@ class SplitMix64 {
 
  private:
   uint64_t state_;
-};
-
-// Removes a file when it goes out of scope, unless committed.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string path) : path_(std::move(path)) {}
-  ~TemporaryFile() {
-    if (!committed_) std::remove(path_.c_str());
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  void commit() { committed_ = true; }
-
- private:
-  std::string path_;
-  bool committed_ = false;
 };
 
 void check_generation(const SceneGeneration& generation) {
@@ -104,10 +86,9 @@ void generate_scenes(const std::string& path, const SceneGeneration& generation,
   const size_t max_objects = static_cast<size_t>(settings.max_objects);
   render::SceneRenderer renderer(settings);
 
-  const std::string temporary = path + ".tmp";
-  TemporaryFile guard(temporary);
+  PendingFile pending(path, "scenes file");
   {
-    io::File file = io::File::create(temporary);
+    io::File file = io::File::create(pending.temporary().string());
     io::Group root = file.root();
     root.set_attribute("format", kScenesFormat);
     root.set_attribute("version", kScenesFormatVersion);
@@ -170,11 +151,7 @@ void generate_scenes(const std::string& path, const SceneGeneration& generation,
     }
     file.close();
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw UserError(path + ": cannot rename " + temporary + " into place (" + std::strerror(errno) +
-                    ")");
-  }
-  guard.commit();
+  pending.commit();
 }
 
 ScenesDataset::ScenesDataset(std::string name, const std::string& path)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 
 namespace spiral::io {
 namespace {
@@ -147,9 +148,9 @@ void write_png(const std::string& path, const Image& image) {
     rows[y] = const_cast<png_bytep>(image.pixels.data() + y * row_bytes);
   }
 
-  const std::string temporary = path + ".tmp";
-  FilePtr file(std::fopen(temporary.c_str(), "wb"));
-  if (!file) throw UserError(path + ": cannot write PNG (" + std::strerror(errno) + ")");
+  PendingFile pending(path, "PNG");
+  FilePtr file(std::fopen(pending.temporary().c_str(), "wb"));
+  if (!file) pending.fail(std::strerror(errno));
   bool ok = write_all(structs.png(), structs.info(), file.get(), image.width, image.height,
                       color_type_for(image.channels), rows.data());
   std::string reason = ok ? "" : state.message;
@@ -161,14 +162,8 @@ void write_png(const std::string& path, const Image& image) {
     ok = false;
     reason = std::strerror(errno);
   }
-  if (ok && std::rename(temporary.c_str(), path.c_str()) != 0) {
-    ok = false;
-    reason = std::strerror(errno);
-  }
-  if (!ok) {
-    std::remove(temporary.c_str());
-    throw UserError(path + ": cannot write PNG (" + reason + ")");
-  }
+  if (!ok) pending.fail(reason);
+  pending.commit();
 }
 
 Image read_png(const std::string& path) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/logging.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/learn/checkpoint_seal.h"
@@ -205,24 +206,6 @@ auto naming_file(const fs::path& path, const Work& work) -> decltype(work()) {
     throw UserError("checkpoint " + path.string() + ": " + message);
   }
 }
-
-// Removes a temporary file unless released.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(fs::path path) : path_(std::move(path)) {}
-  ~TemporaryFile() {
-    if (!path_.empty()) {
-      std::error_code error;
-      fs::remove(path_, error);
-    }
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
 
 }  // namespace
 
@@ -478,8 +461,8 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
                      const std::vector<std::pair<std::string, std::string>>& population) {
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
-  const fs::path temporary = path.string() + ".tmp";
-  TemporaryFile cleanup(temporary);
+  PendingFile pending(path, "checkpoint");
+  const fs::path& temporary = pending.temporary();
   {
     io::File file = io::File::create(temporary.string(), kCheckpointSealBytes);
     io::Group root = file.root();
@@ -529,11 +512,7 @@ void save_checkpoint(const fs::path& path, Trainer& trainer, const CheckpointCou
     file.close();
   }
   seal_checkpoint(temporary);
-  fs::rename(temporary, path, error);
-  if (error) {
-    throw UserError(path.string() + ": cannot write checkpoint (" + error.message() + ")");
-  }
-  cleanup.release();
+  pending.commit();
 }
 
 CheckpointFile::CheckpointFile(fs::path path) : path_(std::move(path)) {

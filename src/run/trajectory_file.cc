@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <string>
-#include <system_error>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/files.h"
 #include "spiral/core/logging.h"
 
 namespace spiral::run {
@@ -111,19 +111,18 @@ int64_t copy_episodes(const std::filesystem::path& old_path, const learn::Episod
 TrajectoryFile::TrajectoryFile(const std::filesystem::path& path, const learn::EpisodeShape& shape,
                                bool append)
     : path_(path), shape_(shape) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
+  PendingFile pending(path);
   try {
-    open_fresh(temporary, append);
+    open_fresh(pending, append);
   } catch (...) {
     columns_.clear();
     file_.reset();
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
     throw;
   }
 }
 
-void TrajectoryFile::open_fresh(const std::filesystem::path& temporary, bool append) {
+void TrajectoryFile::open_fresh(PendingFile& pending, bool append) {
+  const std::filesystem::path& temporary = pending.temporary();
   const std::filesystem::path& path = path_;
   const learn::EpisodeShape& shape = shape_;
   io::File fresh = io::File::create(temporary.string());
@@ -145,7 +144,7 @@ void TrajectoryFile::open_fresh(const std::filesystem::path& temporary, bool app
   // SWMR mode writes the file out whole and keeps it readable from then on: only now does it
   // take the final name.
   fresh.start_swmr_write();
-  std::filesystem::rename(temporary, path);
+  pending.commit();
   file_.emplace(std::move(fresh));
 }
 

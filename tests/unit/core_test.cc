@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -421,6 +422,51 @@ TEST(ThreadPool, RethrowsATaskErrorAfterAllFinish) {
     ++calls;
   });
   EXPECT_EQ(calls, 3);  // the pool still works
+}
+
+}  // namespace
+}  // namespace spiral
+
+namespace spiral {
+namespace {
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(TempDir, PendingFilesTakeTheirNameOnlyWhenCommitted) {
+  const std::filesystem::path path = dir_ / "out.txt";
+  write_file_atomically(path.string(), "old");
+  {
+    PendingFile pending(path, "text");
+    EXPECT_EQ(pending.temporary(), dir_ / "out.txt.tmp");
+    std::ofstream(pending.temporary()) << "new";
+    EXPECT_EQ(read_all(path), "old");  // readers see the old file until the commit
+    pending.commit();
+  }
+  EXPECT_EQ(read_all(path), "new");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out.txt.tmp"));
+  {  // an error on the way: the temporary goes, the file stays
+    PendingFile pending(path, "text");
+    std::ofstream(pending.temporary()) << "half";
+  }
+  EXPECT_EQ(read_all(path), "new");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out.txt.tmp"));
+  // A commit that cannot rename (a folder holds the name) names the file and removes the temporary.
+  const std::filesystem::path folder = dir_ / "taken";
+  std::filesystem::create_directories(folder / "inside");
+  try {
+    PendingFile pending(folder, "text");
+    std::ofstream(pending.temporary()) << "x";
+    pending.commit();
+    FAIL() << "commit over a folder succeeded";
+  } catch (const UserError& error) {
+    EXPECT_EQ(std::string(error.what()).rfind(folder.string() + ": cannot write text (", 0), 0u)
+        << error.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "taken.tmp"));
+  EXPECT_TRUE(std::filesystem::is_directory(folder / "inside"));
 }
 
 }  // namespace

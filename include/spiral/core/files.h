@@ -19,6 +19,32 @@ std::string read_text_file(const std::string& path);
 // removed).
 void write_file_atomically(const std::string& path, const std::string& text);
 
+// A file written under a temporary name beside `path` (`path + ".tmp"`) and renamed to `path` by
+// commit(), so that `path` is either the old file or the complete new one; the destructor removes
+// the temporary unless it was committed, so an error on the way leaves nothing behind.
+class PendingFile {
+ public:
+  // `what` names the kind of file in errors ("checkpoint": "cannot write checkpoint (...)").
+  explicit PendingFile(std::filesystem::path path, std::string what = "");
+  ~PendingFile();
+  PendingFile(const PendingFile&) = delete;
+  PendingFile& operator=(const PendingFile&) = delete;
+
+  // Where to write.
+  const std::filesystem::path& temporary() const { return temporary_; }
+  // Renames the temporary to the path. UserError naming the path when it cannot (the temporary is
+  // then removed).
+  void commit();
+  // UserError naming the path, the kind of file and `reason`: "PATH: cannot write WHAT (REASON)".
+  [[noreturn]] void fail(const std::string& reason) const;
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path temporary_;
+  std::string what_;
+  bool committed_ = false;
+};
+
 // A folder for a command's results. The constructor makes it (with its parents) and checks that a
 // file can be written in it, so a bad folder is refused before the work; UserError naming
 // `option` otherwise. Unless keep() is called, the destructor removes what this object made, with

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "spiral/core/files.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/learn/episode.h"
 
@@ -31,9 +32,9 @@ class TrajectoryFile {
   void close(int64_t received, double fraction);
 
  private:
-  // Writes the new file at `temporary` (with the earlier file's episodes when `append`), puts it
-  // in SWMR mode and renames it to path_.
-  void open_fresh(const std::filesystem::path& temporary, bool append);
+  // Writes the new file at `pending`'s temporary name (with the earlier file's episodes when
+  // `append`), puts it in SWMR mode and commits it to path_.
+  void open_fresh(PendingFile& pending, bool append);
 
   std::filesystem::path path_;
   learn::EpisodeShape shape_;
