@@ -52,6 +52,12 @@ torch::Tensor discounted_returns(const torch::Tensor& rewards, double discount,
   return torch::stack(out);
 }
 
+torch::Tensor truncated_importance_weights(const torch::Tensor& log_prob,
+                                           const torch::Tensor& behaviour_log_prob) {
+  torch::NoGradGuard no_grad;
+  return torch::exp(log_prob.detach() - behaviour_log_prob.to(log_prob.options())).clamp_max(1.0);
+}
+
 VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behaviour_log_prob,
                      const torch::Tensor& value, const torch::Tensor& rewards, double discount,
                      const torch::Tensor& bootstrap) {
@@ -65,7 +71,7 @@ VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behavio
   const torch::Tensor v = value.detach();
   const torch::Tensor r = rewards.to(v.options());
   const torch::Tensor rho =
-      torch::exp(log_prob.detach() - behaviour_log_prob.to(v.options())).clamp_max(1.0);
+      truncated_importance_weights(log_prob, behaviour_log_prob).to(v.options());
   const int64_t steps = r.size(0);
   const torch::Tensor last = bootstrap.defined()
                                  ? bootstrap.detach().to(v.options()).reshape({r.size(1)})
@@ -120,10 +126,7 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
   require_shape(entropy, rewards, "entropy");
   require_shape(value, rewards, "value");
   torch::Tensor returns, advantage;
-  if (behaviour_log_prob.defined() && groups.defined()) {
-    throw std::invalid_argument("a2c_loss: group baselines are for on-policy unrolls (no V-trace)");
-  }
-  if (behaviour_log_prob.defined()) {
+  if (behaviour_log_prob.defined() && !groups.defined()) {
     VtraceTargets targets =
         vtrace(log_prob, behaviour_log_prob, value, rewards, config.discount, bootstrap);
     returns = targets.values;
@@ -133,6 +136,13 @@ A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
     const torch::Tensor baseline =
         groups.defined() ? leave_one_out_baseline(returns, groups, value) : value;
     advantage = (returns - baseline).detach();
+    // Played by an older policy: each step's advantage weighs min(1, pi / mu), V-trace's truncated
+    // importance weight, so that steps the learner's policy has left behind push it no further.
+    if (behaviour_log_prob.defined()) {
+      require_shape(behaviour_log_prob, rewards, "behaviour_log_prob");
+      advantage = advantage *
+                  truncated_importance_weights(log_prob, behaviour_log_prob).to(advantage.dtype());
+    }
   }
   const torch::Tensor error = returns - value;  // gradient flows into V only
   if (config.normalize_advantages && advantage.numel() > 1) {

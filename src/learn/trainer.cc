@@ -75,12 +75,6 @@ void check_trainer_config(const TrainerConfig& config) {
   if (per_target > 1 && !config.conditional) {
     throw UserError("--episodes-per-target above 1 needs --conditional true (targets to share)");
   }
-  if (per_target > 1 && config.vtrace) {
-    throw UserError(
-        "--episodes-per-target above 1 does not take --vtrace true: its baseline, the mean return "
-        "of the target's other episodes, replaces the value head that V-trace corrects (--vtrace "
-        "auto or false)");
-  }
   if (config.reward.l2_weight != 0 && !config.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }

@@ -87,11 +87,10 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
 }
 
 std::string policy_lag_text(const Config& config) {
-  if (vtrace_on(config)) return "corrected with V-trace";
-  if (config.get_text("vtrace") == "false") return "not corrected (--vtrace false)";
-  return "not corrected (--vtrace auto): with --episodes-per-target above 1 the advantages "
-         "subtract the mean return of the target's other episodes, not the value head that "
-         "V-trace corrects";
+  if (!vtrace_on(config)) return "not corrected (--vtrace false)";
+  if (config.get_int("episodes-per-target") == 1) return "corrected with V-trace";
+  return "corrected: each step's advantage over the target's other episodes is weighted by "
+         "V-trace's importance weight min(1, pi/mu)";
 }
 
 std::string evaluation_text(bool conditional, const learn::HeldOutResult& held) {

@@ -78,10 +78,12 @@ OptionGroup async_options() {
                           "Share of the episodes each replay holder writes to "
                           "trajectories/replay-<rank>.h5"),
               choice_option("vtrace", "auto", {"auto", "true", "false"},
-                            "Correct the learners' policy updates for policy lag with V-trace "
-                            "(IMPALA; importance weights clipped at 1); --mode async only. auto: "
-                            "V-trace unless --episodes-per-target is above 1, whose baseline "
-                            "replaces the value head that V-trace corrects"),
+                            "Correct the learners' policy updates for policy lag (--mode async "
+                            "only) with V-trace (IMPALA; importance weights clipped at 1); with "
+                            "--episodes-per-target above 1, each step's advantage over the "
+                            "target's other episodes is weighted by V-trace's clipped importance "
+                            "weight. auto and true: on (auto was once off with episodes per "
+                            "target; it is kept so that older configurations read)"),
               choice_option("parameter-delivery", "direct", {"direct", "tree"},
                             "How learner 0 sends parameters to the actors: direct (a copy to each "
                             "actor) or tree (a copy to each node's first actor, which passes it on "
@@ -215,10 +217,7 @@ OptionGroup agent_options() {
 
 }  // namespace
 
-bool vtrace_on(const Config& config) {
-  const std::string& vtrace = config.get_text("vtrace");
-  return vtrace == "true" || (vtrace == "auto" && config.get_int("episodes-per-target") == 1);
-}
+bool vtrace_on(const Config& config) { return config.get_text("vtrace") != "false"; }
 
 std::vector<OptionGroup> train_option_groups() {
   return {run_options(),  async_options(), checkpoint_options(), render::environment_options(),

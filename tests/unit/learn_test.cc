@@ -158,9 +158,37 @@ TEST(A2C, GroupBaselineReplacesTheValueInThePolicyTermOnly) {
   // Advantages {-2, 2}: policy = -((-1)(-2) + (-2)(2)) / 2 = 1; the value error is still R - V.
   EXPECT_NEAR(loss.policy.item<double>(), 1.0, 1e-6);
   EXPECT_NEAR(loss.value.item<double>(), (81.0 + 169.0) / 2, 1e-4);
-  EXPECT_THROW(
-      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, log_prob, groups),
-      std::invalid_argument);
+}
+
+TEST(A2C, GroupAdvantagesOfAnOlderPolicyWeighTheTruncatedImportanceWeight) {
+  // The group baseline's advantages {-2, 2} (above), played by an older policy mu.
+  const torch::Tensor rewards = tensor2d({{1, 3}});
+  const torch::Tensor value = tensor2d({{10, -10}});
+  const torch::Tensor log_prob = tensor2d({{-1, -2}});
+  const torch::Tensor groups = torch::tensor({4, 4}, torch::kLong);
+  A2CConfig config;
+  config.entropy_cost = 0.0;
+  const auto policy_loss = [&](const torch::Tensor& behaviour) {
+    return a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
+        .policy.item<double>();
+  };
+  // On-policy (mu = pi): weights 1, the plain group loss.
+  EXPECT_NEAR(policy_loss(log_prob), 1.0, 1e-6);
+  // mu gave episode 0's command twice pi's probability (weight 1/2) and episode 1's half of it
+  // (weight 2, truncated to 1): -((-1)(-2)(1/2) + (-2)(2)(1)) / 2 = 1.5.
+  const torch::Tensor behaviour = log_prob + tensor2d({{std::log(2.0), -std::log(2.0)}});
+  EXPECT_NEAR(policy_loss(behaviour), 1.5, 1e-5);
+  // The weights carry no gradient: the policy's gradient is weight x advantage on log pi.
+  const torch::Tensor learner = log_prob.clone().requires_grad_(true);
+  a2c_loss(learner, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
+      .policy.backward();
+  EXPECT_NEAR(learner.grad()[0][0].item<double>(), 0.5 * 2 / 2, 1e-5);   // -(0.5)(-2) / 2
+  EXPECT_NEAR(learner.grad()[0][1].item<double>(), -1.0 * 2 / 2, 1e-5);  // -(1)(2) / 2
+  // The value head still learns the played returns.
+  EXPECT_NEAR(
+      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
+          .value.item<double>(),
+      (81.0 + 169.0) / 2, 1e-4);
 }
 
 TEST(Vtrace, OnPolicyEqualsDiscountedReturns) {

@@ -258,9 +258,18 @@ TEST(TrainerTest, EpisodesPerTargetPlaysEachDrawnTargetThatManyTimes) {
   TrainerConfig bad = config;
   bad.episodes_per_target = 3;  // does not divide 8
   EXPECT_THROW(Trainer(bad, mnist()), UserError);
-  bad = config;
-  bad.vtrace = true;
-  EXPECT_THROW(Trainer(bad, mnist()), UserError);
+  // With V-trace's weights on the group advantages: the first update is on-policy (weights 1),
+  // as without them; the second learns from the same, now older episodes, and weighs them.
+  TrainerConfig lagged = config;
+  lagged.vtrace = true;
+  Trainer corrected(lagged, mnist());
+  Trainer uncorrected(config, mnist());
+  const double on_policy = uncorrected.learn(played).policy_loss;
+  EXPECT_NEAR(corrected.learn(played).policy_loss, on_policy, 1e-4 * std::abs(on_policy) + 1e-7);
+  const double weighed = corrected.learn(played).policy_loss;
+  const double as_is = uncorrected.learn(played).policy_loss;
+  EXPECT_TRUE(std::isfinite(weighed));
+  EXPECT_GT(std::abs(weighed - as_is), 1e-4 * std::abs(as_is)) << weighed << " " << as_is;
 }
 
 // SPIRAL_TRAIN_TEST_STEPS and SPIRAL_TRAIN_TEST_SEED override the budget and the seed.

@@ -42,6 +42,11 @@ struct VtraceTargets {
   torch::Tensor advantage;  // rho_s (r_s + discount v_{s+1} - V_s) [T, B]: the policy's advantage
 };
 
+// V-trace's truncated importance weights min(1, pi(a_t) / mu(a_t)) from the learner's `log_prob`
+// and the actor's `behaviour_log_prob` (any equal shapes); no gradient.
+torch::Tensor truncated_importance_weights(const torch::Tensor& log_prob,
+                                           const torch::Tensor& behaviour_log_prob);
+
 // V-trace with importance weights rho_t = min(1, pi(a_t) / mu(a_t)) and c_t = rho_t, from the
 // learner's `log_prob` and the actor's `behaviour_log_prob` (all [T, B], like value and rewards);
 // `bootstrap` [B] is V after the last step (undefined: 0). Nothing carries a gradient.
@@ -54,7 +59,10 @@ VtraceTargets vtrace(const torch::Tensor& log_prob, const torch::Tensor& behavio
 // With `behaviour_log_prob` [T, B] (the log-probabilities of the policy that played the unroll)
 // the returns and advantages are V-trace's instead. With `groups` [B] (int64, episodes on the same
 // target share an id) an episode's advantage at step t is R_t minus the mean R_t of the other
-// episodes of its group (leave-one-out); an episode alone in its group keeps R_t - V_t.
+// episodes of its group (leave-one-out); an episode alone in its group keeps R_t - V_t. With both,
+// the returns are the played ones and each step's leave-one-out advantage is weighted by the
+// truncated importance weight min(1, pi(a_t) / mu(a_t)), V-trace's correction of the policy's
+// gradient for an older behaviour policy.
 A2CLoss a2c_loss(const torch::Tensor& log_prob, const torch::Tensor& entropy,
                  const torch::Tensor& value, const torch::Tensor& rewards,
                  const A2CConfig& config = A2CConfig(),

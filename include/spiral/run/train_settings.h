@@ -17,9 +17,7 @@ std::vector<OptionGroup> train_option_groups();
 learn::TrainerConfig trainer_config(const Config& config,
                                     const render::EnvironmentSettings& environment);
 
-// Whether an async run's learners correct for policy lag with V-trace: --vtrace true, or auto
-// with one episode per target (the leave-one-out baseline of several replaces the value head
-// that V-trace corrects).
+// Whether an async run's learners correct for policy lag (--vtrace auto or true).
 bool vtrace_on(const Config& config);
 
 }  // namespace spiral::run
