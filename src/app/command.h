@@ -23,26 +23,11 @@ void apply_common_options(const Config& config);
 // The `spiral train` command.
 Command train_command();
 
-// The `spiral reconstruct` command.
-Command reconstruct_command();
-
-// The `spiral sample` command.
-Command sample_command();
-
-// The `spiral inspect` command.
-Command inspect_command();
-
 // The `spiral render` command.
 Command render_command();
 
 // The `spiral bench` command.
 Command bench_command();
-
-// The `spiral data` command.
-Command data_command();
-
-// The `spiral data train-classifier` action.
-Command train_classifier_action();
 
 // The version report of `spiral --version`.
 std::string version_report();

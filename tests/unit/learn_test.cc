@@ -145,50 +145,47 @@ TEST(A2C, LeaveOneOutBaselineUsesTheTargetsOtherEpisodes) {
                std::invalid_argument);
 }
 
+// One step, two episodes on one target: rewards {1, 3}, V {10, -10}, log pi {-1, -2}.
+struct TwoEpisodesOnOneTarget {
+  torch::Tensor rewards = tensor2d({{1, 3}});
+  torch::Tensor value = tensor2d({{10, -10}});
+  torch::Tensor log_prob = tensor2d({{-1, -2}});
+  torch::Tensor groups = torch::tensor({4, 4}, torch::kLong);
+
+  // The loss with the learner's `learner` log-probabilities, played by `behaviour` (undefined:
+  // on-policy, no weights).
+  A2CLoss loss(const torch::Tensor& learner, const torch::Tensor& behaviour = {}) const {
+    A2CConfig config;
+    config.entropy_cost = 0.0;
+    return a2c_loss(learner, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups);
+  }
+};
+
 TEST(A2C, GroupBaselineReplacesTheValueInThePolicyTermOnly) {
-  // One step, two episodes on one target: advantages are r - the other's r, whatever V says.
-  const torch::Tensor rewards = tensor2d({{1, 3}});
-  const torch::Tensor value = tensor2d({{10, -10}});
-  const torch::Tensor log_prob = tensor2d({{-1, -2}});
-  const torch::Tensor groups = torch::tensor({4, 4}, torch::kLong);
-  A2CConfig config;
-  config.entropy_cost = 0.0;
-  const A2CLoss loss =
-      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, {}, groups);
-  // Advantages {-2, 2}: policy = -((-1)(-2) + (-2)(2)) / 2 = 1; the value error is still R - V.
+  // Advantages are r - the other's r, whatever V says: {-2, 2}.
+  const TwoEpisodesOnOneTarget unroll;
+  const A2CLoss loss = unroll.loss(unroll.log_prob);
+  // policy = -((-1)(-2) + (-2)(2)) / 2 = 1; the value error is still R - V.
   EXPECT_NEAR(loss.policy.item<double>(), 1.0, 1e-6);
   EXPECT_NEAR(loss.value.item<double>(), (81.0 + 169.0) / 2, 1e-4);
 }
 
 TEST(A2C, GroupAdvantagesOfAnOlderPolicyWeighTheTruncatedImportanceWeight) {
-  // The group baseline's advantages {-2, 2} (above), played by an older policy mu.
-  const torch::Tensor rewards = tensor2d({{1, 3}});
-  const torch::Tensor value = tensor2d({{10, -10}});
-  const torch::Tensor log_prob = tensor2d({{-1, -2}});
-  const torch::Tensor groups = torch::tensor({4, 4}, torch::kLong);
-  A2CConfig config;
-  config.entropy_cost = 0.0;
-  const auto policy_loss = [&](const torch::Tensor& behaviour) {
-    return a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
-        .policy.item<double>();
-  };
+  const TwoEpisodesOnOneTarget unroll;
   // On-policy (mu = pi): weights 1, the plain group loss.
-  EXPECT_NEAR(policy_loss(log_prob), 1.0, 1e-6);
+  EXPECT_NEAR(unroll.loss(unroll.log_prob, unroll.log_prob).policy.item<double>(), 1.0, 1e-6);
   // mu gave episode 0's command twice pi's probability (weight 1/2) and episode 1's half of it
   // (weight 2, truncated to 1): -((-1)(-2)(1/2) + (-2)(2)(1)) / 2 = 1.5.
-  const torch::Tensor behaviour = log_prob + tensor2d({{std::log(2.0), -std::log(2.0)}});
-  EXPECT_NEAR(policy_loss(behaviour), 1.5, 1e-5);
+  const torch::Tensor behaviour = unroll.log_prob + tensor2d({{std::log(2.0), -std::log(2.0)}});
+  EXPECT_NEAR(unroll.loss(unroll.log_prob, behaviour).policy.item<double>(), 1.5, 1e-5);
   // The weights carry no gradient: the policy's gradient is weight x advantage on log pi.
-  const torch::Tensor learner = log_prob.clone().requires_grad_(true);
-  a2c_loss(learner, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
-      .policy.backward();
+  const torch::Tensor learner = unroll.log_prob.clone().requires_grad_(true);
+  unroll.loss(learner, behaviour).policy.backward();
   EXPECT_NEAR(learner.grad()[0][0].item<double>(), 0.5 * 2 / 2, 1e-5);   // -(0.5)(-2) / 2
   EXPECT_NEAR(learner.grad()[0][1].item<double>(), -1.0 * 2 / 2, 1e-5);  // -(1)(2) / 2
   // The value head still learns the played returns.
-  EXPECT_NEAR(
-      a2c_loss(log_prob, torch::zeros({1, 2}), value, rewards, config, {}, behaviour, groups)
-          .value.item<double>(),
-      (81.0 + 169.0) / 2, 1e-4);
+  EXPECT_NEAR(unroll.loss(unroll.log_prob, behaviour).value.item<double>(), (81.0 + 169.0) / 2,
+              1e-4);
 }
 
 TEST(Vtrace, OnPolicyEqualsDiscountedReturns) {

@@ -7,7 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
@@ -20,9 +19,10 @@
 #include "spiral/learn/digit_classifier.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/run/agent.h"
+#include "spiral/run/commands.h"
 #include "spiral/run/human_points.h"
 
-namespace spiral::app {
+namespace spiral::run {
 namespace {
 
 std::vector<OptionGroup> reconstruct_options() {
@@ -87,8 +87,8 @@ struct SceneParses {
   render::SceneParseTotals totals;
 };
 
-SceneParses scene_parses(const run::Agent& agent, const data::Dataset& dataset,
-                         const std::vector<size_t>& indices, const run::Episodes& episodes) {
+SceneParses scene_parses(const Agent& agent, const data::Dataset& dataset,
+                         const std::vector<size_t>& indices, const Episodes& episodes) {
   SceneParses parses;
   const data::ScenesDataset* scenes = data::matching_scenes(dataset, agent.environment);
   if (!scenes) return parses;
@@ -136,7 +136,7 @@ void print_scene_parses(const SceneParses& parses) {
 int run_reconstruct(const Config& config, CommandContext&) {
   const std::string checkpoint = config.get_text("checkpoint");
   if (checkpoint.empty()) throw UserError("--checkpoint: expected a checkpoint file (ckpt-*.h5)");
-  run::Agent agent = run::load_agent(checkpoint);
+  Agent agent = load_agent(checkpoint);
   const model::PolicyConfig& policy = agent.policy->config();
   if (!policy.conditional) {
     throw UserError(checkpoint +
@@ -173,19 +173,18 @@ int run_reconstruct(const Config& config, CommandContext&) {
     targets.push_back(learn::target_image(*dataset, index, policy.canvas, policy.channels));
     rows.push_back(learn::image_to_tensor(targets.back()));
   }
-  const std::string strokes = run::strokes_source(config.get_text("strokes"), spec);
-  const run::HumanPoints points =
-      strokes.empty() ? run::HumanPoints{}
-                      : run::human_points(strokes, *dataset, indices, policy.canvas);
+  const std::string strokes = strokes_source(config.get_text("strokes"), spec);
+  const HumanPoints points =
+      strokes.empty() ? HumanPoints{} : human_points(strokes, *dataset, indices, policy.canvas);
   const torch::Tensor target = torch::stack(rows);
   OutputFolder out(config.get_text("out"), "--out");
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   log_info("reconstructing ", count, " held-out images of ", spec, " with ", checkpoint, " (step ",
            agent.header.counters.step, ", ", agent.header.counters.frames, " frames)");
-  const run::Episodes episodes =
-      run::play_agent(agent, static_cast<int>(count), target, config.get_bool("greedy"),
-                      static_cast<uint64_t>(config.get_int("seed")), threads);
+  const Episodes episodes =
+      play_agent(agent, static_cast<int>(count), target, config.get_bool("greedy"),
+                 static_cast<uint64_t>(config.get_int("seed")), threads);
 
   const torch::Tensor per_image =
       (episodes.final_canvases - target).pow(2).flatten(1).mean(1).to(torch::kDouble);
@@ -219,26 +218,25 @@ int run_reconstruct(const Config& config, CommandContext&) {
   }
   const double as_target_share = static_cast<double>(as_target) / static_cast<double>(count);
 
-  run::write_episodes_h5(
-      out.file("reconstruction.h5"), agent, episodes, targets, [&](io::Group& root) {
-        root.set_attribute("dataset", spec);
-        const std::vector<int64_t> index_values(indices.begin(), indices.end());
-        root.write_array<int64_t>("target_indices", {count}, index_values)
-            .set_attribute("description", "index of each target in the dataset");
-        if (!points.source.empty()) run::write_human_points(root, points);
-        write_scene_parses(root, parses);
-        if (!classifier.network) return;
-        root.set_attribute("classifier", classifier_path);
-        root.set_attribute("classified_as_target", as_target_share);
-        root.write_array<int64_t>("target_labels", {count}, target_labels)
-            .set_attribute("description", "label of each target in the dataset");
-        root.write_array<int64_t>("predicted_labels", {count}, predicted_labels)
-            .set_attribute("description", "class the classifier reads in each reconstruction");
-        root.write_array<double>("predicted_confidence", {count}, confidences)
-            .set_attribute("description", "the classifier's softmax probability of that class");
-      });
+  write_episodes_h5(out.file("reconstruction.h5"), agent, episodes, targets, [&](io::Group& root) {
+    root.set_attribute("dataset", spec);
+    const std::vector<int64_t> index_values(indices.begin(), indices.end());
+    root.write_array<int64_t>("target_indices", {count}, index_values)
+        .set_attribute("description", "index of each target in the dataset");
+    if (!points.source.empty()) write_human_points(root, points);
+    write_scene_parses(root, parses);
+    if (!classifier.network) return;
+    root.set_attribute("classifier", classifier_path);
+    root.set_attribute("classified_as_target", as_target_share);
+    root.write_array<int64_t>("target_labels", {count}, target_labels)
+        .set_attribute("description", "label of each target in the dataset");
+    root.write_array<int64_t>("predicted_labels", {count}, predicted_labels)
+        .set_attribute("description", "class the classifier reads in each reconstruction");
+    root.write_array<double>("predicted_confidence", {count}, confidences)
+        .set_attribute("description", "the classifier's softmax probability of that class");
+  });
   io::write_png(out.file("reconstruction.png"), comparison_grid(targets, episodes.renders));
-  if (config.get_bool("programs")) run::write_programs(out.file("programs"), agent, episodes);
+  if (config.get_bool("programs")) write_programs(out.file("programs"), agent, episodes);
   out.keep();
   char line[160];
   std::snprintf(line, sizeof line, "mse=%.6f (sd %.6f)\nblank_mse=%.6f\npsnr=%.3f dB (sd %.3f)\n",
@@ -267,4 +265,4 @@ Command reconstruct_command() {
           {}};
 }
 
-}  // namespace spiral::app
+}  // namespace spiral::run

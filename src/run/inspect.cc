@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/logging.h"
 #include "spiral/io/hdf5.h"
 #include "spiral/learn/checkpoint.h"
+#include "spiral/run/commands.h"
 
-namespace spiral::app {
+namespace spiral::run {
 namespace {
 
 namespace fs = std::filesystem;
@@ -268,4 +268,4 @@ Command inspect_command() {
           {}};
 }
 
-}  // namespace spiral::app
+}  // namespace spiral::run

@@ -1,5 +1,5 @@
-// `spiral data`: inspect a dataset (info) and generate MuJoCo scene datasets (generate-scenes);
-// train-classifier lives in train_classifier.cc.
+#include "spiral/data/commands.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
@@ -19,25 +18,25 @@
 #include "spiral/data/split.h"
 #include "spiral/io/png.h"
 
-namespace spiral::app {
+namespace spiral::data {
 namespace {
 
 // Label histograms with more classes than this print a summary line only.
 constexpr int kMaxHistogramLines = 64;
 
-std::string ink_text(data::Ink ink) {
+std::string ink_text(Ink ink) {
   switch (ink) {
-    case data::Ink::kDarkOnLight:
+    case Ink::kDarkOnLight:
       return "dark on light (as the painter draws)";
-    case data::Ink::kLightOnDark:
+    case Ink::kLightOnDark:
       return "light on dark (inverted to dark ink on white for the painter)";
-    case data::Ink::kNatural:
+    case Ink::kNatural:
       break;
   }
   return "natural (photographs or renders: no polarity change)";
 }
 
-std::string shape_text(const data::ImageShape& shape) {
+std::string shape_text(const ImageShape& shape) {
   return std::to_string(shape.height) + " x " + std::to_string(shape.width) + " x " +
          std::to_string(shape.channels);
 }
@@ -48,9 +47,9 @@ int run_info(const Config& config, CommandContext&) {
     throw UserError("expected a dataset spec: spiral data info KIND:LOCATION (kinds: mnist, " +
                     std::string("fashion-mnist, omniglot, celeba, folder, scenes)"));
   }
-  const data::SplitRule rule = data::parse_split_rule(config.get_text("split"));
+  const SplitRule rule = parse_split_rule(config.get_text("split"));
   const std::string preview = config.get_text("preview");
-  const std::unique_ptr<data::Dataset> dataset = data::open_dataset(spec);
+  const std::unique_ptr<Dataset> dataset = open_dataset(spec);
   const size_t count = dataset->size();
 
   // Read the images that the value range covers (every image's file is checked on the way).
@@ -59,11 +58,11 @@ int run_info(const Config& config, CommandContext&) {
                           : std::min<size_t>(count, static_cast<size_t>(config.get_int("scan")));
   int low = 255, high = 0;
   bool shapes_differ = false;
-  const data::ImageShape first = dataset->shape();
+  const ImageShape first = dataset->shape();
   for (size_t i = 0; i < scan; ++i) {
     const Image image = dataset->image(i);
     shapes_differ =
-        shapes_differ || !(data::ImageShape{image.height, image.width, image.channels} == first);
+        shapes_differ || !(ImageShape{image.height, image.width, image.channels} == first);
     const auto [lowest, highest] = std::minmax_element(image.pixels.begin(), image.pixels.end());
     low = std::min<int>(low, *lowest);
     high = std::max<int>(high, *highest);
@@ -77,11 +76,11 @@ int run_info(const Config& config, CommandContext&) {
             << "ink: " << ink_text(dataset->ink()) << "\n"
             << "value range: " << low << " to " << high << " (" << scan << " of " << count
             << " images read)\n";
-  const data::Split split = data::split_dataset(*dataset, rule);
-  std::cout << "split " << data::to_string(rule) << ": " << split.train.size() << " train, "
+  const Split split = split_dataset(*dataset, rule);
+  std::cout << "split " << to_string(rule) << ": " << split.train.size() << " train, "
             << split.held_out.size() << " held out\n";
 
-  const std::vector<size_t> histogram = data::label_histogram(*dataset);
+  const std::vector<size_t> histogram = label_histogram(*dataset);
   if (histogram.empty()) {
     std::cout << "labels: none\n";
   } else {
@@ -107,22 +106,21 @@ int run_info(const Config& config, CommandContext&) {
   }
 
   if (!preview.empty()) {
-    data::CanvasFormat format;
+    CanvasFormat format;
     format.size = static_cast<int>(config.get_int("canvas"));
     const std::string color = config.get_text("color");
     format.color = color == "auto"
-                       ? (dataset->ink() == data::Ink::kNatural ? data::ColorMode::kRgb
-                                                                : data::ColorMode::kGray)
-                       : data::parse_color_mode(color);
+                       ? (dataset->ink() == Ink::kNatural ? ColorMode::kRgb : ColorMode::kGray)
+                       : parse_color_mode(color);
     const size_t shown =
         std::min<size_t>(count, static_cast<size_t>(config.get_int("preview-count")));
     std::vector<Image> tiles;
-    for (size_t i = 0; i < shown; ++i) tiles.push_back(data::canvas_image(*dataset, i, format));
+    for (size_t i = 0; i < shown; ++i) tiles.push_back(canvas_image(*dataset, i, format));
     int columns = 1;
     while (static_cast<size_t>(columns) * columns < shown) ++columns;
     io::write_png(preview, tile_grid(tiles, columns, 128));
     std::cout << "preview: " << preview << " (" << shown << " images as " << format.size << " x "
-              << format.size << (format.color == data::ColorMode::kGray ? " gray" : " RGB")
+              << format.size << (format.color == ColorMode::kGray ? " gray" : " RGB")
               << " canvases, " << columns << " per row)\n";
   }
   return 0;
@@ -136,7 +134,7 @@ int run_generate_scenes(const Config& config, CommandContext&) {
   if (!folder.empty() && !std::filesystem::is_directory(folder, error)) {
     throw UserError(out + ": folder " + folder.string() + " does not exist");
   }
-  data::SceneGeneration generation;
+  SceneGeneration generation;
   generation.count = static_cast<size_t>(config.get_int("count"));
   generation.seed = static_cast<uint64_t>(config.get_int("seed"));
   generation.settings.image_size = static_cast<int>(config.get_int("image-size"));
@@ -150,7 +148,7 @@ int run_generate_scenes(const Config& config, CommandContext&) {
   size_t next_tenth = 1;
   log_info("generate-scenes: rendering ", generation.count, " scenes (seed ", generation.seed,
            ") to ", out);
-  data::generate_scenes(out, generation, [&](size_t done, size_t total) {
+  generate_scenes(out, generation, [&](size_t done, size_t total) {
     const Clock::time_point now = Clock::now();
     const bool tenth = done * 10 >= next_tenth * total;
     if (done < total && !tenth && now - last_report < std::chrono::seconds(5)) return;
@@ -163,6 +161,8 @@ int run_generate_scenes(const Config& config, CommandContext&) {
   log_info("generate-scenes: wrote ", generation.count, " scenes to ", out);
   return 0;
 }
+
+}  // namespace
 
 Command info_action() {
   return {"info",
@@ -177,7 +177,7 @@ Command info_action() {
                 int_option("canvas", 64, 8, 1024, "px", "Canvas side of the preview's images"),
                 choice_option("color", "auto", {"auto", "gray", "rgb"},
                               "Preview colour model (auto: gray for ink sets, else RGB)"),
-                text_option("split", data::kDefaultSplit,
+                text_option("split", kDefaultSplit,
                             "Split rule to report: every:K, first:N, hash:K or none"),
                 int_option("scan", 10000, 0, INT64_MAX, "images",
                            "Images read for the value range (0: all)"),
@@ -203,14 +203,4 @@ Command generate_scenes_action() {
           {}};
 }
 
-}  // namespace
-
-Command data_command() {
-  return {"data",
-          "Inspect datasets, generate MuJoCo scene datasets and train the digit classifier.",
-          {},
-          nullptr,
-          {info_action(), generate_scenes_action(), train_classifier_action()}};
-}
-
-}  // namespace spiral::app
+}  // namespace spiral::data

@@ -5,7 +5,6 @@
 #include <thread>
 #include <vector>
 
-#include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
@@ -14,8 +13,9 @@
 #include "spiral/io/png.h"
 #include "spiral/run/agent.h"
 #include "spiral/run/classifier_figures.h"
+#include "spiral/run/commands.h"
 
-namespace spiral::app {
+namespace spiral::run {
 namespace {
 
 std::vector<OptionGroup> sample_options() {
@@ -41,7 +41,7 @@ std::vector<OptionGroup> sample_options() {
 int run_sample(const Config& config, CommandContext&) {
   const std::string checkpoint = config.get_text("checkpoint");
   if (checkpoint.empty()) throw UserError("--checkpoint: expected a checkpoint file (ckpt-*.h5)");
-  run::Agent agent = run::load_agent(checkpoint);
+  Agent agent = load_agent(checkpoint);
   if (agent.policy->config().conditional) {
     throw UserError(checkpoint +
                     " holds a conditional agent, which needs target images; use spiral "
@@ -49,32 +49,32 @@ int run_sample(const Config& config, CommandContext&) {
   }
   const int count = static_cast<int>(config.get_int("count"));
   const std::string classifier = config.get_text("classifier");
-  std::unique_ptr<run::DigitFigures> figures;
+  std::unique_ptr<DigitFigures> figures;
   if (!classifier.empty()) {
-    figures = std::make_unique<run::DigitFigures>(classifier, config.get_text("digits"), count);
+    figures = std::make_unique<DigitFigures>(classifier, config.get_text("digits"), count);
   }
   int threads = static_cast<int>(config.get_int("threads"));
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
   OutputFolder out(config.get_text("out"), "--out");
-  const run::Episodes episodes =
-      run::play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"), seed, threads);
-  std::vector<run::RecognitionRow> rows;
+  const Episodes episodes =
+      play_agent(agent, count, torch::Tensor(), config.get_bool("greedy"), seed, threads);
+  std::vector<RecognitionRow> rows;
   if (figures) {
     rows.push_back(figures->score("samples", "samples", episodes.final_canvases));
     rows.push_back(figures->held_out_row());
     rows.push_back(
         figures->score("random programs", "random",
-                       run::random_program_canvases(agent.environment, count, seed, threads)));
+                       random_program_canvases(agent.environment, count, seed, threads)));
   }
-  run::write_episodes_h5(out.file("programs.h5"), agent, episodes, {}, [&](io::Group& root) {
-    if (figures) run::write_recognition_attributes(root, *figures, rows);
+  write_episodes_h5(out.file("programs.h5"), agent, episodes, {}, [&](io::Group& root) {
+    if (figures) write_recognition_attributes(root, *figures, rows);
   });
   io::write_png(out.file("samples.png"), tile_grid(episodes.renders, std::min(count, 8), 128));
-  if (config.get_bool("programs")) run::write_programs(out.file("programs"), agent, episodes);
+  if (config.get_bool("programs")) write_programs(out.file("programs"), agent, episodes);
   out.keep();
   if (figures) {
-    std::cout << run::recognition_table(rows, figures->label_names()) << std::flush;
+    std::cout << recognition_table(rows, figures->label_names()) << std::flush;
     log_info("classifier ", classifier, ": Frechet distances to ", figures->reference_count(),
              " other held-out digits of ", figures->digits());
   }
@@ -93,4 +93,4 @@ Command sample_command() {
           {}};
 }
 
-}  // namespace spiral::app
+}  // namespace spiral::run

@@ -1,4 +1,5 @@
-// `spiral data train-classifier`: trains the digit classifier that scores what agents paint.
+#include "spiral/learn/classifier_command.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -6,14 +7,13 @@
 #include <string>
 #include <system_error>
 
-#include "command.h"
 #include "spiral/core/errors.h"
 #include "spiral/core/logging.h"
 #include "spiral/data/dataset.h"
 #include "spiral/data/split.h"
 #include "spiral/learn/digit_classifier.h"
 
-namespace spiral::app {
+namespace spiral::learn {
 namespace {
 
 int run_train_classifier(const Config& config, CommandContext&) {
@@ -36,7 +36,7 @@ int run_train_classifier(const Config& config, CommandContext&) {
                     ": the set has no labels; train-classifier needs a labelled set (mnist, "
                     "fashion-mnist)");
   }
-  learn::ClassifierTrainingConfig training;
+  ClassifierTrainingConfig training;
   training.epochs = static_cast<int>(config.get_int("epochs"));
   training.batch = static_cast<int>(config.get_int("batch"));
   training.learning_rate = config.get_real("learning-rate");
@@ -45,8 +45,8 @@ int run_train_classifier(const Config& config, CommandContext&) {
   training.seed = static_cast<uint64_t>(config.get_int("seed"));
   log_info("train-classifier: ", spec, ", ", dataset->label_count(), " classes, ", training.epochs,
            " epochs (training side of split ", data::kDefaultSplit, ")");
-  const learn::TrainedClassifier classifier =
-      learn::train_digit_classifier(*dataset, training, [](const learn::ClassifierEpoch& epoch) {
+  const TrainedClassifier classifier =
+      train_digit_classifier(*dataset, training, [](const ClassifierEpoch& epoch) {
         char line[200];
         std::snprintf(line, sizeof line,
                       "epoch %d/%d: loss %.4f, train accuracy %.2f%%, held-out accuracy %.2f%% "
@@ -55,7 +55,7 @@ int run_train_classifier(const Config& config, CommandContext&) {
                       100 * epoch.held_out_accuracy, epoch.seconds);
         log_info(line);
       });
-  learn::save_digit_classifier(out, classifier);
+  save_digit_classifier(out, classifier);
   char line[160];
   std::snprintf(line, sizeof line, "held_out_accuracy=%.4f (%zu held-out images, %zu trained on)\n",
                 classifier.held_out_accuracy, classifier.held_out_images, classifier.train_images);
@@ -88,4 +88,4 @@ Command train_classifier_action() {
           {}};
 }
 
-}  // namespace spiral::app
+}  // namespace spiral::learn
