@@ -112,40 +112,42 @@ LocalSearches local_searches(const render::EnvironmentSettings& settings,
   return result;
 }
 
-int run_bench_oracle(const Config& config, CommandContext&) {
-  const render::EnvironmentSettings settings = render::environment_settings(config);
-  if (!config.get_bool("conditional")) {
-    throw UserError("spiral bench oracle: the input file's agent is unconditional (no targets)");
-  }
-  const std::shared_ptr<const data::Dataset> dataset =
-      data::open_dataset(config.get_text("dataset"));
-  // The first --count of the fixed held-out images training evaluates on.
-  std::vector<size_t> indices =
-      learn::held_out_images(*dataset, static_cast<int>(config.get_int("held-out")));
-  const size_t count = static_cast<size_t>(config.get_int("count"));
-  if (count > 0 && count < indices.size()) indices.resize(count);
-  const std::unique_ptr<render::Environment> probe = render::make_environment(settings);
-  const render::Observation& blank_canvas = probe->reset(1);
-  const int canvas = blank_canvas.width;
-  const int channels = blank_canvas.channels;
-
-  std::vector<Image> target_images;
-  std::vector<std::vector<float>> targets;
-  for (size_t index : indices) {
-    target_images.push_back(learn::target_image(*dataset, index, canvas, channels));
-    targets.push_back(data::to_unit_floats(target_images.back()));
-  }
+// The oracle's targets: the first --count of the fixed held-out images training evaluates on, as
+// images and unit floats, with the blank canvas's MSE to each.
+struct OracleTargets {
+  std::vector<size_t> indices;
+  std::vector<Image> images;
+  std::vector<std::vector<float>> values;
   std::vector<double> blank_mse;  // each target's
-  double blank = 0;
-  for (const std::vector<float>& target : targets) {
-    blank_mse.push_back(learn::mean_squared_error(blank_canvas.canvas, target));
-    blank += blank_mse.back() / static_cast<double>(targets.size());
-  }
+  double blank = 0;               // their mean
+  int canvas = 0;
+  int channels = 0;
+};
 
-  const std::vector<int64_t> budgets = local_search_budgets(config.get_text("local-search"));
+OracleTargets oracle_targets(const Config& config, const data::Dataset& dataset,
+                             const render::Observation& blank_canvas) {
+  OracleTargets t;
+  t.indices = learn::held_out_images(dataset, static_cast<int>(config.get_int("held-out")));
+  const size_t count = static_cast<size_t>(config.get_int("count"));
+  if (count > 0 && count < t.indices.size()) t.indices.resize(count);
+  t.canvas = blank_canvas.width;
+  t.channels = blank_canvas.channels;
+  for (size_t index : t.indices) {
+    t.images.push_back(learn::target_image(dataset, index, t.canvas, t.channels));
+    t.values.push_back(data::to_unit_floats(t.images.back()));
+  }
+  for (const std::vector<float>& target : t.values) {
+    t.blank_mse.push_back(learn::mean_squared_error(blank_canvas.canvas, target));
+    t.blank += t.blank_mse.back() / static_cast<double>(t.values.size());
+  }
+  return t;
+}
+
+// The greedy search's options from --candidates (0: every command, or a sample in a space too
+// large to search whole), --seed and the rendering threads.
+learn::ProgramSearchOptions search_options(const Config& config, double distinct) {
   learn::ProgramSearchOptions options;
   options.candidates = config.get_int("candidates");
-  const double distinct = learn::distinct_command_count(settings);
   if (options.candidates == 0 && distinct > kLargestSearchedWhole) {
     options.candidates = kDefaultSample;
   }
@@ -154,32 +156,16 @@ int run_bench_oracle(const Config& config, CommandContext&) {
   options.threads = static_cast<int>(config.get_int("render-threads"));
   if (options.threads == 0) options.threads = static_cast<int>(config.get_int("threads"));
   if (options.threads == 0) options.threads = 1;
-  std::printf("oracle: %s, %.0f distinct commands, %d steps, %zu held-out images of %s; %s\n",
-              probe->action_spec().describe().c_str(), distinct, probe->episode_length(),
-              indices.size(), dataset->name().c_str(),
-              options.candidates > 0 ? ("a sample of " + std::to_string(options.candidates) +
-                                        " commands per step, then one pass over each part")
-                                           .c_str()
-                                     : "every command at every step");
-  std::fflush(stdout);
+  return options;
+}
 
-  log_info("searching the best target-independent program (one program for all ", targets.size(),
-           " targets)");
-  const learn::ProgramSearchResult independent =
-      learn::greedy_program_search(settings, targets, options);
-  std::vector<learn::ProgramSearchResult> greedy;
-  double greedy_mse = 0;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    greedy.push_back(learn::greedy_program_search(settings, {targets[i]}, options));
-    greedy_mse += greedy.back().mse;
-    log_info("target ", i + 1, "/", targets.size(), " (dataset index ", indices[i],
-             "): greedy mse ", greedy.back().mse, ", blank ", blank_mse[i]);
-  }
-  greedy_mse /= static_cast<double>(targets.size());
-
-  const LocalSearches local = local_searches(settings, targets, budgets, options);
-
-  const ParseColumns parse(settings, *dataset, indices);
+// The searches' figures: one row per program (blank canvas, the best target-independent program,
+// the greedy search, each local-search budget), with the scene parse's columns.
+FigureTable oracle_table(const OracleTargets& targets, const ParseColumns& parse,
+                         const learn::ProgramSearchResult& independent,
+                         const std::vector<learn::ProgramSearchResult>& greedy, double greedy_mse,
+                         const std::vector<int64_t>& budgets, const LocalSearches& local) {
+  const double blank = targets.blank;
   FigureTable table(joined({"program", "mse", "x_blank", "share_of_gain"}, parse.names()));
   const double gain = blank - greedy_mse;
   const auto share = [&](double value) { return fixed((blank - value) / gain, 3); };
@@ -197,30 +183,73 @@ int run_bench_oracle(const Config& config, CommandContext&) {
                           ratio_text(local.mse[b], blank), share(local.mse[b])},
                          parse.cells(local.programs[b])));
   }
-  emit_table(table, config.get_text("csv"));
+  return table;
+}
+
+// Writes <out>/oracle.png: targets, the target-independent program's canvas, then each target's
+// greedy canvas.
+void write_oracle_picture(const std::string& out, const OracleTargets& targets,
+                          const learn::ProgramSearchResult& independent,
+                          const std::vector<learn::ProgramSearchResult>& greedy) {
+  const auto picture = [&](const std::vector<float>& values) {
+    return image_from_unit_floats(values, targets.canvas, targets.canvas, targets.channels);
+  };
+  const size_t columns = std::min<size_t>(8, targets.values.size());
+  std::vector<Image> cells(targets.images.begin(), targets.images.begin() + columns);
+  cells.insert(cells.end(), columns, picture(independent.canvas));
+  for (size_t i = 0; i < columns; ++i) cells.push_back(picture(greedy[i].canvas));
+  std::filesystem::create_directories(out);
+  const std::string path = (std::filesystem::path(out) / "oracle.png").string();
+  io::write_png(path, tile_grid(cells, static_cast<int>(columns), 128));
+  std::printf("oracle: %s (rows: targets, the target-independent program, greedy search)\n",
+              path.c_str());
+}
+
+int run_bench_oracle(const Config& config, CommandContext&) {
+  const render::EnvironmentSettings settings = render::environment_settings(config);
+  if (!config.get_bool("conditional")) {
+    throw UserError("spiral bench oracle: the input file's agent is unconditional (no targets)");
+  }
+  const std::shared_ptr<const data::Dataset> dataset =
+      data::open_dataset(config.get_text("dataset"));
+  const std::unique_ptr<render::Environment> probe = render::make_environment(settings);
+  const OracleTargets targets = oracle_targets(config, *dataset, probe->reset(1));
+  const std::vector<int64_t> budgets = local_search_budgets(config.get_text("local-search"));
+  const double distinct = learn::distinct_command_count(settings);
+  const learn::ProgramSearchOptions options = search_options(config, distinct);
+  std::printf("oracle: %s, %.0f distinct commands, %d steps, %zu held-out images of %s; %s\n",
+              probe->action_spec().describe().c_str(), distinct, probe->episode_length(),
+              targets.indices.size(), dataset->name().c_str(),
+              options.candidates > 0 ? ("a sample of " + std::to_string(options.candidates) +
+                                        " commands per step, then one pass over each part")
+                                           .c_str()
+                                     : "every command at every step");
+  std::fflush(stdout);
+
+  log_info("searching the best target-independent program (one program for all ",
+           targets.values.size(), " targets)");
+  const learn::ProgramSearchResult independent =
+      learn::greedy_program_search(settings, targets.values, options);
+  std::vector<learn::ProgramSearchResult> greedy;
+  double greedy_mse = 0;
+  for (size_t i = 0; i < targets.values.size(); ++i) {
+    greedy.push_back(learn::greedy_program_search(settings, {targets.values[i]}, options));
+    greedy_mse += greedy.back().mse;
+    log_info("target ", i + 1, "/", targets.values.size(), " (dataset index ", targets.indices[i],
+             "): greedy mse ", greedy.back().mse, ", blank ", targets.blank_mse[i]);
+  }
+  greedy_mse /= static_cast<double>(targets.values.size());
+  const LocalSearches local = local_searches(settings, targets.values, budgets, options);
+
+  const ParseColumns parse(settings, *dataset, targets.indices);
+  emit_table(oracle_table(targets, parse, independent, greedy, greedy_mse, budgets, local),
+             config.get_text("csv"));
   std::printf(
       "an agent's share of the reachable gain: (blank - agent) / (blank - greedy) = "
       "(%.5f - agent) / %.5f\n",
-      blank, gain);
-
+      targets.blank, targets.blank - greedy_mse);
   const std::string out = config.get_text("out");
-  if (!out.empty()) {
-    const auto picture = [&](const std::vector<float>& values) {
-      return image_from_unit_floats(values, canvas, canvas, channels);
-    };
-    // Targets, the target-independent program's canvas, then each target's greedy canvas.
-    const size_t columns = std::min<size_t>(8, targets.size());
-    std::vector<Image> cells(target_images.begin(), target_images.begin() + columns);
-    cells.insert(cells.end(), columns, picture(independent.canvas));
-    for (size_t i = 0; i < columns; ++i) {
-      cells.push_back(picture(greedy[i].canvas));
-    }
-    std::filesystem::create_directories(out);
-    const std::string path = (std::filesystem::path(out) / "oracle.png").string();
-    io::write_png(path, tile_grid(cells, static_cast<int>(columns), 128));
-    std::printf("oracle: %s (rows: targets, the target-independent program, greedy search)\n",
-                path.c_str());
-  }
+  if (!out.empty()) write_oracle_picture(out, targets, independent, greedy);
   return 0;
 }
 
