@@ -113,8 +113,6 @@ Membership::Membership(const Config& config, const dist::Communicator& job, RunP
   if (job.rank() == 0) log_async_layout(config, a, members, size);
 }
 
-// This rank's role, and the links an async run's roles need.
-
 Roles::Roles(const dist::Communicator& world, const RunPlan& plan, const Membership& member)
     : role(plan.async ? plan.async_settings->layout.role(member.world.rank())
                       : dist::Role::kLearner),

@@ -46,6 +46,7 @@ struct Membership {
   dist::Communicator world;  // the member's ranks (async; the job's in sync mode)
 };
 
+// This rank's role, and the links an async run's roles need.
 struct Roles {
   // Collective over `world` (and the member's ranks).
   Roles(const dist::Communicator& world, const RunPlan& plan, const Membership& member);
