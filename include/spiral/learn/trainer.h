@@ -40,7 +40,8 @@ struct TrainerConfig {
   double policy_lr = 1e-4;
   A2CConfig a2c;
   double grad_clip = 40;  // 0: no clipping
-  // Correct the policy update for episodes played by older parameters with V-trace (IMPALA);
+  // Correct the policy update for episodes played by older parameters with V-trace (IMPALA; with
+  // episodes_per_target above 1, V-trace's truncated importance weights on the group advantages);
   // without it, learn() treats every batch as played by the current policy (plain A2C).
   bool vtrace = false;
   // The reward terms; the L2 terms need a conditional agent (they compare with the target).
