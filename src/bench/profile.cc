@@ -75,6 +75,7 @@ int run_bench_profile(const Config& config, CommandContext&) {
       static_cast<double>(model::discriminator_forward_flops(trainer.discriminator()->config()));
   model::PolicyConfig paper_policy = policy;
   paper_policy.torso_width = 32;
+  paper_policy.first_stride = 1;
   paper_policy.residual_blocks = 8;
   paper_policy.lstm_size = 256;
   std::cout << "policy forward: " << fixed(policy_flops / 1e6, 2) << " MFLOP per frame (this file; "

@@ -213,8 +213,8 @@ std::string policy_sizes(const model::PolicyConfig& c) {
   std::ostringstream out;
   out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
       << " noise_dim=" << c.resolved_noise_dim() << " torso_width=" << c.torso_width
-      << " residual_blocks=" << c.residual_blocks << " lstm_size=" << c.lstm_size
-      << " embedding_size=" << c.embedding_size
+      << " first_stride=" << c.first_stride << " residual_blocks=" << c.residual_blocks
+      << " lstm_size=" << c.lstm_size << " embedding_size=" << c.embedding_size
       << " decoder_residual_blocks=" << c.decoder_residual_blocks
       << " spatial_heads=" << c.spatial_heads << " pen_planes=" << c.pen_planes
       << " point_features=" << c.point_features;
@@ -246,6 +246,8 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   c.conditional = get("conditional") != 0;
   c.noise_dim = get("noise_dim");
   c.torso_width = get("torso_width");
+  // Networks saved before the first convolution had a stride have the paper's, 1.
+  c.first_stride = sizes.count("first_stride") != 0 ? get("first_stride") : 1;
   c.residual_blocks = get("residual_blocks");
   c.lstm_size = get("lstm_size");
   c.embedding_size = get("embedding_size");

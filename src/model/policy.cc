@@ -78,11 +78,12 @@ int64_t policy_forward_flops(const PolicyConfig& config, const render::ActionSpe
   const int64_t w = config.torso_width, l = config.lstm_size, e = config.embedding_size;
   const int64_t side = config.canvas;
   const int64_t parts = static_cast<int64_t>(spec.size());
-  int64_t flops = conv_flops(side * side, config.input_channels(), w, 5);
+  const int64_t first_side = side / config.first_stride;
+  int64_t flops = conv_flops(first_side * first_side, config.input_channels(), w, 5);
   flops += linear_flops(parts * e, 64) + linear_flops(64, 32) + linear_flops(32, w);
   const int noise = config.resolved_noise_dim();
   if (noise > 0) flops += linear_flops(noise, 64) + linear_flops(64, 32) + linear_flops(32, w);
-  for (int64_t s = side / 2; s >= side / 8; s /= 2) flops += conv_flops(s * s, w, w, 4);
+  for (int64_t s = first_side / 2; s >= side / 8; s /= 2) flops += conv_flops(s * s, w, w, 4);
   const int64_t low = (side / 8) * (side / 8);
   flops += conv_flops(low, w, w, 3);
   flops += config.residual_blocks * (conv_flops(low, w, w, 3) + conv_flops(low, w, w, 1));
@@ -110,6 +111,8 @@ void PolicyConfig::check() const {
   require(channels >= 1, "channels", channels, "at least 1");
   require(noise_dim >= -1, "noise_dim", noise_dim, "-1 (auto) or >= 0");
   require(torso_width >= 1, "torso_width", torso_width, "at least 1");
+  require(first_stride == 1 || first_stride == 2 || first_stride == 4, "first_stride", first_stride,
+          "1, 2 or 4");
   require(residual_blocks >= 0, "residual_blocks", residual_blocks, ">= 0");
   require(lstm_size >= 16 && lstm_size % 16 == 0, "lstm_size", lstm_size, "a multiple of 16");
   require(embedding_size >= 1, "embedding_size", embedding_size, "at least 1");
@@ -249,8 +252,10 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
   const int w = config_.torso_width;
   const int e = config_.embedding_size;
   const int l = config_.lstm_size;
-  conv_in_ =
-      register_module("conv_in", nn::Conv2d(nn::Conv2dOptions(input_channels(), w, 5).padding(2)));
+  conv_in_ = register_module(
+      "conv_in",
+      nn::Conv2d(
+          nn::Conv2dOptions(input_channels(), w, 5).stride(config_.first_stride).padding(2)));
   const int parts = static_cast<int>(spec_.size());
   for (int i = 0; i < parts; ++i) {
     embeddings_.push_back(
@@ -258,7 +263,7 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
   }
   action_mlp_ = register_module("action_mlp", mlp(parts * e, 64, 32, w));
   if (noise_dim_ > 0) noise_mlp_ = register_module("noise_mlp", mlp(noise_dim_, 64, 32, w));
-  for (int i = 0; i < 3; ++i) {
+  for (int side = config_.canvas / config_.first_stride; side > config_.canvas / 8; side /= 2) {
     torso_->push_back(nn::Conv2d(nn::Conv2dOptions(w, w, 4).stride(2).padding(1)));
     torso_->push_back(nn::ReLU());
   }
@@ -348,7 +353,7 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
     const Bf16Autocast autocast(canvas.device().type(), config_.bf16);
     x = conv_in_(x);
     x = torch::relu(x + condition.to(x.scalar_type()).unsqueeze(2).unsqueeze(3));
-    const torch::Tensor first = x;  // full resolution
+    const torch::Tensor first = x;  // canvas / first_stride
     x = torso_->forward(x);         // canvas / 8
     if (grid_ > 0) {
       features.spatial =

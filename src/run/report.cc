@@ -70,8 +70,11 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
   if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
-        << " residual blocks, LSTM " << settings.policy.lstm_size << "); batch " << settings.batch
-        << " episodes per update; "
+        << " residual blocks, LSTM " << settings.policy.lstm_size
+        << (settings.policy.first_stride > 1
+                ? ", first convolution at stride " + std::to_string(settings.policy.first_stride)
+                : std::string())
+        << "); batch " << settings.batch << " episodes per update; "
         << (settings.bf16 ? "bf16 convolutions (policy torso, D)" : "fp32")
         << (config.get_text("precision") == "auto" ? " (--precision auto)" : "")
         << (settings.policy.channels_last ? ", channels-last" : "");

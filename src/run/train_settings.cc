@@ -156,6 +156,10 @@ OptionGroup agent_options() {
                         "paper: 8 residual blocks, LSTM 256; small: 2 blocks, LSTM 128 (CPU)"),
           int_option("torso-width", 32, 4, 1024, "channels",
                      "Channels of the policy's torso convolutions (paper: 32)"),
+          choice_option("first-stride", "1", {"1", "2", "4"},
+                        "Stride of the policy's first 5x5 convolution (paper: 1); 2 or 4 drop "
+                        "one or two of the torso's stride-2 convolutions, for about a third or "
+                        "a fifth of its arithmetic at 64 x 64 (not in the paper)"),
           bool_option("spatial-heads", true,
                       "Location heads also read the torso's maps at the grid's resolution "
                       "(false: the paper's heads, which see only the LSTM state)"),
@@ -196,6 +200,10 @@ OptionGroup agent_options() {
                       "Scale advantages to mean 0, sd 1 per update (not in the paper)"),
           real_option("discriminator-lr", 1e-4, 0, 1, "", "Adam learning rate of D"),
           real_option("gradient-penalty", 10, 0, 1e6, "", "WGAN-GP penalty weight"),
+          int_option("penalty-every", 1, 1, 1000, "updates",
+                     "The gradient penalty on every Nth D update only, N times as heavy (lazy "
+                     "regularisation, as StyleGAN2's; 1: every update, as the paper): its double "
+                     "backward is most of a small D's update"),
           choice_option("discriminator-loss", "wgan-gp", {"wgan-gp", "non-saturating"},
                         "D's loss: wgan-gp (SPIRAL) or the non-saturating GAN loss (SPIRAL++, "
                         "with --spectral-norm true)"),
@@ -233,6 +241,7 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.policy.lstm_size = 128;
   }
   t.policy.torso_width = static_cast<int>(config.get_int("torso-width"));
+  t.policy.first_stride = std::stoi(config.get_text("first-stride"));
   t.policy.spatial_heads = config.get_bool("spatial-heads");
   t.policy.pen_planes = config.get_bool("pen-planes");
   t.policy.point_features = config.get_bool("point-features");
@@ -265,6 +274,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");
   t.gradient_penalty = config.get_real("gradient-penalty");
+  t.penalty_every = static_cast<int>(config.get_int("penalty-every"));
   t.gan_loss = config.get_text("discriminator-loss") == "non-saturating"
                    ? learn::GanLoss::kNonSaturating
                    : learn::GanLoss::kWasserstein;

@@ -48,6 +48,13 @@ run train --config tiny.cfg --name pen --pen-planes true
 check "--pen-planes true: exit 0" test "$code" -eq 0
 check "--pen-planes true: 3 x 5 x 5 x 32 more policy parameters" \
   test "$(($(policy_size "$out") - $(policy_size "$train_out")))" -eq 2400
+# --first-stride 2 reaches the policy: one 4 x 4 stride-2 convolution of 32 channels fewer.
+run train --config tiny.cfg --name strided --first-stride 2
+check "--first-stride 2: exit 0" test "$code" -eq 0
+check "--first-stride 2: 32 x 32 x 4 x 4 + 32 fewer policy parameters" \
+  test "$(($(policy_size "$train_out") - $(policy_size "$out")))" -eq 16416
+check "--first-stride 2: the start line says so" \
+  grep -qF "policy small (2 residual blocks, LSTM 128, first convolution at stride 2)" <<<"$out"
 # The discriminator's options reach D: narrower layers, fewer parameters (a D of 8 and 16 channels:
 # 2 x 8 x 4 x 4 + 8 + 8 x 16 x 4 x 4 + 16 + 16 x 16 x 16 + 1 for a conditional D's 2 input planes).
 run train --config tiny.cfg --name narrow-d --discriminator-widths 8,16 --mismatched-fakes true \
@@ -57,7 +64,7 @@ check "--discriminator-widths 8,16: D has 2 x 128 + 8 + 2048 + 16 + 4096 + 1 par
   grep -q " I discriminator: 6,425 parameters" <<<"$out"
 for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
   "--discriminator-widths 8,8,8,8,8,8,8" "--discriminator-weight 0" "--discriminator-weight -1" \
-  "--mismatched-fakes true --conditional false"; do
+  "--mismatched-fakes true --conditional false" "--first-stride 3" "--penalty-every 0"; do
   # shellcheck disable=SC2086
   run train --config tiny.cfg --name refused $bad
   check "train $bad: exit 2" test "$code" -eq 2

@@ -523,5 +523,18 @@ TEST(CheckpointSizes, PointFeaturesAreRecordedAndAbsentInOlderNetworks) {
   EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
 }
 
+TEST(CheckpointSizes, TheFirstStrideIsRecordedAndThePapersInOlderNetworks) {
+  model::PolicyConfig config;
+  config.first_stride = 2;
+  const std::string with = policy_sizes(config);
+  EXPECT_EQ(parse_policy_sizes(with).first_stride, 2);
+  const std::string old =
+      with.substr(0, with.find(" first_stride=")) + with.substr(with.find(" residual_blocks="));
+  EXPECT_EQ(old.find("first_stride"), std::string::npos);
+  EXPECT_EQ(parse_policy_sizes(old).first_stride, 1);
+  config.first_stride = 3;
+  EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
+}
+
 }  // namespace
 }  // namespace spiral::learn

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -176,6 +178,38 @@ TEST(Model, BadConfigsAreUserErrors) {
   DiscriminatorConfig d;
   d.canvas = 40;
   EXPECT_THROW(Discriminator{d}, UserError);
+}
+
+TEST(Model, AStridedFirstConvolutionKeepsTheStepsShapesAndCutsTheArithmetic) {
+  const ActionSpec spec = gray_painter(8);
+  PolicyConfig config = small_config(1, true);
+  config.pen_planes = true;
+  const int64_t paper = policy_forward_flops(config, spec);
+  int64_t last_torso_convs = 4;
+  for (int stride : {1, 2, 4}) {
+    SCOPED_TRACE(stride);
+    config.first_stride = stride;
+    Policy policy(config, spec);
+    at::Generator generator = make_generator(3);
+    torch::NoGradGuard no_grad;
+    const PolicyInput input = random_input(policy, 3);
+    const PolicyStep step = policy->act(input, policy->initial_state(3), &generator);
+    expect_step_shapes(policy, step, 3);
+    // One stride-2 convolution fewer for each halving; the torso still ends at canvas / 8.
+    int64_t torso_convs = 0;
+    for (const auto& item : policy->named_parameters()) {
+      const std::string& name = item.key();
+      if (name.rfind("torso.", 0) == 0 && item.value().dim() == 4 && item.value().size(2) == 4) {
+        ++torso_convs;
+      }
+    }
+    EXPECT_EQ(torso_convs, last_torso_convs - 1);
+    last_torso_convs = torso_convs;
+  }
+  config.first_stride = 2;
+  EXPECT_LT(policy_forward_flops(config, spec), paper * 2 / 5);
+  config.first_stride = 3;
+  EXPECT_THROW(Policy(config, spec), UserError);
 }
 
 TEST(Model, LocationHeadsCoverAnyGrid) {
@@ -430,12 +464,14 @@ TEST(Model, PublishedSizesHaveThePublishedParameterCounts) {
 
 // FLOPs counted from the modules themselves: 2 x each weight's elements x the positions it is
 // applied at (by the module's place in the network), against the counts from the configuration.
-int64_t positions_of(const std::string& name, int64_t side, int64_t grid) {
+int64_t positions_of(const std::string& name, int64_t side, int64_t grid, int first_stride) {
   auto starts = [&](const std::string& prefix) { return name.rfind(prefix, 0) == 0; };
-  if (name == "conv_in.weight") return side * side;
+  const int64_t first_side = side / first_stride;
+  if (name == "conv_in.weight") return first_side * first_side;
   if (starts("torso.")) {
-    const int index = std::stoi(name.substr(6));  // 0, 2, 4: the stride-2 convs; then side / 8
-    const int64_t s = index <= 4 ? side >> (index / 2 + 1) : side / 8;
+    // 0, 2, ...: the stride-2 convs, one per halving from first_side to side / 8; then side / 8.
+    const int index = std::stoi(name.substr(6));
+    const int64_t s = std::max(first_side >> (index / 2 + 1), side / 8);
     return s * s;
   }
   if (starts("head") && name.find(".upsample.") != std::string::npos) {
@@ -456,11 +492,16 @@ int64_t positions_of(const std::string& name, int64_t side, int64_t grid) {
 }
 
 TEST(Model, ForwardFlopsMatchACountOverTheModules) {
-  for (const auto& [pen, points] : {std::pair{false, false}, {true, false}, {false, true}}) {
+  for (const auto& [pen, points, stride] : {std::tuple{false, false, 1},
+                                            {true, false, 1},
+                                            {false, true, 1},
+                                            {true, false, 2},
+                                            {false, false, 4}}) {
     PolicyConfig config = small_config(1, true);
     config.torso_width = 16;
     config.pen_planes = pen;
     config.point_features = points;
+    config.first_stride = stride;
     const ActionSpec spec({{"flag", 2}, {"end", 64}, {"control", 64}, {"pressure", 2}});
     Policy policy(config, spec);
     int64_t counted = 0;
@@ -469,9 +510,9 @@ TEST(Model, ForwardFlopsMatchACountOverTheModules) {
       if (name.size() < 7 || name.compare(name.size() - 7, 7, ".weight") != 0) {
         if (name.find("weight_") == std::string::npos) continue;  // biases
       }
-      counted += 2 * item.value().numel() * positions_of(name, 64, 8);
+      counted += 2 * item.value().numel() * positions_of(name, 64, 8, stride);
     }
-    EXPECT_EQ(policy_forward_flops(config, spec), counted) << pen << points;
+    EXPECT_EQ(policy_forward_flops(config, spec), counted) << pen << points << stride;
   }
   DiscriminatorConfig d;
   d.conditional = true;

@@ -21,6 +21,10 @@ struct PolicyConfig {
   int lstm_size = 256;              // Linear and LSTM width; a multiple of 16 (decoder reshape)
   int embedding_size = 16;          // per-part embedding of a sampled value
   int decoder_residual_blocks = 0;  // residual blocks in each location head (unpublished)
+  // Stride of the first 5 x 5 convolution: 1 (the paper), 2 or 4. The torso then has one fewer
+  // 4 x 4 stride-2 convolution for each halving, so it still ends at canvas / 8; at 2 the first
+  // layer's arithmetic is a quarter and the torso's about a third (not in the paper).
+  int first_stride = 1;
   // Location heads also read the torso's feature maps at the grid's resolution, so that a logit
   // sees the image under its own grid point (not in the paper, whose heads see only the LSTM).
   bool spatial_heads = true;
