@@ -26,7 +26,7 @@ std::string classes_text(const std::vector<int>& classes, const std::vector<std:
 }  // namespace
 
 DigitFigures::DigitFigures(const std::string& classifier_path, const std::string& digits_spec,
-                           int count)
+                           int count, const std::string& count_option)
     : path_(classifier_path), classifier_(learn::load_digit_classifier(classifier_path)) {
   digits_ = digits_spec.empty() ? classifier_.dataset : digits_spec;
   const std::unique_ptr<data::Dataset> dataset = data::open_dataset(digits_);
@@ -39,7 +39,7 @@ DigitFigures::DigitFigures(const std::string& classifier_path, const std::string
       data::split_dataset(*dataset, data::parse_split_rule(data::kDefaultSplit)).held_out;
   const size_t wanted = static_cast<size_t>(count);
   if (held_out.size() < 2 * wanted) {
-    throw UserError("--count " + std::to_string(count) + " with --classifier: " + digits_ +
+    throw UserError(count_option + " " + std::to_string(count) + " with --classifier: " + digits_ +
                     " holds " + std::to_string(held_out.size()) +
                     " held-out digits (split every:10), at least twice the count are needed");
   }
@@ -66,6 +66,18 @@ RecognitionRow DigitFigures::score(const std::string& name, const std::string& k
   row.recognition = learn::summarize_recognition(result.labels, result.confidence);
   row.frechet = learn::frechet_distance(result.features, reference_features_);
   return row;
+}
+
+std::string recognition_text(const RecognitionRow& row) {
+  return "confident " + fixed(100 * row.recognition.confident_share(), 0) + "% classes " +
+         std::to_string(row.recognition.classes.size()) + " frechet " + fixed(row.frechet, 1);
+}
+
+torch::Tensor image_batch(const std::vector<Image>& images) {
+  std::vector<torch::Tensor> rows;
+  rows.reserve(images.size());
+  for (const Image& image : images) rows.push_back(learn::image_to_tensor(image));
+  return torch::stack(rows);
 }
 
 RecognitionRow DigitFigures::held_out_row() {

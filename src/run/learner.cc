@@ -82,6 +82,7 @@ class LearnerRun {
   void load_checkpoint(const std::filesystem::path& path);
   void open_files();
   void evaluate_at_start();
+  void evaluate();
   bool stop_due();
   UpdateRecord apply_update();
   void record(const UpdateRecord& update);
@@ -127,6 +128,8 @@ class LearnerRun {
   double lr_scale_ = 1;  // of the policy's learning rate, for --policy-lr-decay
   learn::HeldOutResult held_;
   learn::HeldOutResult last_held_;
+  std::string recognition_;  // --classifier on held_'s samples: " digits confident ..." or ""
+
   int64_t grid_step_ = -1;  // the update of the last grid this start wrote
   int64_t step_ = 0;
   int64_t frames_ = 0;
@@ -301,15 +304,34 @@ double LearnerRun::elapsed() const {
 // A resumed run skips the start evaluation, so that it draws the same random numbers as a run
 // that was never interrupted.
 void LearnerRun::evaluate_at_start() {
+  if (leader_ && plan_.digits) {
+    // The two ends of the classifier's scale, on as many images as an evaluation paints.
+    const int count = static_cast<int>(plan_.held_out);
+    log_info("classifier ", plan_.digits->path(), " on ", count,
+             " held-out digits: ", recognition_text(plan_.digits->held_out_row()), "; on ", count,
+             " random programs: ",
+             recognition_text(plan_.digits->score(
+                 "random programs", "random",
+                 random_program_canvases(settings_.environment, count, settings_.seed,
+                                         settings_.render_threads))));
+  }
   if (!resume_from_ && member_leader_) {
-    held_ = trainer_->held_out();
+    evaluate();
     if (leader_ && settings_.conditional) {
       log_info("held-out MSE at start ", held_.mse, " (blank canvas ", held_.blank_mse, ")");
     } else if (leader_) {
-      log_info("samples at start: ", sample_text(held_));
+      log_info("samples at start: ", sample_text(held_), recognition_);
     }
   }
   last_held_ = held_;
+}
+
+// The held-out evaluation, and what the classifier recognises in its samples.
+void LearnerRun::evaluate() {
+  held_ = trainer_->held_out();
+  if (!leader_ || !plan_.digits) return;
+  recognition_ = " digits " + recognition_text(plan_.digits->score("samples", "samples",
+                                                                   image_batch(held_.renders)));
 }
 
 // Whether the run stops before the next update. Every rank stops at the same update: when any of
@@ -416,7 +438,7 @@ void LearnerRun::record(const UpdateRecord& update) {
   if (member_leader_) {
     if (step_ % schedule_.eval_every == 0 || step_ % schedule_.images_every == 0 || last ||
         pbt_due) {
-      held_ = trainer_->held_out();
+      evaluate();
       mse = held_.mse;
       last_held_ = held_;
       if (leader_ && (step_ % schedule_.images_every == 0 || last)) {
@@ -465,6 +487,7 @@ void LearnerRun::log_progress(const UpdateRecord& update, double now, double pro
                                                  : std::numeric_limits<double>::quiet_NaN();
   progress.conditional = settings_.conditional;
   progress.held = last_held_;
+  progress.recognition = recognition_;
   progress.elapsed = now;
   progress.eta = seconds_to_end(schedule_.budget, frames_, progress.fps, wall_offset_ + now, now);
   if (link_) progress.flow = &link_->stats();
@@ -565,7 +588,7 @@ int LearnerRun::end() {
                                                          : SIGTERM;
   // Unless a signal asks for a quick exit, the run ends evaluated, with a grid of its last update.
   if (reason_ != StopReason::kSignal && leader_ && grid_step_ != step_) {
-    held_ = trainer_->held_out();
+    evaluate();
     write_grid(run_dir_, step_, held_);
   }
   const int exit_code = stop_exit_code(reason_, stop_signal);
@@ -577,7 +600,8 @@ int LearnerRun::end() {
   // The last lines: why the run stopped, what it did, and where its pictures are.
   log_info(stop_message(reason_, stop_signal, schedule_.budget, frames_));
   log_info("done: ", step_, " updates, ", frames_, " frames in ", format_duration(elapsed()), "; ",
-           evaluation_text(settings_.conditional, held_), "; files in ", run_dir_.string());
+           evaluation_text(settings_.conditional, held_), recognition_, "; files in ",
+           run_dir_.string());
   if (leader_) {
     const std::optional<std::filesystem::path> grid = newest_grid(run_dir_, step_);
     log_info(grid ? "newest image grid: " + grid->string()

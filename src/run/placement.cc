@@ -94,6 +94,16 @@ RunPlan check_plan(const Config& config, const dist::Communicator& world) {
     }
     plan.dataset = data::open_dataset(config.get_text("dataset"));
     plan.held_out = learn::held_out_images(*plan.dataset, plan.settings.held_out).size();
+    const std::string classifier = config.get_text("classifier");
+    if (!classifier.empty() && plan.settings.conditional) {
+      throw UserError(
+          "--classifier scores an unconditional agent's samples (--conditional "
+          "false); spiral reconstruct --classifier scores reconstructions");
+    }
+    if (!classifier.empty() && world.rank() == 0) {
+      plan.digits = std::make_shared<DigitFigures>(classifier, config.get_text("dataset"),
+                                                   static_cast<int>(plan.held_out), "--held-out");
+    }
   });
   return plan;
 }

@@ -113,8 +113,8 @@ std::string progress_line(const Progress& p) {
        << " entropy " << p.stats.entropy;
   if (!std::isnan(p.policy_lr)) line << " policy_lr " << p.policy_lr;
   if (!std::isnan(p.stats.discriminator_loss)) line << " D_loss " << p.stats.discriminator_loss;
-  line << " reward " << p.stats.reward << progress_quality(p.conditional, p.held) << " elapsed "
-       << format_duration(p.elapsed) << " ETA " << format_duration(p.eta);
+  line << " reward " << p.stats.reward << progress_quality(p.conditional, p.held) << p.recognition
+       << " elapsed " << format_duration(p.elapsed) << " ETA " << format_duration(p.eta);
   if (p.flow != nullptr) {  // where an asynchronous run's time goes
     line.precision(3);
     line << " | produced " << static_cast<int64_t>(p.produced) << " queue "

@@ -127,6 +127,13 @@ OptionGroup data_options() {
                      "Fixed held-out images (split every:10) whose reconstruction MSE is tracked"),
           bool_option("eval-greedy", false,
                       "Held-out episodes take the most likely commands (else sampled, fixed seed)"),
+          text_option(
+              "classifier", "",
+              "Digit classifier (spiral data train-classifier) that scores an "
+              "unconditional agent's held-out samples at each evaluation: the share it "
+              "reads with confidence >= 0.9, their classes, and the Frechet distance of "
+              "its features to the other held-out images of --dataset, in the progress lines and "
+              "the last line"),
       }};
 }
 

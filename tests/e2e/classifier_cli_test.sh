@@ -28,6 +28,27 @@ check "no --out: exit 2" test "$code" -eq 2
 tiny_config frames=12
 run train --config tiny.cfg --name uncond --conditional false
 check "unconditional train exits 0" test "$code" -eq 0
+# train --classifier: the scale's two ends at start, the samples' figures in every progress line
+# and in the last line.
+figures='confident [0-9]+% classes [0-9]+ frechet [0-9]+\.[0-9]'
+run train --config tiny.cfg --name scored --conditional false --classifier clf.h5 --frames 36 \
+  --progress-every 0 --held-out 8
+check "train --classifier exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+check "train --classifier: the scale at start" grep -Eq \
+  "I classifier clf.h5 on 8 held-out digits: $figures; on 8 random programs: $figures\$" <<<"$out"
+check "train --classifier: the samples at start" \
+  grep -Eq "I samples at start: distinct [0-9]+/8 blank [0-9]+/8 digits $figures\$" <<<"$out"
+check "train --classifier: every progress line" test "$(grep -c ' I frames ' <<<"$out")" -eq 3 -a \
+  "$(grep -Ec " I frames .* digits $figures elapsed " <<<"$out")" -eq 3
+check "train --classifier: the last line" \
+  grep -Eq "I done: .*samples distinct [0-9]+/8 blank [0-9]+/8 digits $figures; files in " <<<"$out"
+for bad in "--conditional true" "--held-out 600" "--classifier tiny.cfg"; do
+  # shellcheck disable=SC2086
+  run train --config tiny.cfg --name refused --conditional false --classifier clf.h5 $bad
+  check "train --classifier with $bad: exit 2, one line" test "$code" -eq 2 -a "$(lines "$err")" -eq 1
+  check "train --classifier with $bad: no run folder" test ! -e runs/refused
+done
 ckpt=runs/uncond/checkpoints/ckpt-00000001.h5
 run sample --checkpoint "$ckpt" --count 4 --out samples --threads 2 --classifier clf.h5
 check "sample --classifier exits 0" test "$code" -eq 0

@@ -34,8 +34,10 @@ class DigitFigures {
  public:
   // Opens the classifier file and the digits of `digits_spec` (empty: the set the classifier
   // was trained on). UserError when the file is no classifier, the set's classes differ from
-  // the classifier's, or the held-out side (every:10) has fewer than 2 x `count` images.
-  DigitFigures(const std::string& classifier_path, const std::string& digits_spec, int count);
+  // the classifier's, or the held-out side (every:10) has fewer than 2 x `count` images (the
+  // message names `count_option`, the option that set the count).
+  DigitFigures(const std::string& classifier_path, const std::string& digits_spec, int count,
+               const std::string& count_option = "--count");
 
   // The row of `images` [N, C, H, W] in [0, 1].
   RecognitionRow score(const std::string& name, const std::string& key,
@@ -69,6 +71,12 @@ torch::Tensor random_program_canvases(const render::EnvironmentSettings& environ
 // classes those show and which, and the Frechet distance.
 std::string recognition_table(const std::vector<RecognitionRow>& rows,
                               const std::vector<std::string>& label_names);
+
+// A row in one line: "confident 35% classes 9 frechet 154.0".
+std::string recognition_text(const RecognitionRow& row);
+
+// Images as one batch [N, C, H, W] in [0, 1], as DigitFigures::score takes them.
+torch::Tensor image_batch(const std::vector<Image>& images);
 
 // Stores the rows as root attributes classifier_<key>_{confident_share, classes,
 // classes_present, frechet}, with the classifier file and the reference set.

@@ -14,6 +14,7 @@
 #include "spiral/dist/mpi.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/run/async.h"
+#include "spiral/run/classifier_figures.h"
 #include "spiral/run/population.h"
 
 namespace spiral::run {
@@ -26,6 +27,8 @@ struct RunPlan {
   std::shared_ptr<const data::Dataset> dataset;
   size_t held_out = 0;                          // images in the held-out set
   std::optional<AsyncSettings> async_settings;  // --mode async; its run folder once claimed
+  // --classifier: what it recognises in an unconditional agent's held-out samples (rank 0).
+  std::shared_ptr<DigitFigures> digits;
 };
 
 // The plan of `config`, checked on every rank of `world`: a refusal is one line from rank 0.

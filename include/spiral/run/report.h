@@ -42,6 +42,7 @@ struct Progress {
   double policy_lr = 0;  // the decaying rate (NaN: the rate does not decay)
   bool conditional = true;
   learn::HeldOutResult held;        // the last evaluation
+  std::string recognition;          // what --classifier read in its samples ("" without one)
   double elapsed = 0;               // s of this start
   double eta = 0;                   // s until the budget ends the run
   const FlowStats* flow = nullptr;  // async runs
