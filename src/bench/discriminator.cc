@@ -156,9 +156,9 @@ FigureTable train_and_check(const Config& config, const learn::TrainerConfig& tr
                   0, torch::tensor(train.target_of, torch::kLong).index_select(0, rows))
             : pools.reals.index_select(
                   0, torch::randint(pools.reals.size(0), {trainer.batch}, generator, torch::kLong));
-    last_loss = learn::discriminator_update(discriminator, *optimizer,
-                                            loss_config.at_update(update), real, fake, &generator)
-                    .loss;
+    last_loss =
+        learn::discriminator_update(discriminator, *optimizer, loss_config, real, fake, &generator)
+            .loss;
   }
   return table;
 }

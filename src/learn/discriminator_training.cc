@@ -43,16 +43,6 @@ void DiscriminatorLossConfig::check() const {
     throw UserError("discriminator offset_weight must be >= 0, got " +
                     std::to_string(offset_weight));
   }
-  if (penalty_every < 1) {
-    throw UserError("discriminator penalty_every must be >= 1, got " +
-                    std::to_string(penalty_every));
-  }
-}
-
-DiscriminatorLossConfig DiscriminatorLossConfig::at_update(int64_t index) const {
-  DiscriminatorLossConfig config = *this;
-  config.gradient_penalty = index % penalty_every == 0 ? gradient_penalty * penalty_every : 0.0;
-  return config;
 }
 
 torch::Tensor half_masks(int64_t h, int64_t w, const torch::TensorOptions& options) {

@@ -84,7 +84,6 @@ DiscriminatorLossConfig discriminator_loss_config(const TrainerConfig& config) {
   DiscriminatorLossConfig loss;
   loss.loss = config.gan_loss;
   loss.gradient_penalty = config.gradient_penalty;
-  loss.penalty_every = config.penalty_every;
   loss.complement = config.complement_discriminator;
   loss.mismatched_fakes = config.mismatched_fakes;
   loss.bf16 = config.bf16;
@@ -312,8 +311,7 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
       real = targets(pick_training_images(static_cast<int>(batch)), nullptr);
     }
     const DiscriminatorUpdate update = discriminator_update(
-        discriminator_, *discriminator_optimizer_, d_config.at_update(discriminator_steps_++), real,
-        fake.renders, &generator_,
+        discriminator_, *discriminator_optimizer_, d_config, real, fake.renders, &generator_,
         [&](const std::vector<torch::Tensor>& params) { average_gradients(average, params); });
     stats.discriminator_skipped = stats.discriminator_skipped || update.skipped;
     stats.discriminator_loss = update.loss;

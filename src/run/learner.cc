@@ -129,8 +129,7 @@ class LearnerRun {
   learn::HeldOutResult held_;
   learn::HeldOutResult last_held_;
   std::string recognition_;  // --classifier on held_'s samples: " digits confident ..." or ""
-
-  int64_t grid_step_ = -1;  // the update of the last grid this start wrote
+  int64_t grid_step_ = -1;   // the update of the last grid this start wrote
   int64_t step_ = 0;
   int64_t frames_ = 0;
   double wall_offset_ = 0;

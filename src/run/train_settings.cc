@@ -207,10 +207,6 @@ OptionGroup agent_options() {
                       "Scale advantages to mean 0, sd 1 per update (not in the paper)"),
           real_option("discriminator-lr", 1e-4, 0, 1, "", "Adam learning rate of D"),
           real_option("gradient-penalty", 10, 0, 1e6, "", "WGAN-GP penalty weight"),
-          int_option("penalty-every", 1, 1, 1000, "updates",
-                     "The gradient penalty on every Nth D update only, N times as heavy (lazy "
-                     "regularisation, as StyleGAN2's; 1: every update, as the paper): its double "
-                     "backward is most of a small D's update"),
           choice_option("discriminator-loss", "wgan-gp", {"wgan-gp", "non-saturating"},
                         "D's loss: wgan-gp (SPIRAL) or the non-saturating GAN loss (SPIRAL++, "
                         "with --spectral-norm true)"),
@@ -281,7 +277,6 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");
   t.gradient_penalty = config.get_real("gradient-penalty");
-  t.penalty_every = static_cast<int>(config.get_int("penalty-every"));
   t.gan_loss = config.get_text("discriminator-loss") == "non-saturating"
                    ? learn::GanLoss::kNonSaturating
                    : learn::GanLoss::kWasserstein;

@@ -64,7 +64,7 @@ check "--discriminator-widths 8,16: D has 2 x 128 + 8 + 2048 + 16 + 4096 + 1 par
   grep -q " I discriminator: 6,425 parameters" <<<"$out"
 for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
   "--discriminator-widths 8,8,8,8,8,8,8" "--discriminator-weight 0" "--discriminator-weight -1" \
-  "--mismatched-fakes true --conditional false" "--first-stride 3" "--penalty-every 0"; do
+  "--mismatched-fakes true --conditional false" "--first-stride 3"; do
   # shellcheck disable=SC2086
   run train --config tiny.cfg --name refused $bad
   check "train $bad: exit 2" test "$code" -eq 2

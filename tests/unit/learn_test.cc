@@ -458,37 +458,6 @@ TEST(GanLoss, WassersteinPartsAndDoubleBackward) {
   EXPECT_GT(grad_sum, 0.0);
 }
 
-TEST(GanLoss, ALazyPenaltyComesEveryNthUpdateNTimesAsHeavy) {
-  DiscriminatorLossConfig config;
-  config.gradient_penalty = 10;
-  config.penalty_every = 3;
-  const std::vector<double> weights = {30, 0, 0, 30, 0, 0, 30};
-  for (int64_t i = 0; i < static_cast<int64_t>(weights.size()); ++i) {
-    EXPECT_EQ(config.at_update(i).gradient_penalty, weights[i]) << i;
-  }
-  config.penalty_every = 1;
-  EXPECT_EQ(config.at_update(5).gradient_penalty, 10);
-  // An update without the penalty computes none; one with it adds the N-fold penalty.
-  config.penalty_every = 3;
-  torch::manual_seed(4);
-  model::Discriminator d = small_discriminator(false);
-  const torch::Tensor real = torch::ones({4, 1, 16, 16});
-  const torch::Tensor fake = torch::zeros({4, 1, 16, 16});
-  at::Generator gen = model::make_generator(8);
-  const DiscriminatorLoss without = discriminator_loss(d, config.at_update(1), real, fake, &gen);
-  EXPECT_EQ(without.gradient_penalty.item<double>(), 0.0);
-  EXPECT_NEAR(without.total.item<double>(),
-              without.fake_score.item<double>() - without.real_score.item<double>() +
-                  1e-3 * without.offset.item<double>(),
-              1e-6);
-  const DiscriminatorLoss with = discriminator_loss(d, config.at_update(0), real, fake, &gen);
-  EXPECT_GT(with.gradient_penalty.item<double>(), 0.0);
-  EXPECT_NEAR(with.total.item<double>() - without.total.item<double>(),
-              30.0 * with.gradient_penalty.item<double>(), 1e-4);
-  config.penalty_every = 0;
-  EXPECT_THROW(config.check(), UserError);
-}
-
 double train_steps(model::Discriminator& d, const DiscriminatorLossConfig& config, int steps,
                    double* first, DiscriminatorLoss* last) {
   at::Generator gen = model::make_generator(9);

@@ -38,15 +38,9 @@ struct DiscriminatorLossConfig {
   bool mismatched_fakes = false;
   // D's forward passes under bf16 autocast (model/precision.h), its scores and the loss in fp32.
   bool bf16 = false;
-  // The gradient penalty on every Nth update only, weighted by N, so that its mean weight stays
-  // gradient_penalty (lazy regularisation, as StyleGAN2 applies its R1 penalty; 1: every update,
-  // as the paper). The penalty's double backward is most of a small D's update.
-  int penalty_every = 1;
 
   // Throws UserError naming the first bad field.
   void check() const;
-  // The settings of update `index` (0, 1, ...): the penalty N-fold on every Nth, else none.
-  DiscriminatorLossConfig at_update(int64_t index) const;
 };
 
 // The discriminator loss and its parts, all scalars; `total` carries the gradients.

@@ -48,7 +48,6 @@ struct TrainerConfig {
   RewardConfig reward;
   double discriminator_lr = 1e-4;
   double gradient_penalty = 10;
-  int penalty_every = 1;  // the gradient penalty on every Nth D update, N-fold (lazy)
   GanLoss gan_loss = GanLoss::kWasserstein;  // D's loss (non-saturating: SPIRAL++'s, with SN)
   bool complement_discriminator = false;     // SPIRAL++'s complement D (conditional agents)
   bool mismatched_fakes = false;  // D also learns that a target beside another target is fake
@@ -202,8 +201,7 @@ class Trainer {
   model::Discriminator discriminator_{nullptr};
   std::unique_ptr<torch::optim::Adam> policy_optimizer_;
   std::unique_ptr<torch::optim::Adam> discriminator_optimizer_;
-  double lr_scale_ = 1;              // set_lr_scale()
-  int64_t discriminator_steps_ = 0;  // D updates of this process (the lazy penalty's phase)
+  double lr_scale_ = 1;  // set_lr_scale()
   RenderReplay replay_;
   at::Generator generator_;
   std::mt19937_64 rng_;
