@@ -85,6 +85,13 @@ torch::Tensor image_to_tensor(const Image& image) {
   return pixels.permute({2, 0, 1}).to(torch::kFloat).div(255.0f).contiguous();
 }
 
+torch::Tensor images_to_tensor(const std::vector<Image>& images) {
+  std::vector<torch::Tensor> rows;
+  rows.reserve(images.size());
+  for (const Image& image : images) rows.push_back(image_to_tensor(image));
+  return torch::stack(rows);
+}
+
 torch::Tensor to_uint8(const torch::Tensor& intensities) {
   return intensities.detach().to(torch::kCPU).clamp(0, 1).mul(255.0f).round().to(torch::kUInt8);
 }

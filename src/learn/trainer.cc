@@ -469,9 +469,7 @@ HeldOutResult Trainer::held_out() {
 
 double Trainer::sample_score(const HeldOutResult& held) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> rows;
-  for (const Image& image : held.renders) rows.push_back(image_to_tensor(image));
-  const torch::Tensor renders = torch::stack(rows).to(device_);
+  const torch::Tensor renders = images_to_tensor(held.renders).to(device_);
   const bool training = discriminator_->is_training();
   discriminator_->eval();
   const double score = discriminator_->forward(renders).mean().item<double>();

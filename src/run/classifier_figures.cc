@@ -73,13 +73,6 @@ std::string recognition_text(const RecognitionRow& row) {
          std::to_string(row.recognition.classes.size()) + " frechet " + fixed(row.frechet, 1);
 }
 
-torch::Tensor image_batch(const std::vector<Image>& images) {
-  std::vector<torch::Tensor> rows;
-  rows.reserve(images.size());
-  for (const Image& image : images) rows.push_back(learn::image_to_tensor(image));
-  return torch::stack(rows);
-}
-
 RecognitionRow DigitFigures::held_out_row() {
   return score("held-out digits", "held_out", compared_);
 }

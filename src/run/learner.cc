@@ -16,6 +16,7 @@
 #include "spiral/core/signals.h"
 #include "spiral/dist/layout.h"
 #include "spiral/learn/checkpoint.h"
+#include "spiral/learn/rollout.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/model/discriminator.h"
 #include "spiral/run/async_learner.h"
@@ -329,8 +330,8 @@ void LearnerRun::evaluate_at_start() {
 void LearnerRun::evaluate() {
   held_ = trainer_->held_out();
   if (!leader_ || !plan_.digits) return;
-  recognition_ = " digits " + recognition_text(plan_.digits->score("samples", "samples",
-                                                                   image_batch(held_.renders)));
+  recognition_ = " digits " + recognition_text(plan_.digits->score(
+                                  "samples", "samples", learn::images_to_tensor(held_.renders)));
 }
 
 // Whether the run stops before the next update. Every rank stops at the same update: when any of

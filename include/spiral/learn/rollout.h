@@ -47,6 +47,8 @@ std::vector<torch::Tensor> episode_canvases(const Rollout& rollout);
 
 // HxWxC uint8 image -> [C, H, W] float in [0, 1].
 torch::Tensor image_to_tensor(const Image& image);
+// Images of one shape -> [N, C, H, W] float in [0, 1], on the CPU.
+torch::Tensor images_to_tensor(const std::vector<Image>& images);
 
 // Float intensities in [0, 1] (clamped) -> uint8 0..255, rounded, same shape, on the CPU.
 torch::Tensor to_uint8(const torch::Tensor& intensities);

@@ -75,9 +75,6 @@ std::string recognition_table(const std::vector<RecognitionRow>& rows,
 // A row in one line: "confident 35% classes 9 frechet 154.0".
 std::string recognition_text(const RecognitionRow& row);
 
-// Images as one batch [N, C, H, W] in [0, 1], as DigitFigures::score takes them.
-torch::Tensor image_batch(const std::vector<Image>& images);
-
 // Stores the rows as root attributes classifier_<key>_{confident_share, classes,
 // classes_present, frechet}, with the classifier file and the reference set.
 void write_recognition_attributes(io::Group& root, const DigitFigures& figures,
