@@ -186,11 +186,12 @@ int run_bench_discriminator(const Config& config, CommandContext&) {
   const Pools pools = make_pools(config, settings, trainer, *dataset, canvas, channels);
 
   std::printf(
-      "discriminator check: %s D (widths %s%s%s%s), %s, lr %g, batch %d; pools of %zu targets "
+      "discriminator check: %s D (widths %s%s%s%s%s), %s, lr %g, batch %d; pools of %zu targets "
       "(%lld renders to train on, %lld to check, the check's targets from the %s side)\n",
       trainer.conditional ? "conditional" : "unconditional",
-      config.get_text("discriminator-widths").c_str(), d_config.spectral_norm ? ", SN" : "",
-      trainer.complement_discriminator ? ", complement" : "",
+      config.get_text("discriminator-widths").c_str(),
+      d_config.input_pool > 1 ? (", pool " + std::to_string(d_config.input_pool)).c_str() : "",
+      d_config.spectral_norm ? ", SN" : "", trainer.complement_discriminator ? ", complement" : "",
       trainer.mismatched_fakes ? ", mismatched fakes" : "",
       trainer.gan_loss == learn::GanLoss::kNonSaturating ? "non-saturating" : "WGAN-GP",
       trainer.discriminator_lr, trainer.batch, pools.targets,

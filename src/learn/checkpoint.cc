@@ -226,6 +226,8 @@ std::string discriminator_sizes(const model::DiscriminatorConfig& c) {
   out << "canvas=" << c.canvas << " channels=" << c.channels << " conditional=" << c.conditional
       << " spectral_norm=" << c.spectral_norm << " widths=";
   for (size_t i = 0; i < c.widths.size(); ++i) out << (i ? "," : "") << c.widths[i];
+  // Written only when set, so that networks saved before the pool existed compare equal.
+  if (c.input_pool != 1) out << " input_pool=" << c.input_pool;
   return out.str();
 }
 

@@ -21,9 +21,15 @@ void DiscriminatorConfig::check() const {
                       ", expected positive widths");
     }
   }
-  if (canvas < scale || canvas % scale != 0) {
+  if (input_pool != 1 && input_pool != 2 && input_pool != 4) {
+    throw UserError("discriminator setting 'input_pool' is " + std::to_string(input_pool) +
+                    ", expected 1, 2 or 4");
+  }
+  const int64_t multiple = int64_t{scale} * input_pool;
+  if (canvas < multiple || canvas % multiple != 0) {
     throw UserError("discriminator setting 'canvas' is " + std::to_string(canvas) +
-                    ", expected a multiple of " + std::to_string(scale));
+                    ", expected a multiple of " + std::to_string(multiple) +
+                    (input_pool > 1 ? " (2^layers x input_pool)" : ""));
   }
   if (channels < 1) {
     throw UserError("discriminator setting 'channels' is " + std::to_string(channels) +
@@ -33,8 +39,9 @@ void DiscriminatorConfig::check() const {
 
 int64_t discriminator_forward_flops(const DiscriminatorConfig& config) {
   int64_t in = config.channels * (config.conditional ? 2 : 1);
-  int64_t side = config.canvas;
-  int64_t flops = 0;
+  int64_t side = config.canvas / config.input_pool;
+  // The pool adds every input pixel once (nothing without one).
+  int64_t flops = config.input_pool > 1 ? in * config.canvas * config.canvas : 0;
   for (int out : config.widths) {
     side /= 2;
     flops += 2 * side * side * in * out * 16;  // a 4 x 4 stride-2 convolution
@@ -53,7 +60,7 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorConfig& config) : config
                         nn::Conv2d(nn::Conv2dOptions(in, out, 4).stride(2).padding(1))));
     in = out;
   }
-  const int side = config_.canvas >> config_.widths.size();
+  const int side = (config_.canvas / config_.input_pool) >> config_.widths.size();
   out_ = register_module("out", nn::Linear(in * side * side, 1));
   if (config_.spectral_norm) {
     torch::NoGradGuard no_grad;
@@ -91,6 +98,7 @@ torch::Tensor DiscriminatorImpl::score(const torch::Tensor& x) {
       "discriminator: input must be [B, ", in, ", ", config_.canvas, ", ", config_.canvas,
       "], got ", x.sizes());
   torch::Tensor h = config_.channels_last ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+  if (config_.input_pool > 1) h = torch::avg_pool2d(h, config_.input_pool);
   for (size_t i = 0; i < convs_.size(); ++i) {
     const nn::Conv2d& conv = convs_[i];
     h = torch::conv2d(h, weight(i, conv->weight), conv->bias, /*stride=*/2, /*padding=*/1);

@@ -69,6 +69,10 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
        << ", " << held_out_text(held_out, settings.held_out);
   agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
   if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
+  if (config.get_text("reward") == "discriminator" && settings.discriminator.input_pool > 1) {
+    agent << ", D on " << settings.discriminator.input_pool << " x "
+          << settings.discriminator.input_pool << " averages";
+  }
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
         << " residual blocks, LSTM " << settings.policy.lstm_size
         << (settings.policy.first_stride > 1

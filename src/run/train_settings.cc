@@ -220,6 +220,10 @@ OptionGroup agent_options() {
                       "Channels of D's 4x4 stride-2 convolutions, one layer each, 1 to 6 "
                       "layers of 1 to 4096 (paper: 64,128,256,512; the canvas must divide by "
                       "2^layers)"),
+          choice_option("discriminator-pool", "1", {"1", "2", "4"},
+                        "D sees both of its images averaged over 2 x 2 (or 4 x 4) blocks: a fixed "
+                        "low-pass that hides the brush's texture from D, and a quarter (a "
+                        "sixteenth) of its convolutions' work (paper: 1)"),
           bool_option("mismatched-fakes", false,
                       "Conditional D: half of its fakes pair a target with another target, so "
                       "that D learns to check the match, not only the look (not in the paper)"),
@@ -282,6 +286,7 @@ learn::TrainerConfig trainer_config(const Config& config,
                    : learn::GanLoss::kWasserstein;
   t.discriminator.spectral_norm = config.get_bool("spectral-norm");
   t.discriminator.widths = discriminator_widths(config.get_text("discriminator-widths"));
+  t.discriminator.input_pool = std::stoi(config.get_text("discriminator-pool"));
   t.mismatched_fakes = config.get_bool("mismatched-fakes");
   t.complement_discriminator = config.get_bool("complement-discriminator");
   t.discriminator_updates = static_cast<int>(config.get_int("discriminator-updates"));

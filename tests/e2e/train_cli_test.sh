@@ -62,9 +62,17 @@ run train --config tiny.cfg --name narrow-d --discriminator-widths 8,16 --mismat
 check "--discriminator-widths 8,16: exit 0" test "$code" -eq 0
 check "--discriminator-widths 8,16: D has 2 x 128 + 8 + 2048 + 16 + 4096 + 1 parameters" \
   grep -q " I discriminator: 6,425 parameters" <<<"$out"
+# --discriminator-pool 2 reaches D: its Linear reads 8 x 8 maps of 16 channels instead of 16 x 16.
+run train --config tiny.cfg --name pooled-d --discriminator-widths 8,16 --discriminator-pool 2
+check "--discriminator-pool 2: exit 0" test "$code" -eq 0
+check "--discriminator-pool 2: D has 16 x (256 - 64) parameters fewer" \
+  grep -q " I discriminator: 3,353 parameters" <<<"$out"
+check "--discriminator-pool 2: the start line says so" \
+  grep -qF "reward discriminator (final, D on 2 x 2 averages); policy" <<<"$out"
 for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
   "--discriminator-widths 8,8,8,8,8,8,8" "--discriminator-weight 0" "--discriminator-weight -1" \
-  "--mismatched-fakes true --conditional false" "--first-stride 3"; do
+  "--mismatched-fakes true --conditional false" "--first-stride 3" "--discriminator-pool 3" \
+  "--discriminator-widths 8,8,8,8,8 --discriminator-pool 4"; do
   # shellcheck disable=SC2086
   run train --config tiny.cfg --name refused $bad
   check "train $bad: exit 2" test "$code" -eq 2

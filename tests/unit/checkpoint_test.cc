@@ -313,6 +313,15 @@ TEST_F(CheckpointTest, OtherNetworkSizesAreRefusedNamingTheSize) {
   Trainer wider_d(wider, mnist());
   const std::string d_message = message_of([&] { CheckpointFile(path).load_trainer(wider_d); });
   EXPECT_NE(d_message.find("discriminator widths"), std::string::npos) << d_message;
+
+  TrainerConfig pooled = tiny_config(1);
+  pooled.discriminator.input_pool = 2;
+  Trainer pooled_d(pooled, mnist());
+  const std::string pool_message = message_of([&] { CheckpointFile(path).load_trainer(pooled_d); });
+  EXPECT_NE(
+      pool_message.find("discriminator input_pool is (none) in the checkpoint, 2 in this run"),
+      std::string::npos)
+      << pool_message;
 }
 
 TEST_F(CheckpointTest, BitFlipAndTruncationAreRefused) {
@@ -521,6 +530,14 @@ TEST(CheckpointSizes, PointFeaturesAreRecordedAndAbsentInOlderNetworks) {
   EXPECT_FALSE(parse_policy_sizes(old).point_features);
   config.spatial_heads = false;  // a file that claims point features without spatial heads
   EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
+}
+
+TEST(CheckpointSizes, TheDiscriminatorsInputPoolIsRecordedOnlyWhenSet) {
+  model::DiscriminatorConfig config;
+  EXPECT_EQ(discriminator_sizes(config).find("input_pool"), std::string::npos);
+  config.input_pool = 4;
+  const std::string pooled = discriminator_sizes(config);
+  EXPECT_EQ(pooled.substr(pooled.find(" input_pool=")), " input_pool=4");
 }
 
 TEST(CheckpointSizes, TheFirstStrideIsRecordedAndThePapersInOlderNetworks) {

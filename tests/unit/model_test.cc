@@ -532,6 +532,55 @@ TEST(Model, ForwardFlopsMatchACountOverTheModules) {
   EXPECT_NEAR(static_cast<double>(counted), 2.055e8, 0.01e8);
 }
 
+TEST(Model, PooledDiscriminatorScoresTheAveragedImagesWithASmallerLinear) {
+  DiscriminatorConfig pooled;
+  pooled.conditional = true;
+  pooled.widths = {16, 32, 64, 128};
+  pooled.input_pool = 2;
+  DiscriminatorConfig small = pooled;
+  small.canvas = 32;
+  small.input_pool = 1;
+  torch::manual_seed(3);
+  Discriminator d_pooled(pooled);
+  Discriminator d_small(small);
+  // The Linear reads 2 x 2 maps instead of 4 x 4: 128 x 12 weights fewer.
+  DiscriminatorConfig full = pooled;
+  full.input_pool = 1;
+  EXPECT_EQ(parameter_count(*Discriminator(full)) - parameter_count(*d_pooled), 128 * 12);
+  ASSERT_EQ(parameter_count(*d_pooled), parameter_count(*d_small));
+  {
+    torch::NoGradGuard no_grad;
+    auto from = d_pooled->parameters();
+    auto to = d_small->parameters();
+    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  }
+  const torch::Tensor image = torch::rand({3, 1, 64, 64});
+  const torch::Tensor target = torch::rand({3, 1, 64, 64});
+  const torch::Tensor scores = d_pooled(image, target);
+  EXPECT_EQ(scores.sizes(), torch::IntArrayRef({3}));
+  EXPECT_TRUE(torch::allclose(
+      scores, d_small(torch::avg_pool2d(image, 2), torch::avg_pool2d(target, 2)), 1e-5, 1e-6));
+  // A pattern that alternates within every 2 x 2 block is invisible to it; not to the full D.
+  const torch::Tensor checker = (torch::arange(64).unsqueeze(0) + torch::arange(64).unsqueeze(1))
+                                    .remainder(2)
+                                    .to(torch::kFloat)
+                                    .view({1, 1, 64, 64});
+  const torch::Tensor gray = torch::full({1, 1, 64, 64}, 0.5);
+  EXPECT_TRUE(torch::allclose(d_pooled(checker, gray), d_pooled(gray, gray), 1e-5, 1e-6));
+  Discriminator d_full(full);
+  EXPECT_FALSE(torch::allclose(d_full(checker, gray), d_full(gray, gray), 1e-5, 1e-6));
+  // Its convolutions' work is that of a 32 x 32 D; the pool adds one addition per input pixel.
+  EXPECT_EQ(discriminator_forward_flops(pooled), discriminator_forward_flops(small) + 2 * 64 * 64);
+  for (int bad : {0, 3, 8}) {
+    DiscriminatorConfig wrong = pooled;
+    wrong.input_pool = bad;
+    EXPECT_THROW(wrong.check(), UserError) << bad;
+  }
+  DiscriminatorConfig deep = pooled;
+  deep.widths = {8, 8, 8, 8, 8, 8};  // 64 / 2 = 32 is not a multiple of 2^6
+  EXPECT_THROW(deep.check(), UserError);
+}
+
 TEST(Model, SpatialHeadsAddAProjectionPerLocationHead) {
   PolicyConfig config;
   config.conditional = true;

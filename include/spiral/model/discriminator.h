@@ -11,13 +11,14 @@ namespace spiral::model {
 
 // Sizes of the discriminator; the defaults are SPIRAL.md's (inferred) published sizes.
 struct DiscriminatorConfig {
-  int canvas = 64;             // height = width of the images; a multiple of 16
+  int canvas = 64;             // height = width of the images; a multiple of input_pool x 16
   int channels = 1;            // image channels C
   bool conditional = false;    // input is (target, image): 2C channels
   bool spectral_norm = false;  // divide every layer's weight by its top singular value
   float leaky_slope = 0.2f;    // LeakyReLU negative slope
   std::vector<int> widths = {64, 128, 256, 512};  // one 4x4 stride-2 conv per entry
   bool channels_last = false;  // feature maps in NHWC layout (faster oneDNN CPU convolutions)
+  int input_pool = 1;  // both images averaged over input_pool x input_pool blocks first (1: none)
 
   // Throws UserError naming the first bad field.
   void check() const;
@@ -27,8 +28,9 @@ struct DiscriminatorConfig {
 // its convolutions and the Linear layer.
 int64_t discriminator_forward_flops(const DiscriminatorConfig& config);
 
-// D(x): [B, C, H, W] (or target and image) -> [B] scores. Four 4x4 stride-2 convs (64 -> 4 for a
-// 64 canvas; the Linear's input size follows the canvas), LeakyReLU after each, Linear -> 1.
+// D(x): [B, C, H, W] (or target and image) -> [B] scores. An average pool by input_pool (none by
+// default), four 4x4 stride-2 convs (64 -> 4 for a 64 canvas; the Linear's input size follows the
+// pooled canvas), LeakyReLU after each, Linear -> 1.
 // With spectral_norm every weight W is used as W / sigma(W), sigma from one power iteration per
 // forward in training mode (the stored u vectors are updated then; eval mode reuses them).
 class DiscriminatorImpl : public torch::nn::Module {
