@@ -28,8 +28,9 @@ void DiscriminatorConfig::check() const {
   const int64_t multiple = int64_t{scale} * input_pool;
   if (canvas < multiple || canvas % multiple != 0) {
     throw UserError("discriminator setting 'canvas' is " + std::to_string(canvas) +
-                    ", expected a multiple of " + std::to_string(multiple) +
-                    (input_pool > 1 ? " (2^layers x input_pool)" : ""));
+                    ", expected a multiple of " + std::to_string(multiple) + " (2^" +
+                    std::to_string(layers) + " for " + std::to_string(layers) + " layers" +
+                    (input_pool > 1 ? " x input_pool " + std::to_string(input_pool) : "") + ")");
   }
   if (channels < 1) {
     throw UserError("discriminator setting 'channels' is " + std::to_string(channels) +

@@ -219,7 +219,7 @@ OptionGroup agent_options() {
           text_option("discriminator-widths", "64,128,256,512",
                       "Channels of D's 4x4 stride-2 convolutions, one layer each, 1 to 6 "
                       "layers of 1 to 4096 (paper: 64,128,256,512; the canvas must divide by "
-                      "2^layers)"),
+                      "2^layers x --discriminator-pool)"),
           choice_option("discriminator-pool", "1", {"1", "2", "4"},
                         "D sees both of its images averaged over 2 x 2 (or 4 x 4) blocks: a fixed "
                         "low-pass that hides the brush's texture from D, and a quarter (a "
