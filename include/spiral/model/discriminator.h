@@ -25,7 +25,7 @@ struct DiscriminatorConfig {
 };
 
 // Floating-point operations (a multiply-add counts 2) of D's forward pass for one image (or pair):
-// its convolutions and the Linear layer.
+// its input pool (one addition per input pixel), convolutions and the Linear layer.
 int64_t discriminator_forward_flops(const DiscriminatorConfig& config);
 
 // D(x): [B, C, H, W] (or target and image) -> [B] scores. An average pool by input_pool (none by
