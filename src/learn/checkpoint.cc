@@ -218,6 +218,8 @@ std::string policy_sizes(const model::PolicyConfig& c) {
       << " decoder_residual_blocks=" << c.decoder_residual_blocks
       << " spatial_heads=" << c.spatial_heads << " pen_planes=" << c.pen_planes
       << " point_features=" << c.point_features;
+  // Written only when set (scene builders), so that painters saved before it compare equal.
+  if (c.view_points) out << " view_points=1";
   return out.str();
 }
 
@@ -258,6 +260,7 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   c.spatial_heads = sizes.count("spatial_heads") != 0 && get("spatial_heads") != 0;
   c.pen_planes = sizes.count("pen_planes") != 0 && get("pen_planes") != 0;
   c.point_features = sizes.count("point_features") != 0 && get("point_features") != 0;
+  c.view_points = sizes.count("view_points") != 0 && get("view_points") != 0;
   c.check();
   return c;
 }

@@ -136,6 +136,30 @@ torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid) {
       .slice(3, 0, grid);
 }
 
+torch::Tensor view_point_means(const torch::Tensor& maps, const torch::Tensor& points,
+                               int64_t window) {
+  namespace F = torch::nn::functional;
+  torch::Tensor x = maps.to(torch::kFloat);
+  if (window > 1) {
+    x = F::avg_pool2d(
+        x, F::AvgPool2dFuncOptions(window).stride(1).padding(window / 2).count_include_pad(false));
+  }
+  const int64_t n = x.size(0);
+  const int64_t count = points.size(0);
+  const int64_t grid = static_cast<int64_t>(std::lround(std::sqrt(double(count))));
+  TORCH_CHECK(grid * grid == count && points.size(1) == 2, "view points: ", points.sizes(),
+              " is not a square grid of (x, y)");
+  // grid_sample's coordinates: -1 and 1 are the outer edges of the first and last pixels.
+  const torch::Tensor at =
+      (points.to(x.device()) * 2 - 1).view({1, count, 1, 2}).expand({n, -1, -1, -1});
+  return F::grid_sample(x, at,
+                        F::GridSampleFuncOptions()
+                            .mode(torch::kBilinear)
+                            .padding_mode(torch::kBorder)
+                            .align_corners(false))
+      .view({n, x.size(1), grid, grid});
+}
+
 torch::Tensor pen_planes(const torch::Tensor& pen, int64_t grid, int64_t side,
                          const torch::TensorOptions& options) {
   const int64_t n = pen.size(0);
@@ -285,6 +309,14 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
           throw UserError("policy: spatial location heads need one grid for every location part");
         }
         grid_ = grid;
+        if (config_.view_points && !part.points.empty()) {
+          if (view_points_.defined()) {
+            throw UserError("policy: view points need a single location part");
+          }
+          std::vector<float> flat;
+          for (const auto& point : part.points) flat.insert(flat.end(), point.begin(), point.end());
+          view_points_ = torch::tensor(flat).view({grid * grid, 2});
+        }
       }
       head = nn::AnyModule(LocationHead(l, w, config_.decoder_residual_blocks, grid,
                                         config_.spatial_heads ? 2 * w : 0));
@@ -302,6 +334,8 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
               : nn::Linear(nullptr));
     }
   }
+  // Set only where it changes the network, so that a painter's sizes stay as they were.
+  config_.view_points = view_points_.defined();
 }
 
 torch::Device PolicyImpl::device() const { return value_->weight.device(); }
@@ -355,7 +389,12 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
     x = torch::relu(x + condition.to(x.scalar_type()).unsqueeze(2).unsqueeze(3));
     const torch::Tensor first = x;  // canvas / first_stride
     x = torso_->forward(x);         // canvas / 8
-    if (grid_ > 0) {
+    if (view_points_.defined()) {
+      // The first maps averaged over about a grid step, the torso's as they are.
+      const int64_t window = (first.size(2) / grid_) | 1;
+      features.spatial = torch::cat(
+          {view_point_means(first, view_points_, window), view_point_means(x, view_points_, 1)}, 1);
+    } else if (grid_ > 0) {
       features.spatial =
           torch::cat({grid_point_means(first, grid_), resized(x, grid_)}, 1).to(torch::kFloat);
     }

@@ -12,6 +12,11 @@ ActionSpec::ActionSpec(std::vector<ActionPart> parts) : parts_(std::move(parts))
       throw std::invalid_argument("action part '" + parts_[i].name + "' has size " +
                                   std::to_string(parts_[i].size));
     }
+    if (!parts_[i].points.empty() && parts_[i].points.size() != size_t(parts_[i].size)) {
+      throw std::invalid_argument("action part '" + parts_[i].name + "' has " +
+                                  std::to_string(parts_[i].points.size()) + " points for " +
+                                  std::to_string(parts_[i].size) + " values");
+    }
     for (size_t j = 0; j < i; ++j) {
       if (parts_[j].name == parts_[i].name) {
         throw std::invalid_argument("action part '" + parts_[i].name + "' appears twice");

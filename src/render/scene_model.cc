@@ -93,9 +93,18 @@ void check_scene_settings(const SceneSettings& settings) {
 
 ActionSpec scene_action_spec(const SceneSettings& settings) {
   check_scene_settings(settings);
+  ActionPart position{"position", settings.grid * settings.grid};
+  for (int cell = 0; cell < position.size; ++cell) {
+    // The middle of a middle-sized object standing on the cell.
+    std::array<double, 3> center = scene_cell_center(settings, cell);
+    center[2] = (kSmallestSize + kLargestSize) / 2;
+    const std::array<double, 2> pixel = scene_project(settings, center);
+    position.points.push_back({static_cast<float>(pixel[0] / settings.image_size),
+                               static_cast<float>(pixel[1] / settings.image_size)});
+  }
   return ActionSpec({{"mode", kSceneModes},
                      {"type", kSceneObjectTypes},
-                     {"position", settings.grid * settings.grid},
+                     position,
                      {"size", settings.size_levels},
                      {"red", settings.color_levels},
                      {"green", settings.color_levels},

@@ -498,6 +498,7 @@ TEST(SignalGuardTest, RecordsTheFirstSignalAndRestoresTheOldHandler) {
 
 TEST(CheckpointSizes, NetworksSavedBeforeSpatialHeadsHaveNone) {
   model::PolicyConfig config;
+  config.view_points = false;  // as a painter's policy records it
   config.spatial_heads = true;
   EXPECT_TRUE(parse_policy_sizes(policy_sizes(config)).spatial_heads);
   config.spatial_heads = false;
@@ -530,6 +531,18 @@ TEST(CheckpointSizes, PointFeaturesAreRecordedAndAbsentInOlderNetworks) {
   EXPECT_FALSE(parse_policy_sizes(old).point_features);
   config.spatial_heads = false;  // a file that claims point features without spatial heads
   EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
+}
+
+TEST(CheckpointSizes, ViewPointsAreRecordedOnlyWhenSet) {
+  model::PolicyConfig config;
+  config.view_points = false;
+  const std::string grid = policy_sizes(config);
+  EXPECT_EQ(grid.find("view_points"), std::string::npos);  // painters' sizes as they were
+  EXPECT_FALSE(parse_policy_sizes(grid).view_points);
+  config.view_points = true;
+  const std::string viewed = policy_sizes(config);
+  EXPECT_EQ(viewed.substr(viewed.find(" view_points=")), " view_points=1");
+  EXPECT_TRUE(parse_policy_sizes(viewed).view_points);
 }
 
 TEST(CheckpointSizes, TheDiscriminatorsInputPoolIsRecordedOnlyWhenSet) {

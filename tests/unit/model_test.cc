@@ -653,6 +653,68 @@ TEST(Model, GridPointMeansAreCentredOnThePaintersPoints) {
             torch::IntArrayRef({1, 1, 5, 5}));
 }
 
+TEST(Model, ViewPointMeansReadTheMapsAtThePoints) {
+  // Channel 0 holds each pixel's column, channel 1 its row, on a 16 x 16 map; pixel i covers
+  // fractions i / 16 to (i + 1) / 16, so its centre is (i + 0.5) / 16.
+  const torch::Tensor line = torch::arange(16, torch::kFloat);
+  const torch::Tensor maps =
+      torch::stack({line.view({1, 16}).expand({16, 16}), line.view({16, 1}).expand({16, 16})})
+          .unsqueeze(0);
+  // Four points, a 2 x 2 grid in the order of the location values.
+  const torch::Tensor points =
+      torch::tensor({{0.5f, 0.25f}, {4.5f / 16, 0.5f / 16}, {0.75f, 0.75f}, {0.125f, 0.875f}});
+  const torch::Tensor read = view_point_means(maps, points, 1);
+  ASSERT_EQ(read.sizes(), torch::IntArrayRef({1, 2, 2, 2}));
+  EXPECT_NEAR(read[0][0][0][0].item<float>(), 7.5f, 1e-5);  // x = 8 pixels: between 7 and 8
+  EXPECT_NEAR(read[0][1][0][0].item<float>(), 3.5f, 1e-5);
+  EXPECT_NEAR(read[0][0][0][1].item<float>(), 4.0f, 1e-5);  // on pixel (0, 4)'s centre
+  EXPECT_NEAR(read[0][1][0][1].item<float>(), 0.0f, 1e-5);
+  EXPECT_NEAR(read[0][0][1][0].item<float>(), 11.5f, 1e-5);
+  EXPECT_NEAR(read[0][1][1][1].item<float>(), 13.5f, 1e-5);
+  // A window averages around each pixel first: a linear ramp keeps its values inside the map,
+  // a spot spreads over the window.
+  EXPECT_NEAR(view_point_means(maps, points, 3)[0][0][0][0].item<float>(), 7.5f, 1e-5);
+  torch::Tensor spot = torch::zeros({1, 1, 16, 16});
+  spot[0][0][4][8] = 9;
+  const torch::Tensor at =
+      torch::tensor({{8.5f / 16, 4.5f / 16}, {8.5f / 16, 6.5f / 16}, {0.5f, 0.5f}, {0.5f, 0.5f}});
+  EXPECT_NEAR(view_point_means(spot, at, 3)[0][0][0][0].item<float>(), 1.0f, 1e-5);
+  EXPECT_NEAR(view_point_means(spot, at, 3)[0][0][0][1].item<float>(), 0.0f, 1e-5);
+}
+
+// A location part that says where its values show makes the spatial heads read the maps there;
+// the policy records it (view_points) only then, and a network saved without it reads the grid.
+TEST(Model, ViewPointsMoveWhereTheSpatialHeadsRead) {
+  PolicyConfig config = small_config(3, true, 32);
+  config.point_features = true;
+  const ActionSpec grid_scene = scene(4);
+  std::vector<render::ActionPart> parts = grid_scene.parts();
+  for (int cell = 0; cell < 16; ++cell) {  // every cell seen in the image's top-left corner
+    parts[2].points.push_back({0.1f + 0.01f * (cell % 4), 0.1f + 0.01f * (cell / 4)});
+  }
+  const ActionSpec viewed(parts);
+  torch::manual_seed(3);
+  Policy on_grid(config, grid_scene);
+  torch::manual_seed(3);
+  Policy on_points(config, viewed);
+  EXPECT_FALSE(on_grid->config().view_points);
+  EXPECT_TRUE(on_points->config().view_points);
+  config.view_points = false;
+  torch::manual_seed(3);
+  Policy saved_before(config, viewed);
+  EXPECT_FALSE(saved_before->config().view_points);
+  EXPECT_FALSE(Policy(small_config(1, true, 32), gray_painter(8))->config().view_points);
+  // The same weights read other maps at the points; without view points, the grid's as before.
+  const PolicyInput input = random_input(on_grid, 1);
+  const torch::Tensor commands = torch::tensor({{0, 1, 15, 2, 3, 0, 1}}, torch::kInt64);
+  const auto log_prob = [&](Policy& policy, const PolicyInput& in) {
+    torch::NoGradGuard no_grad;
+    return policy->evaluate(in, policy->initial_state(1), commands).log_prob;
+  };
+  EXPECT_FALSE(torch::allclose(log_prob(on_points, input), log_prob(on_grid, input)));
+  EXPECT_TRUE(torch::allclose(log_prob(saved_before, input), log_prob(on_grid, input)));
+}
+
 TEST(Model, PenPlanesMarkThePensPixel) {
   // Grid 4 on a 16 x 16 canvas: index 9 is row 2, col 1, i.e. pixel (8, 4); index 0 the corner.
   const torch::Tensor planes = pen_planes(torch::tensor({0, 9}, torch::kInt64), 4, 16,

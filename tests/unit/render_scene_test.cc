@@ -134,6 +134,43 @@ TEST(SceneActionSpec, PartsInOrderWithTheirSizes) {
             "mode:3 type:4 position:64 size:2 red:5 green:5 blue:5");
 }
 
+// Each position value's point is where an object standing on that cell shows: a middle-sized box
+// covers the pixel there, and the empty floor fills it otherwise. The points follow the camera's
+// perspective, not the painter's square grid: far rows are narrower and nearer each other.
+TEST(SceneActionSpec, PositionPointsLieOnTheObjectsOfTheirCells) {
+  SceneSettings settings;
+  settings.grid = 8;
+  const ActionSpec spec = scene_action_spec(settings);
+  const std::vector<std::array<float, 2>>& points = spec.parts()[2].points;
+  ASSERT_EQ(points.size(), 64u);
+  for (int i = 0; i < 7; ++i) EXPECT_TRUE(spec.parts()[i].points.empty() || i == 2) << i;
+  SceneRenderer renderer(settings);
+  const Image floor = renderer.render({});
+  const auto pixel = [&](const Image& image, const std::array<float, 2>& point) {
+    const int x = static_cast<int>(point[0] * settings.image_size);
+    const int y = static_cast<int>(point[1] * settings.image_size);
+    const size_t at = (static_cast<size_t>(y) * image.width + x) * image.channels;
+    return std::vector<uint8_t>(image.pixels.begin() + at, image.pixels.begin() + at + 3);
+  };
+  for (int position = 0; position < 64; ++position) {
+    const Image box = renderer.render({{kBox, position, 1, 3, 0, 0}});
+    EXPECT_NE(pixel(box, points[position]), pixel(floor, points[position])) << position;
+  }
+  // Row 0 (the far edge) spans less of the image than row 7, and both lie inside it.
+  EXPECT_LT(points[7][0] - points[0][0], points[63][0] - points[56][0]);
+  EXPECT_LT(points[0][1], points[56][1]);
+  EXPECT_GT(points[0][0], 0.1f);  // the painter's grid would put cell 0 at (0, 0)
+  EXPECT_LT(points[63][1], 1.0f);
+}
+
+TEST(SceneActionSpec, PointsAreOnePerValueOrNone) {
+  EXPECT_NO_THROW(ActionSpec({{"position", 4, {{0, 0}, {1, 0}, {0, 1}, {1, 1}}}}));
+  EXPECT_THROW(ActionSpec({{"position", 4, {{0, 0}, {1, 0}}}}), std::invalid_argument);
+  // Where each value shows is not part of what the commands are.
+  EXPECT_EQ(ActionSpec({{"position", 4, {{0, 0}, {1, 0}, {0, 1}, {1, 1}}}}),
+            ActionSpec({{"position", 4}}));
+}
+
 TEST(SceneActionSpec, BadSettingsAreUserErrors) {
   auto expect_user_error = [](SceneSettings settings, const std::string& name) {
     try {

@@ -33,6 +33,11 @@ struct PolicyConfig {
   // needs spatial_heads. Not in the paper, whose later parts see only the LSTM and the earlier
   // parts' embeddings.
   bool point_features = false;
+  // Where the action spec says at which point of the image each location value shows (the scene
+  // builder's floor cells, in perspective), the spatial heads and point features read the maps
+  // there, not at the painter's square grid (not in the paper). Networks saved before it read the
+  // square grid.
+  bool view_points = true;
   // Three more input planes say where the pen is (the previous command's end point, the canvas's
   // corner at the first step): a spot there and each pixel's x and y offset from it (painters
   // only; not in the paper, whose policy knows the pen only from the previous command's embedding).
@@ -67,6 +72,12 @@ bool is_location_part(const render::ActionPart& part);
 // the square of one grid step centred there (zero padding past the edges) -> [N, C, grid, grid].
 // Grids that do not divide the side take the mean over cells that start at the points.
 torch::Tensor grid_point_means(const torch::Tensor& maps, int64_t grid);
+
+// Maps [N, C, H, W] read at `points` [P, 2] ((x, y) as fractions of the side) with bilinear
+// interpolation, after a mean over `window` x `window` pixels around each pixel (an odd window;
+// 1: none) -> [N, C, grid, grid], grid * grid = P.
+torch::Tensor view_point_means(const torch::Tensor& maps, const torch::Tensor& points,
+                               int64_t window);
 
 // The pen planes for pen grid indices `pen` [N] (int64, row * grid + col) on a side x side canvas:
 // [N, 3, side, side] float = a Gaussian spot (sigma half a grid step) at the pen's pixel (side *
@@ -183,7 +194,8 @@ class PolicyImpl : public torch::nn::Module {
   render::ActionSpec spec_;
   int noise_dim_;
   int flat_size_;
-  int grid_ = 0;       // side of the location parts' grid (0: none, or no spatial heads)
+  int grid_ = 0;               // side of the location parts' grid (0: none, or no spatial heads)
+  torch::Tensor view_points_;  // [grid * grid, 2]: where the location values show (view_points)
   int pen_part_ = -1;  // index of the part whose value is the pen's next position (pen planes)
   int pen_grid_ = 0;   // that part's grid side
   torch::nn::Conv2d conv_in_{nullptr};

@@ -1,16 +1,26 @@
 // The discrete command an agent sends a renderer: named parts with their sizes, in order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spiral::render {
 
 // One discrete part of a command, e.g. {"end", 1024}: values 0 .. size - 1.
 struct ActionPart {
+  ActionPart() = default;
+  ActionPart(std::string name, int size, std::vector<std::array<float, 2>> points = {})
+      : name(std::move(name)), size(size), points(std::move(points)) {}
+
   std::string name;
   int size = 0;
+  // A location part's value v shows in the image at points[v] = (x, y), as fractions of the
+  // image's side (the scene builder's floor cells, seen in perspective). Empty: the painter's
+  // square grid, point (row, col) at (col / grid, row / grid). Not compared by ActionSpec's ==.
+  std::vector<std::array<float, 2>> points;
 };
 
 // One command: a value for every part of the environment's ActionSpec, in the spec's order.
