@@ -75,6 +75,17 @@ void check_trainer_config(const TrainerConfig& config) {
   if (per_target > 1 && !config.conditional) {
     throw UserError("--episodes-per-target above 1 needs --conditional true (targets to share)");
   }
+  if (!(config.hindsight >= 0)) {
+    throw UserError("--hindsight must be >= 0, got " + std::to_string(config.hindsight));
+  }
+  if (config.hindsight > 0 && !config.conditional) {
+    throw UserError("--hindsight needs --conditional true (the final canvas becomes the target)");
+  }
+  if (config.hindsight == 0 && config.reward.discriminator_weight == 0 &&
+      config.reward.l2_weight == 0) {
+    throw UserError(
+        "--reward none needs --hindsight above 0 (nothing else would teach the policy)");
+  }
   if (config.reward.l2_weight != 0 && !config.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
@@ -243,6 +254,19 @@ EpisodeBatch Trainer::act() {
   return batch;
 }
 
+torch::Tensor Trainer::hindsight_loss(const EpisodeBatch& episodes) {
+  model::PolicyInput relabelled = episodes.unroll;
+  const int64_t steps = episodes.commands.size(0);
+  relabelled.target = episodes.final_renders.to(relabelled.target.dtype())
+                          .unsqueeze(0)
+                          .expand({steps, -1, -1, -1, -1})
+                          .contiguous();
+  const int64_t batch = episodes.commands.size(1);
+  const model::PolicyStep replayed =
+      policy_->evaluate_unroll(relabelled, policy_->initial_state(batch), episodes.commands);
+  return -replayed.log_prob.sum(0).mean();
+}
+
 TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   TrainStepStats stats;
   Stopwatch clock;
@@ -277,9 +301,11 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
   const A2CLoss loss =
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c, {},
                config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor(), groups);
+  torch::Tensor total = loss.total;
+  if (config_.hindsight > 0) total = total + config_.hindsight * hindsight_loss(episodes);
   policy_optimizer_->zero_grad();
   stats.phases.forward = clock.lap();
-  loss.total.backward();
+  total.backward();
   average_gradients(config_.average_gradients, policy_->parameters());
   stats.grad_norm = clip_gradients(policy_->parameters(), config_.grad_clip);
   stats.phases.backward = clock.lap();

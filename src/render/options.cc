@@ -48,6 +48,9 @@ OptionGroup environment_options() {
           int_option("supersample", 1, 1, 8, "x",
                      "Painter paints at this multiple of the canvas, then shrinks"),
           int_option("max-objects", 5, 1, 64, "objects", "Scene objects at most"),
+          bool_option("scene-skip", true,
+                      "Scene commands may skip (the paper); false: each adds or modifies an "
+                      "object"),
           choice_option("gl", "auto", {"auto", "egl", "osmesa"},
                         "Scene OpenGL backend (auto: EGL, else OSMesa)"),
       }};
@@ -81,6 +84,7 @@ EnvironmentSettings environment_settings(const Config& config) {
     if (grid != 0) scene.grid = grid;
     if (length != 0) scene.episode_length = length;
     scene.max_objects = static_cast<int>(config.get_int("max-objects"));
+    scene.skip = config.get_bool("scene-skip");
     scene.gl = config.get_text("gl");
   }
   return settings;

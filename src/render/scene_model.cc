@@ -102,7 +102,7 @@ ActionSpec scene_action_spec(const SceneSettings& settings) {
     position.points.push_back({static_cast<float>(pixel[0] / settings.image_size),
                                static_cast<float>(pixel[1] / settings.image_size)});
   }
-  return ActionSpec({{"mode", kSceneModes},
+  return ActionSpec({{"mode", settings.skip ? kSceneModes : kSceneModes - 1},
                      {"type", kSceneObjectTypes},
                      position,
                      {"size", settings.size_levels},

@@ -67,11 +67,16 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
        << (settings.conditional ? "conditional (the agent reconstructs a target image)"
                                 : "unconditional (the agent paints from noise)")
        << ", " << held_out_text(held_out, settings.held_out);
-  agent << "reward " << config.get_text("reward") << " (" << config.get_text("reward-timing");
-  if (config.get_text("reward") == "l2") agent << ", " << config.get_text("l2-form");
-  if (config.get_text("reward") == "discriminator" && settings.discriminator.input_pool > 1) {
+  const std::string reward = config.get_text("reward");
+  agent << "reward " << reward << " (";
+  if (reward != "none") agent << config.get_text("reward-timing");
+  if (reward == "l2") agent << ", " << config.get_text("l2-form");
+  if (reward == "discriminator" && settings.discriminator.input_pool > 1) {
     agent << ", D on " << settings.discriminator.input_pool << " x "
           << settings.discriminator.input_pool << " averages";
+  }
+  if (settings.hindsight > 0) {
+    agent << (reward != "none" ? ", " : "") << "hindsight " << settings.hindsight;
   }
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
         << " residual blocks, LSTM " << settings.policy.lstm_size

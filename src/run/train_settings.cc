@@ -182,13 +182,18 @@ OptionGroup agent_options() {
                         "to 0 over the run's budget (--frames, or --duration when it ends the "
                         "run sooner: then rank 0's clock sets the rate)"),
           real_option("entropy-cost", 0.01, 0, 10, "", "Weight of the entropy bonus"),
+          real_option("hindsight", 0, 0, 1e6, "",
+                      "Weight of a hindsight loss: each episode also teaches the policy its own "
+                      "commands with the canvas they made as the target (conditional; 0: off; "
+                      "not in the paper)"),
           real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
           int_option("max-skipped-updates", 20, 1, 1000000, "updates",
                      "Stop (exit code 4, no new checkpoint) after this many updates in a row "
                      "skipped for NaN or infinite gradients"),
-          choice_option("reward", "discriminator", {"discriminator", "l2"},
-                        "Reward: D(render) (conditional D: D(target, render)) or -L2(render, "
-                        "target) (conditional only; the paper's baseline)"),
+          choice_option("reward", "discriminator", {"discriminator", "l2", "none"},
+                        "Reward: D(render) (conditional D: D(target, render)), -L2(render, "
+                        "target) (conditional only; the paper's baseline) or none (the policy "
+                        "learns from --hindsight alone)"),
           choice_option("reward-timing", "final", {"final", "per-step"},
                         "final: the reward at the last step (SPIRAL); per-step: each step gets "
                         "the change it made (D differences as in SPIRAL++, or L2 error removed)"),
@@ -261,6 +266,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.render_threads = std::min(threads, t.batch);
   t.policy_lr = config.get_real("policy-lr");
   t.a2c.entropy_cost = config.get_real("entropy-cost");
+  t.hindsight = config.get_real("hindsight");
   t.a2c.discount = config.get_real("discount");
   t.a2c.value_cost = config.get_real("value-cost");
   t.a2c.normalize_advantages = config.get_bool("normalize-advantages");
@@ -271,6 +277,8 @@ learn::TrainerConfig trainer_config(const Config& config,
     t.reward.discriminator_weight = 0;
     t.reward.l2_weight = 1;
     t.reward.l2_per_step = per_step;
+  } else if (config.get_text("reward") == "none") {
+    t.reward.discriminator_weight = 0;
   } else {
     t.reward.discriminator_weight = config.get_real("discriminator-weight");
     if (per_step) t.reward.discriminator_mode = learn::DiscriminatorReward::kPerStep;

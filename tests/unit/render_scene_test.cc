@@ -132,6 +132,9 @@ TEST(SceneActionSpec, PartsInOrderWithTheirSizes) {
   small.color_levels = 5;
   EXPECT_EQ(scene_action_spec(small).describe(),
             "mode:3 type:4 position:64 size:2 red:5 green:5 blue:5");
+  small.skip = false;  // add and modify only
+  EXPECT_EQ(scene_action_spec(small).describe(),
+            "mode:2 type:4 position:64 size:2 red:5 green:5 blue:5");
 }
 
 // Each position value's point is where an object standing on that cell shows: a middle-sized box

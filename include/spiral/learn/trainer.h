@@ -44,6 +44,11 @@ struct TrainerConfig {
   // episodes_per_target above 1, V-trace's truncated importance weights on the group advantages);
   // without it, learn() treats every batch as played by the current policy (plain A2C).
   bool vtrace = false;
+  // Weight of a hindsight loss (not in the paper): every episode is also a lesson in inverse
+  // rendering, its own commands being a right program for the canvas it ended on. The loss is
+  // minus the log-probability of those commands with that canvas as the target (conditional
+  // agents; 0 = off).
+  double hindsight = 0;
   // The reward terms; the L2 terms need a conditional agent (they compare with the target).
   RewardConfig reward;
   double discriminator_lr = 1e-4;
@@ -187,6 +192,8 @@ class Trainer {
   // `count` training images drawn at random, each repeated `repeats` times in a row.
   std::vector<size_t> pick_training_images(int count, int repeats = 1);
   std::vector<uint64_t> episode_seeds(int count);
+  // The hindsight loss of `episodes` (TrainerConfig::hindsight), with its gradient.
+  torch::Tensor hindsight_loss(const EpisodeBatch& episodes);
 
   TrainerConfig config_;
   std::shared_ptr<const data::Dataset> dataset_;

@@ -28,6 +28,9 @@ struct SceneSettings {
   int size_levels = 3;      // object sizes
   int color_levels = 4;     // bins per RGB channel
   int episode_length = 20;  // commands per episode
+  // Commands may skip (the paper). Without skip every command adds an object or modifies the
+  // last one, so that an episode cannot end on the empty floor by doing nothing.
+  bool skip = true;
   std::string gl = "auto";  // OpenGL backend: auto (EGL, else OSMesa), egl, osmesa
 };
 
