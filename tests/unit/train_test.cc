@@ -331,6 +331,28 @@ class PaintedImages : public data::Dataset {
   std::string name_ = "painted images";
 };
 
+// The greedy search's one program for all of `before`'s targets at once: the best an agent that
+// ignores its target can score. Printed beside the MSE at the start.
+double target_independent_mse(const TrainerConfig& config, const HeldOutResult& before) {
+  ProgramSearchOptions search;
+  search.threads = 2;
+  const double mse =
+      greedy_program_search(config.environment, unit_canvases(before.targets), search).mse;
+  std::printf("at the start %.5f, best target-independent program %.5f\n", before.blank_mse, mse);
+  return mse;
+}
+
+// `steps` updates, printing the held-out MSE every `every`; the held-out result after them.
+HeldOutResult train_for(Trainer& trainer, int steps, int every) {
+  for (int i = 1; i <= steps; ++i) {
+    trainer.train_step();
+    if (i % every == 0) std::printf("update %d held-out MSE %.5f\n", i, trainer.held_out().mse);
+  }
+  const HeldOutResult after = trainer.held_out();
+  std::printf("held-out MSE after %d updates: %.5f\n", steps, after.mse);
+  return after;
+}
+
 // An agent that ignores its target paints one program under every target; the best such program
 // (the greedy search over every command for all the targets at once) bounds what it can score.
 // Three targets painted by two-stroke programs of the agent's own painter (an L down the left and
@@ -367,22 +389,10 @@ TEST(TrainerTest, AgentFollowsItsTargetsBeyondAnyTargetIndependentProgram) {
     EXPECT_EQ(before.targets[i].pixels, targets->image(i).pixels) << i;
   }
 
-  ProgramSearchOptions search;
-  search.threads = 2;
-  const ProgramSearchResult independent =
-      greedy_program_search(config.environment, unit_canvases(before.targets), search);
-  std::printf("blank %.5f, best target-independent program %.5f\n", before.blank_mse,
-              independent.mse);
-  ASSERT_LT(independent.mse, before.blank_mse);
-
-  const int steps = env_int("SPIRAL_FOLLOW_TEST_STEPS", 400);
-  for (int i = 1; i <= steps; ++i) {
-    trainer.train_step();
-    if (i % 50 == 0) std::printf("update %d held-out MSE %.5f\n", i, trainer.held_out().mse);
-  }
-  const HeldOutResult after = trainer.held_out();
-  std::printf("held-out MSE after %d updates: %.5f\n", steps, after.mse);
-  EXPECT_LT(after.mse, independent.mse);
+  const double independent = target_independent_mse(config, before);
+  ASSERT_LT(independent, before.blank_mse);
+  const HeldOutResult after = train_for(trainer, env_int("SPIRAL_FOLLOW_TEST_STEPS", 400), 50);
+  EXPECT_LT(after.mse, independent);
 }
 
 // One-object scenes on a 4 x 4 floor (32 x 32 pixels; one size, colour bins of 2 levels), each
@@ -432,23 +442,11 @@ TEST(TrainerTest, SceneBuilderLearnsItsTargetsFromItsOwnEpisodes) {
   Trainer trainer(config, targets);
   const HeldOutResult before = trainer.held_out();
   ASSERT_EQ(before.targets.size(), 3u);
-  ProgramSearchOptions search;
-  search.threads = 2;
-  const ProgramSearchResult independent =
-      greedy_program_search(config.environment, unit_canvases(before.targets), search);
-  std::printf("empty floor %.5f, best target-independent program %.5f\n", before.blank_mse,
-              independent.mse);
-  ASSERT_GT(independent.mse, 0.005);
-
-  const int steps = env_int("SPIRAL_SCENE_TEST_STEPS", 600);
-  for (int i = 1; i <= steps; ++i) {
-    trainer.train_step();
-    if (i % 100 == 0) std::printf("update %d held-out MSE %.5f\n", i, trainer.held_out().mse);
-  }
-  const HeldOutResult after = trainer.held_out();
-  std::printf("held-out MSE after %d updates: %.5f\n", steps, after.mse);
+  const double independent = target_independent_mse(config, before);
+  ASSERT_GT(independent, 0.005);
+  const HeldOutResult after = train_for(trainer, env_int("SPIRAL_SCENE_TEST_STEPS", 600), 100);
   EXPECT_EQ(after.distinct, 3);
-  EXPECT_LT(after.mse, 0.6 * independent.mse);
+  EXPECT_LT(after.mse, 0.6 * independent);
 }
 
 // The hindsight loss needs no reward: an update raises the log-probability of the commands just
@@ -493,12 +491,8 @@ TEST(TrainerTest, HindsightTeachesTheCommandsThatMadeEachCanvas) {
 // instead, the same training named 47% of the cells and 78% of the colours (seed 1). The type,
 // decoded before the cell from the LSTM state alone, stays near chance in both.
 TEST(TrainerTest, SceneBuilderPolicyReadsTheCellAndColourOfHeldOutScenes) {
-  render::EnvironmentSettings settings;
-  settings.kind = render::EnvironmentSettings::Kind::kScene;
-  settings.scene.size_levels = 1;
-  settings.scene.color_levels = 2;
-  settings.scene.max_objects = 1;
-  settings.scene.episode_length = 1;
+  render::EnvironmentSettings settings = one_object_scenes(1).environment;
+  settings.scene.image_size = 64;
   settings.scene.grid = 8;
   std::mt19937 random(5);
   const auto pick = [&](int n) { return static_cast<int>(random() % n); };
