@@ -414,10 +414,10 @@ TrainerConfig one_object_scenes(uint64_t seed) {
 
 // The scene builder's version of the test above: three scenes of one object each (a red box, a
 // blue sphere, a green cylinder), one command per episode, and no skip. Rewarded by the error it
-// removes, the agent settles within a hundred updates on one object under every target (a placed
-// object costs more at a wrong cell than it gains at the right one with a wrong colour). Taught
-// by hindsight alone (each episode's command is a right program for the canvas it made), it must
-// end at least 40% below the best target-independent program on the held-out copies, i.e. put
+// removes, the agent settles within a hundred updates on one object under every target (on the
+// right cell, a wrong colour costs as much as an object anywhere else, and few adds are right).
+// Taught by hindsight alone (each episode's command is a right program for the canvas it made), it
+// must end at least 40% below the best target-independent program on the held-out copies, i.e. put
 // each target's object where it stands. Measured with 600 updates, seeds 1, 2 and 3: 0.00213,
 // 0.00335 and 0.00207 (the best target-independent program 0.00728, the empty floor 0.00691).
 // SPIRAL_SCENE_TEST_STEPS overrides the number of updates.
