@@ -220,6 +220,7 @@ std::string policy_sizes(const model::PolicyConfig& c) {
       << " point_features=" << c.point_features;
   // Written only when set (scene builders), so that painters saved before it compare equal.
   if (c.view_points) out << " view_points=1";
+  if (c.location_first) out << " location_first=1";
   return out.str();
 }
 
@@ -261,6 +262,7 @@ model::PolicyConfig parse_policy_sizes(const std::string& text) {
   c.pen_planes = sizes.count("pen_planes") != 0 && get("pen_planes") != 0;
   c.point_features = sizes.count("point_features") != 0 && get("point_features") != 0;
   c.view_points = sizes.count("view_points") != 0 && get("view_points") != 0;
+  c.location_first = sizes.count("location_first") != 0 && get("location_first") != 0;
   c.check();
   return c;
 }

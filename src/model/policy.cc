@@ -281,6 +281,7 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
       nn::Conv2d(
           nn::Conv2dOptions(input_channels(), w, 5).stride(config_.first_stride).padding(2)));
   const int parts = static_cast<int>(spec_.size());
+  order_ = decode_order();
   for (int i = 0; i < parts; ++i) {
     embeddings_.push_back(
         register_module("embedding" + std::to_string(i), nn::Embedding(spec_.parts()[i].size, e)));
@@ -327,15 +328,31 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
     heads_.push_back(std::move(head));
     location_heads_.push_back(is_location_part(part));
     if (i + 1 < parts) {
+      // The update after the i-th part chosen, which is part order_[i].
       updates_.push_back(register_module("update" + std::to_string(i), nn::Linear(l + e, l)));
       point_updates_.push_back(
-          config_.point_features && is_location_part(part)
+          config_.point_features && is_location_part(spec_.parts()[order_[i]])
               ? register_module("point_update" + std::to_string(i), nn::Linear(2 * w, l))
               : nn::Linear(nullptr));
     }
   }
   // Set only where it changes the network, so that a painter's sizes stay as they were.
   config_.view_points = view_points_.defined();
+}
+
+std::vector<int> PolicyImpl::decode_order() {
+  const int parts = static_cast<int>(spec_.size());
+  std::vector<int> locations;
+  for (int i = 0; i < parts; ++i) {
+    if (is_location_part(spec_.parts()[i])) locations.push_back(i);
+  }
+  config_.location_first = config_.location_first && locations.size() == 1 && locations[0] > 1;
+  std::vector<int> order = {0};
+  if (config_.location_first) order.push_back(locations[0]);
+  for (int i = 1; i < parts; ++i) {
+    if (!config_.location_first || i != locations[0]) order.push_back(i);
+  }
+  return order;
 }
 
 torch::Device PolicyImpl::device() const { return value_->weight.device(); }
@@ -405,12 +422,14 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
 
 PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
                               const torch::Tensor& given, at::Generator* generator, bool greedy) {
-  const int64_t parts = static_cast<int64_t>(spec_.size());
-  std::vector<torch::Tensor> values;
-  std::vector<torch::Tensor> log_probs;
-  std::vector<torch::Tensor> entropies;
+  const size_t parts = spec_.size();
+  // Indexed by part, in the command's order; chosen in order_ (its first is part 0).
+  std::vector<torch::Tensor> values(parts);
+  std::vector<torch::Tensor> log_probs(parts);
+  std::vector<torch::Tensor> entropies(parts);
   torch::Tensor masks;
-  for (int64_t i = 0; i < parts; ++i) {
+  for (size_t step = 0; step < parts; ++step) {
+    const int i = order_[step];
     const torch::Tensor logits = location_heads_[i] ? heads_[i].forward<torch::Tensor>(z, spatial)
                                                     : heads_[i].forward<torch::Tensor>(z);
     const torch::Tensor log_p = torch::log_softmax(logits, 1);
@@ -423,16 +442,16 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
       value = sample(log_p.exp(), generator);
     }
     if (i == 0) masks = command_mask(spec_, value);
-    log_probs.push_back(log_p.gather(1, value.unsqueeze(1)).squeeze(1));
-    entropies.push_back(-(log_p.exp() * log_p).sum(1));
-    values.push_back(value);
-    if (i + 1 < parts) {
+    log_probs[i] = log_p.gather(1, value.unsqueeze(1)).squeeze(1);
+    entropies[i] = -(log_p.exp() * log_p).sum(1);
+    values[i] = value;
+    if (step + 1 < parts) {
       const torch::Tensor embedded = embeddings_[i](value);
-      torch::Tensor update = updates_[i](torch::cat({z, embedded}, 1));
-      if (point_updates_[i]) {
+      torch::Tensor update = updates_[step](torch::cat({z, embedded}, 1));
+      if (point_updates_[step]) {
         // The maps [N, 2w, grid, grid] at the chosen point -> [N, 2w].
         const torch::Tensor index = value.view({-1, 1, 1}).expand({-1, spatial.size(1), 1});
-        update = update + point_updates_[i](spatial.flatten(2).gather(2, index).squeeze(2));
+        update = update + point_updates_[step](spatial.flatten(2).gather(2, index).squeeze(2));
       }
       z = torch::relu(z + update);
     }

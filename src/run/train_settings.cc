@@ -173,6 +173,10 @@ OptionGroup agent_options() {
           bool_option("point-features", false,
                       "Once a location is chosen, the command's later parts also read the "
                       "torso's maps there (needs --spatial-heads; not in the paper)"),
+          bool_option("location-first", false,
+                      "The scene builder chooses an object's floor cell before its type, so "
+                      "that with --point-features the type reads the maps there (not in the "
+                      "paper, which chooses a command's parts in their order)"),
           bool_option("pen-planes", false,
                       "The policy also sees where the pen is: a spot and each pixel's offset "
                       "from it (painter; not in the paper)"),
@@ -257,6 +261,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.policy.spatial_heads = config.get_bool("spatial-heads");
   t.policy.pen_planes = config.get_bool("pen-planes");
   t.policy.point_features = config.get_bool("point-features");
+  t.policy.location_first = config.get_bool("location-first");
   t.conditional = config.get_bool("conditional");
   t.batch = static_cast<int>(config.get_int("batch"));
   t.episodes_per_target = static_cast<int>(config.get_int("episodes-per-target"));

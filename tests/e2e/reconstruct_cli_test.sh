@@ -136,4 +136,17 @@ PY
 check "reconstruction.h5: the floor as blank, objects per episode" grep -qx ok h5.txt
 [[ "$(cat h5.txt)" == ok ]] || cat h5.txt
 
+# --location-first: the checkpoint records it; reconstruct reads it back, and a resume without it
+# is refused, naming it.
+run train --config tiny.cfg --name scene-lf --point-features true --location-first true
+check "--location-first true: exit 0" test "$code" -eq 0
+check "... the checkpoint records it" /usr/bin/python3 -c \
+  'import sys, h5py; assert h5py.File(sys.argv[1]).attrs["policy_sizes"].endswith(" view_points=1 location_first=1")' \
+  runs/scene-lf/checkpoints/ckpt-00000001.h5
+run reconstruct --checkpoint runs/scene-lf/checkpoints/ckpt-00000001.h5 --count 4 --out rec-lf
+check "... reconstruct reads it: exit 0" test "$code" -eq 0
+run train --config tiny.cfg --name scene-lf --point-features true --frames 24 --resume auto
+check "... a resume without it: exit 2, one line naming it" \
+  test "$code" -eq 2 -a "$(lines "$err")" -eq 1 -a -n "$(grep location_first <<<"$err")"
+
 finish

@@ -533,16 +533,23 @@ TEST(CheckpointSizes, PointFeaturesAreRecordedAndAbsentInOlderNetworks) {
   EXPECT_THROW(parse_policy_sizes(policy_sizes(config)), UserError);
 }
 
-TEST(CheckpointSizes, ViewPointsAreRecordedOnlyWhenSet) {
+TEST(CheckpointSizes, ViewPointsAndLocationFirstAreRecordedOnlyWhenSet) {
   model::PolicyConfig config;
-  config.view_points = false;
+  config.view_points = false;  // as a painter's policy records them
   const std::string grid = policy_sizes(config);
   EXPECT_EQ(grid.find("view_points"), std::string::npos);  // painters' sizes as they were
+  EXPECT_EQ(grid.find("location_first"), std::string::npos);
   EXPECT_FALSE(parse_policy_sizes(grid).view_points);
+  EXPECT_FALSE(parse_policy_sizes(grid).location_first);
   config.view_points = true;
   const std::string viewed = policy_sizes(config);
   EXPECT_EQ(viewed.substr(viewed.find(" view_points=")), " view_points=1");
   EXPECT_TRUE(parse_policy_sizes(viewed).view_points);
+  EXPECT_FALSE(parse_policy_sizes(viewed).location_first);  // scene builders saved before it
+  config.location_first = true;
+  const std::string reordered = policy_sizes(config);
+  EXPECT_EQ(reordered.substr(reordered.find(" view_points=")), " view_points=1 location_first=1");
+  EXPECT_TRUE(parse_policy_sizes(reordered).location_first);
 }
 
 TEST(CheckpointSizes, TheDiscriminatorsInputPoolIsRecordedOnlyWhenSet) {

@@ -715,6 +715,48 @@ TEST(Model, ViewPointsMoveWhereTheSpatialHeadsRead) {
   EXPECT_TRUE(torch::allclose(log_prob(saved_before, input), log_prob(on_grid, input)));
 }
 
+// A command's single location part is chosen right after its first part, so that the parts
+// before it in the command are chosen knowing the location (location_first). A part's entropy
+// depends on the values chosen before it and not on its own: with mode, type, position, the
+// type's depends on the position only when the position comes first.
+TEST(Model, TheLocationIsChosenBeforeTheCommandsOtherParts) {
+  const ActionSpec spec({{"mode", 2}, {"type", 4}, {"position", 16}});
+  PolicyConfig config = small_config(3, true, 32);
+  config.point_features = true;
+  for (bool location_first : {true, false}) {
+    SCOPED_TRACE(location_first);
+    config.location_first = location_first;
+    torch::manual_seed(5);
+    Policy policy(config, spec);
+    EXPECT_EQ(policy->config().location_first, location_first);
+    // One input three times: the same type at another cell, the same cell with another type.
+    const PolicyInput one = random_input(policy, 1);
+    const auto thrice = [](const torch::Tensor& x) {
+      return x.expand({3, -1, -1, -1}).contiguous();
+    };
+    const PolicyInput input{thrice(one.canvas),
+                            thrice(one.target),
+                            one.prev_commands.expand({3, -1}).contiguous(),
+                            one.prev_masks.expand({3, -1}).contiguous(),
+                            {}};
+    const torch::Tensor commands = torch::tensor({{0, 1, 2}, {0, 1, 13}, {0, 3, 2}}, torch::kInt64);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor entropy =
+        policy->evaluate(input, policy->initial_state(3), commands).entropy;
+    const auto differ = [&](int a, int b) {
+      return std::abs(entropy[a].item<float>() - entropy[b].item<float>()) > 1e-4;
+    };
+    EXPECT_EQ(differ(0, 1), location_first);   // another cell
+    EXPECT_EQ(differ(0, 2), !location_first);  // another type
+  }
+  // Painters' commands keep their order: their first location part is already second.
+  PolicyConfig painter = small_config(1, true, 32);
+  painter.location_first = true;
+  EXPECT_FALSE(Policy(painter, gray_painter(8))->config().location_first);
+  config.location_first = true;
+  EXPECT_TRUE(Policy(config, scene(4))->config().location_first);
+}
+
 TEST(Model, PenPlanesMarkThePensPixel) {
   // Grid 4 on a 16 x 16 canvas: index 9 is row 2, col 1, i.e. pixel (8, 4); index 0 the corner.
   const torch::Tensor planes = pen_planes(torch::tensor({0, 9}, torch::kInt64), 4, 16,

@@ -38,6 +38,12 @@ struct PolicyConfig {
   // there, not at the painter's square grid (not in the paper). Networks saved before it read the
   // square grid.
   bool view_points = true;
+  // Where the command has a single location part that comes after its second part (the scene
+  // builder's floor cell, after mode and type), the policy chooses it right after the first part,
+  // so that the parts before it in the command (the object's type) are chosen knowing where the
+  // object stands, and read the maps there with point_features (not in the paper, which chooses
+  // a command's parts in their order). Set only where it reorders.
+  bool location_first = false;
   // Three more input planes say where the pen is (the previous command's end point, the canvas's
   // corner at the first step): a spot there and each pixel's x and y offset from it (painters
   // only; not in the paper, whose policy knows the pen only from the previous command's embedding).
@@ -183,6 +189,9 @@ class PolicyImpl : public torch::nn::Module {
     // first layer's mean around each grid point and the deepest map resized to the grid.
     torch::Tensor spatial;
   };
+  // The parts in the order they are chosen; settles config_.location_first (true only where it
+  // reorders).
+  std::vector<int> decode_order();
   // Conv torso up to the Linear.
   Features torso(const PolicyInput& input);
   // Autoregressive decoder from z [N, lstm]: samples when `given` is undefined.
@@ -207,10 +216,11 @@ class PolicyImpl : public torch::nn::Module {
   torch::nn::LSTMCell lstm_{nullptr};
   torch::nn::Linear value_{nullptr};
   std::vector<torch::nn::AnyModule> heads_;
-  std::vector<bool> location_heads_;        // heads_[i] is a LocationHead
-  std::vector<torch::nn::Linear> updates_;  // one per part but the last
-  // For location parts followed by others (point_features): the maps at the chosen point -> z.
-  std::vector<torch::nn::Linear> point_updates_;  // one per part but the last; null if unused
+  std::vector<bool> location_heads_;  // heads_[i] is a LocationHead
+  std::vector<int> order_;            // the parts in the order they are chosen (location_first)
+  std::vector<torch::nn::Linear> updates_;  // after each part chosen but the last, in order_
+  // For location parts chosen before others (point_features): the maps at the chosen point -> z.
+  std::vector<torch::nn::Linear> point_updates_;  // as updates_; null if unused
 };
 TORCH_MODULE(Policy);
 
