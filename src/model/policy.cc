@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -261,6 +262,27 @@ torch::Tensor LocationHeadImpl::forward(const torch::Tensor& z, const torch::Ten
   return conv_out_(x).flatten(1);
 }
 
+namespace {
+
+// The order in which a policy chooses `spec`'s parts: the command's or, with `location_first`, its
+// single location part right after the first part when it is not already there.
+std::vector<int> choice_order(const render::ActionSpec& spec, bool location_first) {
+  const int parts = static_cast<int>(spec.size());
+  std::vector<int> locations;
+  for (int i = 0; i < parts; ++i) {
+    if (is_location_part(spec.parts()[i])) locations.push_back(i);
+  }
+  const int moved = location_first && locations.size() == 1 && locations[0] > 1 ? locations[0] : -1;
+  std::vector<int> order = {0};
+  if (moved > 0) order.push_back(moved);
+  for (int i = 1; i < parts; ++i) {
+    if (i != moved) order.push_back(i);
+  }
+  return order;
+}
+
+}  // namespace
+
 PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spec)
     : config_(config), spec_(spec) {
   config_.check();
@@ -281,7 +303,9 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
       nn::Conv2d(
           nn::Conv2dOptions(input_channels(), w, 5).stride(config_.first_stride).padding(2)));
   const int parts = static_cast<int>(spec_.size());
-  order_ = decode_order();
+  order_ = choice_order(spec_, config_.location_first);
+  // Set only where it changes the network, as view_points below.
+  config_.location_first = !std::is_sorted(order_.begin(), order_.end());
   for (int i = 0; i < parts; ++i) {
     embeddings_.push_back(
         register_module("embedding" + std::to_string(i), nn::Embedding(spec_.parts()[i].size, e)));
@@ -338,21 +362,6 @@ PolicyImpl::PolicyImpl(const PolicyConfig& config, const render::ActionSpec& spe
   }
   // Set only where it changes the network, so that a painter's sizes stay as they were.
   config_.view_points = view_points_.defined();
-}
-
-std::vector<int> PolicyImpl::decode_order() {
-  const int parts = static_cast<int>(spec_.size());
-  std::vector<int> locations;
-  for (int i = 0; i < parts; ++i) {
-    if (is_location_part(spec_.parts()[i])) locations.push_back(i);
-  }
-  config_.location_first = config_.location_first && locations.size() == 1 && locations[0] > 1;
-  std::vector<int> order = {0};
-  if (config_.location_first) order.push_back(locations[0]);
-  for (int i = 1; i < parts; ++i) {
-    if (!config_.location_first || i != locations[0]) order.push_back(i);
-  }
-  return order;
 }
 
 torch::Device PolicyImpl::device() const { return value_->weight.device(); }

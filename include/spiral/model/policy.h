@@ -189,9 +189,6 @@ class PolicyImpl : public torch::nn::Module {
     // first layer's mean around each grid point and the deepest map resized to the grid.
     torch::Tensor spatial;
   };
-  // The parts in the order they are chosen; settles config_.location_first (true only where it
-  // reorders).
-  std::vector<int> decode_order();
   // Conv torso up to the Linear.
   Features torso(const PolicyInput& input);
   // Autoregressive decoder from z [N, lstm]: samples when `given` is undefined.
