@@ -18,7 +18,9 @@
 #include "spiral/data/preprocess.h"
 #include "spiral/data/scenes.h"
 #include "spiral/io/png.h"
+#include "spiral/learn/digit_classifier.h"
 #include "spiral/learn/program_search.h"
+#include "spiral/learn/rollout.h"
 #include "spiral/learn/trainer.h"
 #include "spiral/render/action_spec.h"
 #include "spiral/render/options.h"
@@ -67,10 +69,67 @@ class ParseColumns {
   std::vector<size_t> indices_;
 };
 
+// What --classifier reads in the programs' canvases: the share classified as their target's
+// label (labelled datasets only).
+class ClassifierColumn {
+ public:
+  ClassifierColumn(const std::string& path, const data::Dataset& dataset, const std::string& spec,
+                   const std::vector<size_t>& indices) {
+    if (path.empty()) return;
+    const learn::TrainedClassifier classifier = learn::load_digit_classifier(path);
+    learn::check_classifier_fits(classifier, path, dataset, spec);
+    network_ = classifier.network;
+    for (size_t index : indices) labels_.push_back(dataset.label(index));
+  }
+
+  std::vector<std::string> names() const {
+    if (!network_) return {};
+    return {"classified_as_target"};
+  }
+  // The column of `canvases` (the observation's layout), the i-th painted under target i, or one
+  // painted under every target.
+  std::vector<std::string> cells(const std::vector<std::vector<float>>& canvases, int canvas,
+                                 int channels) const {
+    if (!network_) return {};
+    std::vector<torch::Tensor> images;
+    for (const std::vector<float>& values : canvases) {
+      images.push_back(
+          learn::image_to_tensor(image_from_unit_floats(values, canvas, canvas, channels)));
+    }
+    model::DigitClassifier network = network_;
+    const torch::Tensor read = learn::classify(network, torch::stack(images)).labels;
+    int64_t right = 0;
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      right +=
+          read[static_cast<int64_t>(canvases.size() == 1 ? 0 : i)].item<int64_t>() == labels_[i];
+    }
+    return {fixed(static_cast<double>(right) / static_cast<double>(labels_.size()), 3)};
+  }
+
+ private:
+  model::DigitClassifier network_{nullptr};
+  std::vector<int64_t> labels_;
+};
+
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
+
+// The columns each row adds after its MSE: the scene parse's and the classifier's.
+struct RowColumns {
+  const ParseColumns& parse;
+  const ClassifierColumn& classifier;
+  int canvas = 0;
+  int channels = 0;
+
+  std::vector<std::string> names() const { return joined(parse.names(), classifier.names()); }
+  // The cells of `programs` and their `canvases`: one of each per target, or one for every target.
+  std::vector<std::string> cells(const std::vector<std::vector<render::Command>>& programs,
+                                 const std::vector<std::vector<float>>& canvases) const {
+    return joined(parse.cells(programs), classifier.cells(canvases, canvas, channels));
+  }
+};
 
 // --local-search's budgets, smallest first (none for an empty text).
 std::vector<int64_t> local_search_budgets(const std::string& text) {
@@ -85,6 +144,7 @@ std::vector<int64_t> local_search_budgets(const std::string& text) {
 struct LocalSearches {
   std::vector<double> mse;                                          // [budget]
   std::vector<std::vector<std::vector<render::Command>>> programs;  // [budget][target]
+  std::vector<std::vector<std::vector<float>>> canvases;            // [budget][target]
 };
 
 LocalSearches local_searches(const render::EnvironmentSettings& settings,
@@ -94,6 +154,7 @@ LocalSearches local_searches(const render::EnvironmentSettings& settings,
   LocalSearches result;
   result.mse.assign(budgets.size(), 0);
   result.programs.resize(budgets.size());
+  result.canvases.resize(budgets.size());
   if (budgets.empty()) return result;
   learn::LocalSearchOptions local;
   local.budgets = budgets;
@@ -105,6 +166,7 @@ LocalSearches local_searches(const render::EnvironmentSettings& settings,
     for (size_t b = 0; b < found.size(); ++b) {
       result.mse[b] += found[b].mse / static_cast<double>(targets.size());
       result.programs[b].push_back(found[b].program);
+      result.canvases[b].push_back(found[b].canvas);
     }
     log_info("target ", i + 1, "/", targets.size(), ": local search mse ", found.back().mse,
              " after ", budgets.back(), " programs");
@@ -118,6 +180,7 @@ struct OracleTargets {
   std::vector<size_t> indices;
   std::vector<Image> images;
   std::vector<std::vector<float>> values;
+  std::vector<float> blank_canvas;
   std::vector<double> blank_mse;  // each target's
   double blank = 0;               // their mean
   int canvas = 0;
@@ -132,6 +195,7 @@ OracleTargets oracle_targets(const Config& config, const data::Dataset& dataset,
   if (count > 0 && count < t.indices.size()) t.indices.resize(count);
   t.canvas = blank_canvas.width;
   t.channels = blank_canvas.channels;
+  t.blank_canvas = blank_canvas.canvas;
   for (size_t index : t.indices) {
     t.images.push_back(learn::target_image(dataset, index, t.canvas, t.channels));
     t.values.push_back(data::to_unit_floats(t.images.back()));
@@ -161,27 +225,32 @@ learn::ProgramSearchOptions search_options(const Config& config, double distinct
 
 // The searches' figures: one row per program (blank canvas, the best target-independent program,
 // the greedy search, each local-search budget), with the scene parse's columns.
-FigureTable oracle_table(const OracleTargets& targets, const ParseColumns& parse,
+FigureTable oracle_table(const OracleTargets& targets, const RowColumns& columns,
                          const learn::ProgramSearchResult& independent,
                          const std::vector<learn::ProgramSearchResult>& greedy, double greedy_mse,
                          const std::vector<int64_t>& budgets, const LocalSearches& local) {
   const double blank = targets.blank;
-  FigureTable table(joined({"program", "mse", "x_blank", "share_of_gain"}, parse.names()));
+  FigureTable table(joined({"program", "mse", "x_blank", "share_of_gain"}, columns.names()));
   const double gain = blank - greedy_mse;
   const auto share = [&](double value) { return fixed((blank - value) / gain, 3); };
-  table.add_row(joined({"blank_canvas", fixed(blank, 5), "1.000", "0.000"}, parse.cells({{}})));
+  table.add_row(joined({"blank_canvas", fixed(blank, 5), "1.000", "0.000"},
+                       columns.cells({{}}, {targets.blank_canvas})));
   table.add_row(joined({"best_target_independent", fixed(independent.mse, 5),
                         ratio_text(independent.mse, blank), share(independent.mse)},
-                       parse.cells({independent.program})));
+                       columns.cells({independent.program}, {independent.canvas})));
   std::vector<std::vector<render::Command>> greedy_programs;
-  for (const learn::ProgramSearchResult& result : greedy) greedy_programs.push_back(result.program);
+  std::vector<std::vector<float>> greedy_canvases;
+  for (const learn::ProgramSearchResult& result : greedy) {
+    greedy_programs.push_back(result.program);
+    greedy_canvases.push_back(result.canvas);
+  }
   table.add_row(
       joined({"greedy_search", fixed(greedy_mse, 5), ratio_text(greedy_mse, blank), "1.000"},
-             parse.cells(greedy_programs)));
+             columns.cells(greedy_programs, greedy_canvases)));
   for (size_t b = 0; b < budgets.size(); ++b) {
     table.add_row(joined({"local_search_" + std::to_string(budgets[b]), fixed(local.mse[b], 5),
                           ratio_text(local.mse[b], blank), share(local.mse[b])},
-                         parse.cells(local.programs[b])));
+                         columns.cells(local.programs[b], local.canvases[b])));
   }
   return table;
 }
@@ -214,6 +283,8 @@ int run_bench_oracle(const Config& config, CommandContext&) {
       data::open_dataset(config.get_text("dataset"));
   const std::unique_ptr<render::Environment> probe = render::make_environment(settings);
   const OracleTargets targets = oracle_targets(config, *dataset, probe->reset(1));
+  const ClassifierColumn classifier(config.get_text("classifier"), *dataset,
+                                    config.get_text("dataset"), targets.indices);
   const std::vector<int64_t> budgets = local_search_budgets(config.get_text("local-search"));
   const double distinct = learn::distinct_command_count(settings);
   const learn::ProgramSearchOptions options = search_options(config, distinct);
@@ -242,7 +313,8 @@ int run_bench_oracle(const Config& config, CommandContext&) {
   const LocalSearches local = local_searches(settings, targets.values, budgets, options);
 
   const ParseColumns parse(settings, *dataset, targets.indices);
-  emit_table(oracle_table(targets, parse, independent, greedy, greedy_mse, budgets, local),
+  const RowColumns columns{parse, classifier, targets.canvas, targets.channels};
+  emit_table(oracle_table(targets, columns, independent, greedy, greedy_mse, budgets, local),
              config.get_text("csv"));
   std::printf(
       "an agent's share of the reachable gain: (blank - agent) / (blank - greedy) = "
@@ -273,6 +345,16 @@ Command oracle_action() {
            text_option("out", "", "Folder for oracle.png (targets above the programs' canvases)"),
            text_option("csv", "", "Also write the table to this CSV file"),
        }});
+  // Training's --classifier scores unconditional samples; here it scores the programs.
+  for (OptionGroup& group : groups) {
+    for (OptionSpec& option : group.options) {
+      if (option.name == "classifier") {
+        option.help =
+            "Digit classifier (spiral data train-classifier): add the share of each row's "
+            "canvases it classifies as their target's label";
+      }
+    }
+  }
   return {"oracle",
           "Greedy program search on held-out images: blank, best target-independent and "
           "per-target MSE in a training input file's action space.",

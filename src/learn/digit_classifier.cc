@@ -299,4 +299,15 @@ TrainedClassifier load_digit_classifier(const std::string& path) {
   return classifier;
 }
 
+void check_classifier_fits(const TrainedClassifier& classifier, const std::string& path,
+                           const data::Dataset& dataset, const std::string& spec) {
+  const int classes = classifier.network->config().classes;
+  if (dataset.label_count() != classes) {
+    throw UserError("--classifier " + path + " tells " + std::to_string(classes) +
+                    " classes apart, dataset " + spec + " has " +
+                    (dataset.label_count() == 0 ? std::string("no labels")
+                                                : std::to_string(dataset.label_count())));
+  }
+}
+
 }  // namespace spiral::learn

@@ -30,11 +30,7 @@ DigitFigures::DigitFigures(const std::string& classifier_path, const std::string
     : path_(classifier_path), classifier_(learn::load_digit_classifier(classifier_path)) {
   digits_ = digits_spec.empty() ? classifier_.dataset : digits_spec;
   const std::unique_ptr<data::Dataset> dataset = data::open_dataset(digits_);
-  if (dataset->label_count() != classifier_.network->config().classes) {
-    throw UserError("--classifier " + path_ + " tells " +
-                    std::to_string(classifier_.network->config().classes) + " classes apart, " +
-                    digits_ + " has " + std::to_string(dataset->label_count()));
-  }
+  learn::check_classifier_fits(classifier_, path_, *dataset, digits_);
   const std::vector<size_t> held_out =
       data::split_dataset(*dataset, data::parse_split_rule(data::kDefaultSplit)).held_out;
   const size_t wanted = static_cast<size_t>(count);

@@ -153,13 +153,7 @@ int run_reconstruct(const Config& config, CommandContext&) {
   learn::TrainedClassifier classifier;
   if (!classifier_path.empty()) {
     classifier = learn::load_digit_classifier(classifier_path);
-    if (dataset->label_count() != classifier.network->config().classes) {
-      throw UserError("--classifier " + classifier_path + " tells " +
-                      std::to_string(classifier.network->config().classes) +
-                      " classes apart, dataset " + spec + " has " +
-                      (dataset->label_count() == 0 ? std::string("no labels")
-                                                   : std::to_string(dataset->label_count())));
-    }
+    learn::check_classifier_fits(classifier, classifier_path, *dataset, spec);
   }
   if (count > held_out.size()) {
     throw UserError("--count " + std::to_string(count) + ": dataset " + spec + " holds only " +

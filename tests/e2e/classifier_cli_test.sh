@@ -109,4 +109,31 @@ check "a classifier of other classes: exit 2" test "$code" -eq 2
 check "a classifier of other classes: one line" test "$(lines "$err")" -eq 1
 check "nothing written for other classes" test ! -e rec2
 
+# bench oracle --classifier: the share of each row's canvases read as their target's digit. Its 4
+# targets are reconstruct's above (the first 4 of the same evenly spaced held-out set).
+tiny_config grid=4 episode-length=2
+run bench oracle --config tiny.cfg --count 4 --candidates 20 --threads 1 --classifier clf.h5 \
+  --csv oracle.csv
+check "bench oracle --classifier exits 0" test "$code" -eq 0
+[[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
+/usr/bin/python3 - oracle.csv rec/reconstruction.h5 >oracle.txt 2>&1 <<'PY'
+import collections, csv, sys, h5py
+rows = {r["program"]: float(r["classified_as_target"]) for r in csv.DictReader(open(sys.argv[1]))}
+assert set(rows) == {"blank_canvas", "best_target_independent", "greedy_search"}, rows
+assert all(4 * v == round(4 * v) and 0 <= v <= 1 for v in rows.values()), rows
+# One canvas painted under every target is read as one digit: right for that digit's targets only.
+counts = collections.Counter(h5py.File(sys.argv[2], "r")["target_labels"][()].tolist())
+shares = {0.0} | {n / 4 for n in counts.values()}
+for one in ("blank_canvas", "best_target_independent"):
+    assert rows[one] in shares, (one, rows[one], counts)
+print("ok")
+PY
+check "... a share of the 4 targets in every row; one canvas is one digit" grep -qx ok oracle.txt
+[[ "$(cat oracle.txt)" == ok ]] || cat oracle.txt
+tiny_config grid=4 episode-length=2 \
+  dataset="omniglot:$source_dir/inputs/data/omniglot/images_background_small1.zip"
+run bench oracle --config tiny.cfg --count 2 --candidates 20 --threads 1 --classifier clf.h5
+check "bench oracle, a classifier of other classes: exit 2" test "$code" -eq 2
+check "... in one line, before the search" test "$(lines "$err")" -eq 1 -a -z "$out"
+
 finish

@@ -89,4 +89,9 @@ void save_digit_classifier(const std::string& path, const TrainedClassifier& cla
 // Reads a file written by save_digit_classifier; UserError naming the file for any other file.
 TrainedClassifier load_digit_classifier(const std::string& path);
 
+// UserError naming the file `path` and the dataset `spec` when `classifier` tells another number
+// of classes apart than `dataset` has labels.
+void check_classifier_fits(const TrainedClassifier& classifier, const std::string& path,
+                           const data::Dataset& dataset, const std::string& spec);
+
 }  // namespace spiral::learn
