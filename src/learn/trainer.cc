@@ -475,6 +475,7 @@ HeldOutResult Trainer::held_out() {
   const Image blank_image = eval_envs_->canvas(0);
   const torch::Tensor blank = image_to_tensor(blank_image).to(device_);
   result.blank_mse = (blank - target).pow(2).mean().item<double>();
+  result.empty_floor = config_.environment.kind == render::EnvironmentSettings::Kind::kScene;
   at::Generator eval_generator = model::make_generator(config_.seed + 1000003);
   const torch::Tensor renders =
       play_episodes(policy_, *eval_envs_, config_.conditional ? target : torch::Tensor(), options,

@@ -318,7 +318,7 @@ void LearnerRun::evaluate_at_start() {
   if (!resume_from_ && member_leader_) {
     evaluate();
     if (leader_ && settings_.conditional) {
-      log_info("held-out MSE at start ", held_.mse, " (blank canvas ", held_.blank_mse, ")");
+      log_info("held-out MSE at start ", mse_beside_start(held_));
     } else if (leader_) {
       log_info("samples at start: ", sample_text(held_), recognition_);
     }

@@ -25,14 +25,15 @@ std::string held_out_text(size_t used, int asked) {
   return text;
 }
 
-// The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)", or an
-// unconditional agent's " samples distinct 12/32 blank 3/32".
+// The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)" (a scene
+// builder's: "x floor"), or an unconditional agent's " samples distinct 12/32 blank 3/32".
 std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
   std::ostringstream text;
   if (conditional) {
     text << " held_out_mse " << held.mse;
     if (held.blank_mse > 0) {
-      text << " (" << std::fixed << std::setprecision(2) << held.mse / held.blank_mse << "x blank)";
+      text << " (" << std::fixed << std::setprecision(2) << held.mse / held.blank_mse << "x "
+           << (held.empty_floor ? "floor" : "blank") << ")";
     }
   } else {
     text << " samples " << sample_text(held);
@@ -105,10 +106,17 @@ std::string policy_lag_text(const Config& config) {
          "V-trace's importance weight min(1, pi/mu)";
 }
 
+std::string mse_beside_start(const learn::HeldOutResult& held) {
+  std::ostringstream text;
+  text << held.mse << " (" << (held.empty_floor ? "empty floor " : "blank canvas ")
+       << held.blank_mse << ")";
+  return text.str();
+}
+
 std::string evaluation_text(bool conditional, const learn::HeldOutResult& held) {
   std::ostringstream text;
   if (conditional) {
-    text << "held-out MSE " << held.mse << " (blank canvas " << held.blank_mse << ")";
+    text << "held-out MSE " << mse_beside_start(held);
   } else {
     text << "samples " << sample_text(held);
   }

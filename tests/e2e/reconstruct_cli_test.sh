@@ -101,7 +101,7 @@ tiny_config frames=12 env=scene dataset=scenes:scenes.h5
 run train --config tiny.cfg --name scene
 check "a scene builder trains" test "$code" -eq 0
 # Its 4 held-out scenes are reconstruct's 4 below: the same empty floor's MSE.
-train_blank=$(sed -n 's/.*held-out MSE at start [0-9.e+-]* (blank canvas \([0-9.e+-]*\)).*/\1/p' \
+train_blank=$(sed -n 's/.*held-out MSE at start [0-9.e+-]* (empty floor \([0-9.e+-]*\)).*/\1/p' \
   <<<"$out$err")
 run reconstruct --checkpoint runs/scene/checkpoints/ckpt-00000001.h5 --count 4 --out rec-scene
 check "reconstruct of scenes exits 0" test "$code" -eq 0

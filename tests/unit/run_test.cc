@@ -80,6 +80,13 @@ TEST(Report, ProgressLineShowsWhatTheRunHas) {
   EXPECT_EQ(line.find("D_loss"), std::string::npos);
   EXPECT_EQ(line.find("policy_lr"), std::string::npos);
   EXPECT_EQ(line.find(" | produced"), std::string::npos);
+  EXPECT_EQ(mse_beside_start(progress.held), "0.05 (blank canvas 0.1)");
+
+  // A scene builder's episodes start from the empty floor, and its figures say so.
+  progress.held.empty_floor = true;
+  EXPECT_NE(progress_line(progress).find(" held_out_mse 0.05 (0.50x floor) "), std::string::npos);
+  EXPECT_EQ(mse_beside_start(progress.held), "0.05 (empty floor 0.1)");
+  EXPECT_EQ(evaluation_text(true, progress.held), "held-out MSE 0.05 (empty floor 0.1)");
 
   progress.stats.discriminator_loss = -1.5;
   progress.policy_lr = 0.0005;

@@ -105,11 +105,12 @@ struct TrainStepStats {
 
 // A reconstruction of the held-out set (sampled with a fixed seed, or greedy).
 struct HeldOutResult {
-  double mse = 0;        // mean over pixels and images of (render - target)^2 on [0, 1]
-  double blank_mse = 0;  // the same for the canvas an episode starts from (what doing nothing
-                         // scores: white paper, or the scene builder's empty floor)
-  int distinct = 0;      // distinct renders (as 8-bit images)
-  int blank = 0;         // renders left as they started
+  double mse = 0;            // mean over pixels and images of (render - target)^2 on [0, 1]
+  double blank_mse = 0;      // the same for the canvas an episode starts from (what doing nothing
+                             // scores: white paper, or the scene builder's empty floor)
+  bool empty_floor = false;  // episodes start from the scene builder's empty floor, not paper
+  int distinct = 0;          // distinct renders (as 8-bit images)
+  int blank = 0;             // renders left as they started
   std::vector<Image> targets;
   std::vector<Image> renders;
 };

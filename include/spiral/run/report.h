@@ -29,6 +29,10 @@ std::string policy_lag_text(const Config& config);
 // not evaluated yet).
 std::string sample_text(const learn::HeldOutResult& held);
 
+// The held-out MSE beside that of the canvas episodes start from: "0.06 (blank canvas 0.1)", or a
+// scene builder's "0.002 (empty floor 0.004)".
+std::string mse_beside_start(const learn::HeldOutResult& held);
+
 // An evaluation in words: "held-out MSE 0.06 (blank canvas 0.1)", or an unconditional agent's
 // "samples distinct 12/32 blank 3/32".
 std::string evaluation_text(bool conditional, const learn::HeldOutResult& held);
