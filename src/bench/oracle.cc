@@ -79,7 +79,10 @@ class ClassifierColumn {
     const learn::TrainedClassifier classifier = learn::load_digit_classifier(path);
     learn::check_classifier_fits(classifier, path, dataset, spec);
     network_ = classifier.network;
-    for (size_t index : indices) labels_.push_back(dataset.label(index));
+    std::vector<int64_t> labels;
+    for (size_t index : indices) labels.push_back(dataset.label(index));
+    targets_.labels = torch::tensor(labels, torch::kInt64);
+    targets_.indices = indices;
   }
 
   std::vector<std::string> names() const {
@@ -96,19 +99,15 @@ class ClassifierColumn {
       images.push_back(
           learn::image_to_tensor(image_from_unit_floats(values, canvas, canvas, channels)));
     }
+    learn::LabelledImages scored = targets_;
+    scored.images = torch::stack(images).expand({targets_.labels.size(0), -1, -1, -1});
     model::DigitClassifier network = network_;
-    const torch::Tensor read = learn::classify(network, torch::stack(images)).labels;
-    int64_t right = 0;
-    for (size_t i = 0; i < labels_.size(); ++i) {
-      right +=
-          read[static_cast<int64_t>(canvases.size() == 1 ? 0 : i)].item<int64_t>() == labels_[i];
-    }
-    return {fixed(static_cast<double>(right) / static_cast<double>(labels_.size()), 3)};
+    return {fixed(learn::classifier_accuracy(network, scored), 3)};
   }
 
  private:
   model::DigitClassifier network_{nullptr};
-  std::vector<int64_t> labels_;
+  learn::LabelledImages targets_;  // the targets' labels, without images
 };
 
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
