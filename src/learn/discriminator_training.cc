@@ -151,14 +151,22 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
   std::vector<torch::Tensor> conditions = {pairs.real_condition, pairs.fake_condition};
   const bool mismatched = config.mismatched_fakes && conditional && b > 1;
   torch::Tensor fake_weights;  // with mismatched fakes: each fake row's weight in the fake mean
+  DiscriminatorPairs penalty_pairs = pairs;  // the fakes the gradient penalty interpolates to
   if (mismatched) {
     // Each condition beside the previous row's real image (in the same half); a pair whose two
     // targets are the same image is no mismatch and weighs 0.
     const torch::Tensor previous = torch::roll(real.detach(), 1, 0);
-    images.push_back(masks.defined() ? masks * previous : previous);
+    const torch::Tensor mismatched_image = masks.defined() ? masks * previous : previous;
+    images.push_back(mismatched_image);
     conditions.push_back(pairs.fake_condition);
     const torch::Tensor differs =
         (real.detach() - previous).abs().flatten(1).amax(1).gt(0).to(real.scalar_type());
+    // The penalty holds D's slope towards either kind of fake: half of its rows (of those that
+    // differ) end at the mismatched image, so D cannot push those pairs down without bound.
+    const torch::Tensor to_mismatched =
+        cpu_uniform({b}, generator).to(real.device()).lt(0.5).logical_and(differs.gt(0));
+    penalty_pairs.fake_image =
+        torch::where(to_mismatched.view({b, 1, 1, 1}), mismatched_image, pairs.fake_image);
     const torch::Tensor count = differs.sum();
     // The renders and the mismatched pairs weigh half each (the renders all when none differ).
     const torch::Tensor mismatch_share = 0.5 * count.gt(0).to(real.scalar_type());
@@ -179,8 +187,8 @@ DiscriminatorLoss discriminator_loss(const Critic& critic, bool conditional,
   if (config.loss == GanLoss::kWasserstein) {
     const torch::Tensor fake_mean = fake_mean_of(fake_scores);
     loss.total = fake_mean - real_scores.mean();
-    if (config.gradient_penalty > 0.0) {  // on real and render pairs only
-      const torch::Tensor gp = gradient_penalty(critic, pairs, generator);
+    if (config.gradient_penalty > 0.0) {
+      const torch::Tensor gp = gradient_penalty(critic, penalty_pairs, generator);
       loss.total = loss.total + config.gradient_penalty * gp;
       loss.gradient_penalty = gp.detach();
     }

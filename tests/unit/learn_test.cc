@@ -392,6 +392,49 @@ TEST(GanLoss, GradientPenaltyZeroForUnitGradient) {
   EXPECT_NEAR(gradient_penalty(linear_critic(w), pairs, &gen).item<double>(), 0.0, 1e-8);
 }
 
+// The row's point x = a * real + (1 - a) * end for some a in [0, 1]?
+bool on_segment(const torch::Tensor& x, const torch::Tensor& real, const torch::Tensor& end) {
+  const torch::Tensor direction = (real - end).flatten();
+  const double a = ((x - end).flatten().dot(direction) / direction.dot(direction)).item<double>();
+  const double miss = (x - end - a * (real - end)).abs().max().item<double>();
+  return a >= -1e-6 && a <= 1 + 1e-6 && miss < 1e-5;
+}
+
+TEST(GanLoss, GradientPenaltyReachesMismatchedPairs) {
+  const torch::Tensor w = torch::arange(16, torch::kFloat).view({1, 1, 4, 4}) / 16;
+  std::vector<torch::Tensor> seen;
+  const Critic recording = [&](const torch::Tensor& image, const torch::Tensor& condition) {
+    seen.push_back(image.detach());
+    return (image * w).flatten(1).mean(1) + 2 * condition.flatten(1).mean(1);
+  };
+  const int64_t b = 64;
+  torch::Tensor real = torch::rand({b, 1, 4, 4});
+  real[5] = real[4];  // row 5's previous target is its own: no mismatch there
+  const torch::Tensor fake = torch::rand({b, 1, 4, 4});
+  const torch::Tensor previous = torch::roll(real, 1, 0);
+  DiscriminatorLossConfig config;
+  config.mismatched_fakes = true;
+  config.offset_weight = 0;
+  at::Generator gen = model::make_generator(3);
+  discriminator_loss(recording, true, config, real, fake, &gen);
+  ASSERT_EQ(seen.size(), 2u);  // the scores, then the penalty's interpolates
+  const torch::Tensor& x = seen[1];
+  ASSERT_EQ(x.size(0), b);
+  int to_mismatched = 0;
+  for (int64_t i = 0; i < b; ++i) {
+    const bool render = on_segment(x[i], real[i], fake[i]);
+    const bool other = on_segment(x[i], real[i], previous[i]);
+    EXPECT_TRUE(render || other) << "row " << i;
+    if (other && !render) ++to_mismatched;
+    if (i == 5) {
+      EXPECT_TRUE(render);
+    }
+  }
+  // About half of the rows (sd 4): D's slope is held towards both kinds of fake.
+  EXPECT_GT(to_mismatched, 12);
+  EXPECT_LT(to_mismatched, 52);
+}
+
 // D's WGAN-GP loss and its gradient (flattened), with its forward passes in fp32 or bf16.
 std::pair<double, torch::Tensor> d_loss_and_gradient(model::Discriminator& d, bool bf16,
                                                      const torch::Tensor& real,

@@ -33,8 +33,8 @@ struct DiscriminatorLossConfig {
   bool complement = false;         // complement discriminator (conditional D only)
   // Conditional D only: the fakes' mean weighs the renders half and, half, pairs of each target
   // with the previous row's real target (pairs of one image twice weigh 0), so that D must check
-  // that image and target match, not only that the image looks real. The gradient penalty stays
-  // on the real and render pairs.
+  // that image and target match, not only that the image looks real. Half of the gradient
+  // penalty's interpolates (of rows that differ) end at the mismatched pair instead of the render.
   bool mismatched_fakes = false;
   // D's forward passes under bf16 autocast (model/precision.h), its scores and the loss in fp32.
   bool bf16 = false;
