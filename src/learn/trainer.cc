@@ -302,7 +302,11 @@ TrainStepStats Trainer::learn(const EpisodeBatch& episodes) {
       a2c_loss(evaluated.log_prob, evaluated.entropy, evaluated.value, rewards, config_.a2c, {},
                config_.vtrace ? episodes.behaviour_log_prob : torch::Tensor(), groups);
   torch::Tensor total = loss.total;
-  if (config_.hindsight > 0) total = total + config_.hindsight * hindsight_loss(episodes);
+  if (config_.hindsight > 0) {
+    const torch::Tensor lesson = hindsight_loss(episodes);
+    total = total + config_.hindsight * lesson;
+    stats.hindsight_loss = lesson.item<double>();
+  }
   policy_optimizer_->zero_grad();
   stats.phases.forward = clock.lap();
   total.backward();

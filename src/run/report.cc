@@ -126,8 +126,9 @@ std::string evaluation_text(bool conditional, const learn::HeldOutResult& held) 
 std::string progress_line(const Progress& p) {
   std::ostringstream line;
   line << "frames " << p.frames << " frames/s " << static_cast<int64_t>(p.fps + 0.5)
-       << " policy_loss " << p.stats.policy_loss << " value_loss " << p.stats.value_loss
-       << " entropy " << p.stats.entropy;
+       << " policy_loss " << p.stats.policy_loss + 0.0  // a zero loss prints 0, not -0
+       << " value_loss " << p.stats.value_loss << " entropy " << p.stats.entropy;
+  if (!std::isnan(p.stats.hindsight_loss)) line << " hindsight_loss " << p.stats.hindsight_loss;
   if (!std::isnan(p.policy_lr)) line << " policy_lr " << p.policy_lr;
   if (!std::isnan(p.stats.discriminator_loss)) line << " D_loss " << p.stats.discriminator_loss;
   line << " reward " << p.stats.reward << progress_quality(p.conditional, p.held) << p.recognition

@@ -78,9 +78,18 @@ TEST(Report, ProgressLineShowsWhatTheRunHas) {
             0u)
       << line;
   EXPECT_EQ(line.find("D_loss"), std::string::npos);
+  EXPECT_EQ(line.find("hindsight_loss"), std::string::npos);
   EXPECT_EQ(line.find("policy_lr"), std::string::npos);
   EXPECT_EQ(line.find(" | produced"), std::string::npos);
   EXPECT_EQ(mse_beside_start(progress.held), "0.05 (blank canvas 0.1)");
+
+  // Hindsight alone (--reward none): no advantage moves the policy, and the lesson's loss shows.
+  progress.stats.policy_loss = -0.0;
+  progress.stats.hindsight_loss = 1.5;
+  EXPECT_NE(progress_line(progress).find(" policy_loss 0 value_loss 0.25 entropy 12 "
+                                         "hindsight_loss 1.5 reward "),
+            std::string::npos)
+      << progress_line(progress);
 
   // A scene builder's episodes start from the empty floor, and its figures say so.
   progress.held.empty_floor = true;

@@ -472,8 +472,10 @@ TEST(TrainerTest, HindsightTeachesTheCommandsThatMadeEachCanvas) {
         .item<double>();
   };
   const double before = log_prob();
-  trainer.learn(played);
+  const TrainStepStats stats = trainer.learn(played);
   EXPECT_GT(log_prob(), before + 1.0);
+  // The update reports the lesson's loss: minus the log-probability per episode, before it.
+  EXPECT_NEAR(stats.hindsight_loss, -before / config.batch, 1e-4 * std::abs(before));
 
   TrainerConfig bad = config;
   bad.hindsight = -1;

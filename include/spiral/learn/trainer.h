@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -96,6 +97,9 @@ struct TrainStepStats {
   double entropy = 0;
   double reward = 0;  // mean over episodes of the summed reward
   double discriminator_loss = 0;
+  // Minus the log-probability of the episodes' own commands with their final canvases as the
+  // targets, per episode (NaN: --hindsight is 0).
+  double hindsight_loss = std::numeric_limits<double>::quiet_NaN();
   double grad_norm = 0;  // policy gradient norm before clipping
   // Updates not applied because a gradient was NaN or infinite (the network is unchanged).
   bool policy_skipped = false;
