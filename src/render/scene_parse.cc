@@ -82,6 +82,20 @@ SceneParse parse_scene(const SceneSettings& settings, const std::vector<SceneObj
         return same_but_cell(t, b) && std::abs(t.position / grid - b.position / grid) <= 1 &&
                std::abs(t.position % grid - b.position % grid) <= 1;
       });
+  const auto on_cell_and =
+      [&](const std::function<bool(const SceneObject&, const SceneObject&)>& also) {
+        return largest_matching(target, built, [&](const SceneObject& t, const SceneObject& b) {
+          return t.position == b.position && also(t, b);
+        });
+      };
+  parse.on_cell = on_cell_and([](const SceneObject&, const SceneObject&) { return true; });
+  parse.on_cell_type =
+      on_cell_and([](const SceneObject& t, const SceneObject& b) { return t.type == b.type; });
+  parse.on_cell_size =
+      on_cell_and([](const SceneObject& t, const SceneObject& b) { return t.size == b.size; });
+  parse.on_cell_colour = on_cell_and([](const SceneObject& t, const SceneObject& b) {
+    return t.red == b.red && t.green == b.green && t.blue == b.blue;
+  });
   return parse;
 }
 
@@ -94,14 +108,18 @@ void SceneParseTotals::add(const SceneParse& parse) {
   target_objects += parse.target_objects;
   exact += parse.exact;
   within_one_cell += parse.within_one_cell;
+  on_cell += parse.on_cell;
+  on_cell_type += parse.on_cell_type;
+  on_cell_size += parse.on_cell_size;
+  on_cell_colour += parse.on_cell_colour;
   absolute_count_error += std::abs(parse.count_error());
 }
 
-double SceneParseTotals::exact_share() const { return share(exact, target_objects); }
+double SceneParseTotals::exact_share() const { return share_of_targets(exact); }
 
-double SceneParseTotals::within_one_cell_share() const {
-  return share(within_one_cell, target_objects);
-}
+double SceneParseTotals::within_one_cell_share() const { return share_of_targets(within_one_cell); }
+
+double SceneParseTotals::share_of_targets(int part) const { return share(part, target_objects); }
 
 double SceneParseTotals::mean_absolute_count_error() const {
   return share(absolute_count_error, scenes);

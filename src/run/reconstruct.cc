@@ -98,26 +98,43 @@ SceneParses scene_parses(const Agent& agent, const data::Dataset& dataset,
   return parses;
 }
 
+// One count of every episode's parse, and its name and meaning in reconstruction.h5.
+struct ParseColumn {
+  const char* name;
+  int render::SceneParse::*count;
+  const char* description;
+};
+
+const std::vector<ParseColumn>& parse_columns() {
+  using P = render::SceneParse;
+  static const std::vector<ParseColumn> columns = {
+      {"target_objects", &P::target_objects, "objects in each target scene"},
+      {"built_objects", &P::built_objects, "objects in each reconstruction's scene"},
+      {"objects_exact", &P::exact,
+       "target objects matched by a built one of the same type, size, colour and cell"},
+      {"objects_within_one_cell", &P::within_one_cell,
+       "target objects matched by a built one of the same type, size and colour at most one "
+       "cell away (rows and columns)"},
+      {"objects_on_their_cell", &P::on_cell, "target objects matched by a built one on their cell"},
+      {"objects_on_their_cell_same_type", &P::on_cell_type,
+       "target objects matched by a built one on their cell of the same type"},
+      {"objects_on_their_cell_same_size", &P::on_cell_size,
+       "target objects matched by a built one on their cell of the same size"},
+      {"objects_on_their_cell_same_colour", &P::on_cell_colour,
+       "target objects matched by a built one on their cell of the same colour"},
+  };
+  return columns;
+}
+
 void write_scene_parses(io::Group& root, const SceneParses& parses) {
   if (parses.episodes.empty()) return;
   const size_t count = parses.episodes.size();
-  std::vector<int32_t> target, built, exact, near;
-  for (const render::SceneParse& parse : parses.episodes) {
-    target.push_back(parse.target_objects);
-    built.push_back(parse.built_objects);
-    exact.push_back(parse.exact);
-    near.push_back(parse.within_one_cell);
+  for (const ParseColumn& column : parse_columns()) {
+    std::vector<int32_t> values;
+    for (const render::SceneParse& parse : parses.episodes) values.push_back(parse.*column.count);
+    root.write_array<int32_t>(column.name, {count}, values)
+        .set_attribute("description", column.description);
   }
-  const auto column = [&](const char* name, const std::vector<int32_t>& values, const char* what) {
-    root.write_array<int32_t>(name, {count}, values).set_attribute("description", what);
-  };
-  column("target_objects", target, "objects in each target scene");
-  column("built_objects", built, "objects in each reconstruction's scene");
-  column("objects_exact", exact,
-         "target objects matched by a built one of the same type, size, colour and cell");
-  column("objects_within_one_cell", near,
-         "target objects matched by a built one of the same type, size and colour at most one "
-         "cell away (rows and columns)");
   root.set_attribute("objects_exact_share", parses.totals.exact_share());
   root.set_attribute("objects_within_one_cell_share", parses.totals.within_one_cell_share());
 }
@@ -125,11 +142,18 @@ void write_scene_parses(io::Group& root, const SceneParses& parses) {
 void print_scene_parses(const SceneParses& parses) {
   if (parses.episodes.empty()) return;
   const render::SceneParseTotals& totals = parses.totals;
-  std::printf(
-      "objects_exact=%.4f (%d of %d)\nobjects_within_one_cell=%.4f (%d of %d)\n"
-      "object_count_error=%.3f (mean |built - target|)\n",
-      totals.exact_share(), totals.exact, totals.target_objects, totals.within_one_cell_share(),
-      totals.within_one_cell, totals.target_objects, totals.mean_absolute_count_error());
+  const auto line = [&](const char* name, int part) {
+    std::printf("%s=%.4f (%d of %d)\n", name, totals.share_of_targets(part), part,
+                totals.target_objects);
+  };
+  line("objects_exact", totals.exact);
+  line("objects_within_one_cell", totals.within_one_cell);
+  line("objects_on_their_cell", totals.on_cell);
+  line("objects_on_their_cell_same_type", totals.on_cell_type);
+  line("objects_on_their_cell_same_size", totals.on_cell_size);
+  line("objects_on_their_cell_same_colour", totals.on_cell_colour);
+  std::printf("object_count_error=%.3f (mean |built - target|)\n",
+              totals.mean_absolute_count_error());
   std::fflush(stdout);
 }
 

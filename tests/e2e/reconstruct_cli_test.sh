@@ -108,6 +108,7 @@ check "reconstruct of scenes exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || printf '%s\n' "$err" | tail -5
 check "... prints the objects recovered" grep -Eqx 'objects_exact=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
 check "... within one cell" grep -Eqx 'objects_within_one_cell=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
+check "... on their cells, and with the type there" grep -Eqx 'objects_on_their_cell_same_type=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
 check "... and the count's error" grep -Eqx 'object_count_error=[0-9.]+ .*' <<<"$out"
 blank=$(sed -n 's/^blank_mse=\([0-9.]*\)$/\1/p' <<<"$out")
 /usr/bin/python3 - rec-scene/reconstruction.h5 scenes.h5 "$blank" "$train_blank" >h5.txt 2>&1 <<'PY'
@@ -123,11 +124,25 @@ indices = f["target_indices"][()]
 assert (f["target_objects"][()] == scenes["object_count"][()][indices]).all()
 built = []
 for program in f["commands"][()]:  # add, modify the last (or add), skip; at most 5 objects
-    n = 0
-    for mode in program[:, 0]:
-        n += 1 if (mode == 0 and n < 5) or (mode == 1 and n == 0) else 0
-    built.append(n)
-assert (f["built_objects"][()] == built).all(), (f["built_objects"][()], built)
+    objects = []
+    for command in program:  # mode, then type, cell, size, red, green, blue as the scenes'
+        if command[0] == 0 and len(objects) < 5 or command[0] == 1 and not objects:
+            objects.append(tuple(command[1:]))
+        elif command[0] == 1:
+            objects[-1] = tuple(command[1:])
+    built.append(objects)
+assert (f["built_objects"][()] == [len(b) for b in built]).all(), f["built_objects"][()]
+# Targets stand on distinct cells, so each is matched by any built object on its cell that agrees.
+fields = {"cell": [], "type": [0], "size": [2], "colour": [3, 4, 5]}
+for name, column in [("cell", "objects_on_their_cell"), ("type", "objects_on_their_cell_same_type"),
+                     ("size", "objects_on_their_cell_same_size"),
+                     ("colour", "objects_on_their_cell_same_colour")]:
+    expected = []
+    for index, objects in zip(indices, built):
+        targets = scenes["objects"][index][: scenes["object_count"][index]]
+        expected.append(sum(any(b[1] == t[1] and all(b[k] == t[k] for k in fields[name])
+                                for b in objects) for t in targets))
+    assert (f[column][()] == expected).all(), (column, f[column][()], expected)
 exact, near = f["objects_exact"][()], f["objects_within_one_cell"][()]
 assert ((0 <= exact) & (exact <= near) & (near <= f["target_objects"][()])).all()
 assert f.attrs["objects_exact_share"] == exact.sum() / f["target_objects"][()].sum()

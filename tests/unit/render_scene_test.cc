@@ -626,6 +626,36 @@ TEST(SceneParse, EachBuiltObjectMatchesOneTargetAndTheMatchingIsTheLargest) {
   EXPECT_EQ(SceneParseTotals().exact_share(), 0.0);
 }
 
+TEST(SceneParse, TheMissesAreCountedByWhatWentWrongOnTheCell) {
+  const SceneSettings settings;
+  const std::vector<SceneObject> target = sample_scene();
+  std::vector<SceneObject> built = target;
+  built[0].type = kBox;              // the right cell, the wrong type
+  built[1].size = 0;                 // ... the wrong size
+  built[2].green = 2;                // ... the wrong colour
+  built[3].position = cell(12, 13);  // one row off: on no target's cell
+  const SceneParse parse = parse_scene(settings, target, built);
+  EXPECT_EQ(parse.exact, 1);
+  EXPECT_EQ(parse.on_cell, 4);
+  EXPECT_EQ(parse.on_cell_type, 3);    // all of the four on their cells but the first
+  EXPECT_EQ(parse.on_cell_size, 3);    // ... but the second
+  EXPECT_EQ(parse.on_cell_colour, 3);  // ... but the third
+  // Two built objects on one cell stand for one target object there, and either may agree.
+  SceneObject sphere = target[0];
+  sphere.type = kSphere;
+  SceneObject box = target[0];
+  box.type = kBox;
+  const SceneParse doubled = parse_scene(settings, {target[0]}, {box, sphere});
+  EXPECT_EQ(doubled.on_cell, 1);
+  EXPECT_EQ(doubled.on_cell_type, 1);
+
+  SceneParseTotals totals;
+  totals.add(parse);
+  totals.add(doubled);
+  EXPECT_EQ(totals.on_cell_colour, 4);
+  EXPECT_DOUBLE_EQ(totals.share_of_targets(totals.on_cell_type), 4.0 / 6.0);
+}
+
 TEST(SceneMuJoCo, ErrorsThrowInsteadOfExiting) {
   install_mujoco_error_handler();
   install_mujoco_error_handler();

@@ -27,6 +27,12 @@ struct SceneParse {
   int built_objects = 0;
   int exact = 0;            // matched in type, size, colour and floor cell
   int within_one_cell = 0;  // the same but at most one cell away in row and column (>= exact)
+  // Where the misses are: a built object on the target object's cell, and one there that also
+  // has its type, its size or its colour (each >= exact).
+  int on_cell = 0;
+  int on_cell_type = 0;
+  int on_cell_size = 0;
+  int on_cell_colour = 0;
   int count_error() const { return built_objects - target_objects; }
 };
 
@@ -40,14 +46,19 @@ struct SceneParseTotals {
   int target_objects = 0;
   int exact = 0;
   int within_one_cell = 0;
+  int on_cell = 0;
+  int on_cell_type = 0;
+  int on_cell_size = 0;
+  int on_cell_colour = 0;
   int absolute_count_error = 0;  // sum over scenes of |built - target|
 
   SceneParseTotals() = default;
   explicit SceneParseTotals(const std::vector<SceneParse>& parses);
 
   void add(const SceneParse& parse);
-  double exact_share() const;            // exact / target objects
-  double within_one_cell_share() const;  // within_one_cell / target objects
+  double exact_share() const;               // exact / target objects
+  double within_one_cell_share() const;     // within_one_cell / target objects
+  double share_of_targets(int part) const;  // part / target objects (0 without targets)
   double mean_absolute_count_error() const;
 };
 
