@@ -75,15 +75,17 @@ for file in "$source_dir"/inputs/*.cfg; do
   run train --config "$file" --print-config
   check "$(basename "$file") is a valid input file" test "$code" -eq 0
 done
-# The adversarial quickstart is the quickstart with another reward: the rest resolves alike.
+# Each adversarial file is its L2 file with another reward: the rest resolves alike.
 reward_free() { grep -v -e '^name = ' -e '^reward' -e '^l2-form' -e '^discriminator-' \
   -e '^mismatched-fakes' <<<"$1"; }
-run train --config "$source_dir/inputs/quickstart.cfg" --print-config
-plain=$(reward_free "$out")
-run train --config "$source_dir/inputs/quickstart-adversarial.cfg" --print-config
-check "quickstart-adversarial.cfg: the quickstart's settings but the reward's" \
-  test "$(reward_free "$out")" = "$plain" -a -n "$plain"
-check "quickstart-adversarial.cfg: a D reward" grep -qx 'reward = discriminator' <<<"$out"
+for pair in quickstart:quickstart-adversarial omniglot-small:omniglot-adversarial; do
+  run train --config "$source_dir/inputs/${pair%%:*}.cfg" --print-config
+  plain=$(reward_free "$out")
+  run train --config "$source_dir/inputs/${pair##*:}.cfg" --print-config
+  check "${pair##*:}.cfg: ${pair%%:*}.cfg's settings but the reward's" \
+    test "$(reward_free "$out")" = "$plain" -a -n "$plain"
+  check "${pair##*:}.cfg: a D reward" grep -qx 'reward = discriminator' <<<"$out"
+done
 
 # Rank 0 alone prints a short summary at start; the whole configuration only with --echo-config
 # true. (Runs of one update of a small painter.)
