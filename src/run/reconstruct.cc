@@ -142,16 +142,14 @@ void write_scene_parses(io::Group& root, const SceneParses& parses) {
 void print_scene_parses(const SceneParses& parses) {
   if (parses.episodes.empty()) return;
   const render::SceneParseTotals& totals = parses.totals;
-  const auto line = [&](const char* name, int part) {
-    std::printf("%s=%.4f (%d of %d)\n", name, totals.share_of_targets(part), part,
+  // The counts after the first two columns (the objects of each scene) are of target objects.
+  const std::vector<ParseColumn>& columns = parse_columns();
+  for (auto column = columns.begin() + 2; column != columns.end(); ++column) {
+    int part = 0;
+    for (const render::SceneParse& parse : parses.episodes) part += parse.*column->count;
+    std::printf("%s=%.4f (%d of %d)\n", column->name, totals.share_of_targets(part), part,
                 totals.target_objects);
-  };
-  line("objects_exact", totals.exact);
-  line("objects_within_one_cell", totals.within_one_cell);
-  line("objects_on_their_cell", totals.on_cell);
-  line("objects_on_their_cell_same_type", totals.on_cell_type);
-  line("objects_on_their_cell_same_size", totals.on_cell_size);
-  line("objects_on_their_cell_same_colour", totals.on_cell_colour);
+  }
   std::printf("object_count_error=%.3f (mean |built - target|)\n",
               totals.mean_absolute_count_error());
   std::fflush(stdout);
