@@ -78,6 +78,9 @@ void check_trainer_config(const TrainerConfig& config) {
   if (!(config.hindsight >= 0)) {
     throw UserError("--hindsight must be >= 0, got " + std::to_string(config.hindsight));
   }
+  if (!(config.random_parts >= 0 && config.random_parts <= 1)) {
+    throw UserError("--random-parts must be in [0, 1], got " + std::to_string(config.random_parts));
+  }
   if (config.hindsight > 0 && !config.conditional) {
     throw UserError("--hindsight needs --conditional true (the final canvas becomes the target)");
   }
@@ -227,6 +230,7 @@ EpisodeBatch Trainer::act() {
   RolloutOptions options;
   options.seeds = episode_seeds(envs_->size());
   options.device = device_;
+  options.random_parts = config_.random_parts;
   const Rollout rollout = play_episodes(policy_, *envs_, batch.targets, options, &generator_, true);
   const std::vector<model::PolicyInput>& inputs = rollout.inputs;
   const int64_t steps = static_cast<int64_t>(inputs.size());

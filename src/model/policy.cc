@@ -37,6 +37,18 @@ torch::Tensor sample(const torch::Tensor& probs, at::Generator* generator) {
   return (cdf <= u).sum(1).clamp_max(probs.size(1) - 1).to(torch::kInt64);
 }
 
+// `values` [N] with each row replaced, with probability `share`, by a uniform draw of 0..n-1.
+torch::Tensor with_random_rows(const torch::Tensor& values, int64_t n, double share,
+                               at::Generator* generator) {
+  const auto cpu = torch::TensorOptions().dtype(torch::kFloat32);
+  const int64_t rows = values.size(0);
+  torch::Tensor u =
+      generator != nullptr ? torch::rand({2, rows}, *generator, cpu) : torch::rand({2, rows}, cpu);
+  u = u.to(values.device());
+  const torch::Tensor uniform = (u[1] * static_cast<double>(n)).to(torch::kInt64).clamp_max(n - 1);
+  return torch::where(u[0] < share, uniform, values);
+}
+
 // Bilinear resize of maps [N, C, h, w] to side x side.
 torch::Tensor resized(const torch::Tensor& maps, int64_t side) {
   if (maps.size(2) == side && maps.size(3) == side) return maps;
@@ -430,7 +442,8 @@ PolicyImpl::Features PolicyImpl::torso(const PolicyInput& input) {
 }
 
 PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
-                              const torch::Tensor& given, at::Generator* generator, bool greedy) {
+                              const torch::Tensor& given, at::Generator* generator, bool greedy,
+                              double random_parts) {
   const size_t parts = spec_.size();
   // Indexed by part, in the command's order; chosen in order_ (its first is part 0).
   std::vector<torch::Tensor> values(parts);
@@ -449,9 +462,15 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
       value = logits.argmax(1);
     } else {
       value = sample(log_p.exp(), generator);
+      if (random_parts > 0) value = with_random_rows(value, log_p.size(1), random_parts, generator);
     }
     if (i == 0) masks = command_mask(spec_, value);
     log_probs[i] = log_p.gather(1, value.unsqueeze(1)).squeeze(1);
+    if (random_parts > 0 && !greedy && !given.defined()) {
+      // The mixture's: (1 - share) p + share / n.
+      const double uniform = random_parts / static_cast<double>(log_p.size(1));
+      log_probs[i] = torch::log((1 - random_parts) * log_probs[i].exp() + uniform);
+    }
     entropies[i] = -(log_p.exp() * log_p).sum(1);
     values[i] = value;
     if (step + 1 < parts) {
@@ -474,10 +493,10 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
 }
 
 PolicyStep PolicyImpl::act(const PolicyInput& input, const PolicyState& state,
-                           at::Generator* generator, bool greedy) {
+                           at::Generator* generator, bool greedy, double random_parts) {
   const Features features = torso(input);
   auto [h, c] = lstm_(features.flat, std::make_tuple(state.h, state.c));
-  PolicyStep step = decode(h, features.spatial, torch::Tensor(), generator, greedy);
+  PolicyStep step = decode(h, features.spatial, torch::Tensor(), generator, greedy, random_parts);
   step.value = value_(h).squeeze(1);
   step.state = {h, c};
   return step;
@@ -487,7 +506,7 @@ PolicyStep PolicyImpl::evaluate(const PolicyInput& input, const PolicyState& sta
                                 const torch::Tensor& commands) {
   const Features features = torso(input);
   auto [h, c] = lstm_(features.flat, std::make_tuple(state.h, state.c));
-  PolicyStep step = decode(h, features.spatial, commands, nullptr, false);
+  PolicyStep step = decode(h, features.spatial, commands, nullptr, false, 0);
   step.value = value_(h).squeeze(1);
   step.state = {h, c};
   return step;
@@ -512,7 +531,7 @@ PolicyStep PolicyImpl::evaluate_unroll(const PolicyInput& inputs, const PolicySt
     hs.push_back(h);
   }
   const torch::Tensor z = torch::stack(hs, 0).flatten(0, 1);
-  PolicyStep step = decode(z, features.spatial, merge(commands), nullptr, false);
+  PolicyStep step = decode(z, features.spatial, merge(commands), nullptr, false, 0);
   auto split = [&](const torch::Tensor& x) {
     std::vector<int64_t> shape = {t_len, batch};
     for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));

@@ -79,6 +79,7 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   if (settings.hindsight > 0) {
     agent << (reward != "none" ? ", " : "") << "hindsight " << settings.hindsight;
   }
+  if (settings.random_parts > 0) agent << ", " << settings.random_parts << " of parts random";
   agent << "); policy " << config.get_text("policy-size") << " (" << settings.policy.residual_blocks
         << " residual blocks, LSTM " << settings.policy.lstm_size
         << (settings.policy.first_stride > 1

@@ -190,6 +190,11 @@ OptionGroup agent_options() {
                       "Weight of a hindsight loss: each episode also teaches the policy its own "
                       "commands with the canvas they made as the target (conditional; 0: off; "
                       "not in the paper)"),
+          real_option("random-parts", 0, 0, 1, "",
+                      "Share of the command parts played in training drawn uniformly at random "
+                      "instead of from the policy, so that every value keeps being tried and "
+                      "--hindsight keeps teaching it (0: none; evaluations never; not in the "
+                      "paper)"),
           real_option("grad-clip", 40, 0, 1e9, "", "Gradient norm clip (0: none)"),
           int_option("max-skipped-updates", 20, 1, 1000000, "updates",
                      "Stop (exit code 4, no new checkpoint) after this many updates in a row "
@@ -272,6 +277,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   t.policy_lr = config.get_real("policy-lr");
   t.a2c.entropy_cost = config.get_real("entropy-cost");
   t.hindsight = config.get_real("hindsight");
+  t.random_parts = config.get_real("random-parts");
   t.a2c.discount = config.get_real("discount");
   t.a2c.value_cost = config.get_real("value-cost");
   t.a2c.normalize_advantages = config.get_bool("normalize-advantages");

@@ -73,7 +73,8 @@ for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
   "--discriminator-widths 8,8,8,8,8,8,8" "--discriminator-weight 0" "--discriminator-weight -1" \
   "--mismatched-fakes true --conditional false" "--first-stride 3" "--discriminator-pool 3" \
   "--discriminator-widths 8,8,8,8,8 --discriminator-pool 4" "--hindsight -1" "--reward none" \
-  "--hindsight 1 --conditional false --episodes-per-target 1"; do
+  "--hindsight 1 --conditional false --episodes-per-target 1" "--random-parts 1.5" \
+  "--random-parts -0.1"; do
   # shellcheck disable=SC2086
   run train --config tiny.cfg --name refused $bad
   check "train $bad: exit 2" test "$code" -eq 2
@@ -85,6 +86,11 @@ run train --config tiny.cfg --name hindsight --frames 24 --reward none --hindsig
 check "--reward none --hindsight 0.5: exit 0" test "$code" -eq 0
 check "--reward none --hindsight 0.5: the start line says so" \
   grep -qF "reward none (hindsight 0.5); policy" <<<"$out"
+run train --config tiny.cfg --name random-parts --frames 24 --reward none --hindsight 1 \
+  --random-parts 0.25
+check "--random-parts 0.25: exit 0" test "$code" -eq 0
+check "--random-parts 0.25: the start line says so" \
+  grep -qF "reward none (hindsight 1, 0.25 of parts random); policy" <<<"$out"
 # An unconditional agent's progress lines count its distinct and blank samples.
 run train --config tiny.cfg --name samples --conditional false --progress-every 0
 check "unconditional: exit 0" test "$code" -eq 0

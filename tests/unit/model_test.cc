@@ -295,6 +295,51 @@ TEST(Model, SamplingFollowsTheLogits) {
       masks.select(1, 4).eq(step.commands.select(1, 0).to(torch::kFloat32)).all().item<bool>());
 }
 
+TEST(Model, RandomPartsMixUniformDrawsIntoSamplingButNotIntoArgmax) {
+  torch::manual_seed(5);
+  Policy policy(small_config(1, true, /*canvas=*/8), gray_painter(4));
+  {
+    torch::NoGradGuard no_grad;
+    auto params = policy->named_parameters();
+    params["head0.weight"].zero_();
+    params["head0.bias"].copy_(torch::tensor({0.2, 0.8}).log());
+  }
+  const int64_t n = 6000;
+  const double share = 0.5;
+  const PolicyInput input = random_input(policy, n);
+  torch::NoGradGuard no_grad;
+  at::Generator generator = make_generator(11);
+  const PolicyStep step = policy->act(input, policy->initial_state(n), &generator, false, share);
+  // The flag is drawn from (1 - share) p + share / 2 = (0.35, 0.65).
+  const torch::Tensor flag = step.commands.select(1, 0);
+  const double jumps = flag.eq(0).sum().item<double>();
+  const double expected = 0.35 * n;
+  const double chi2 =
+      std::pow(jumps - expected, 2) / expected + std::pow(jumps - expected, 2) / (n - expected);
+  EXPECT_LT(chi2, 10.83);  // 99.9% quantile, 1 degree of freedom
+  // The log-probability is the mixture's: with every part random, minus the log of each part's
+  // size, summed over the parts that matter.
+  at::Generator all_random = make_generator(12);
+  const PolicyStep uniform = policy->act(input, policy->initial_state(n), &all_random, false, 1.0);
+  std::vector<double> log_sizes;
+  for (const render::ActionPart& part : policy->spec().parts()) {
+    log_sizes.push_back(std::log(static_cast<double>(part.size)));
+  }
+  const torch::Tensor expected_log_prob =
+      -(uniform.masks * torch::tensor(log_sizes, torch::kFloat)).sum(1);
+  EXPECT_TRUE(torch::allclose(uniform.log_prob, expected_log_prob, 1e-4, 1e-5));
+  // Greedy commands ignore the share; without it the sampling stream is the one it always was.
+  const torch::Tensor greedy = policy->act(input, policy->initial_state(n), nullptr, true).commands;
+  EXPECT_TRUE(
+      greedy.equal(policy->act(input, policy->initial_state(n), nullptr, true, 1.0).commands));
+  at::Generator plain = make_generator(3);
+  at::Generator zero_share = make_generator(3);
+  EXPECT_TRUE(
+      policy->act(input, policy->initial_state(n), &plain)
+          .commands.equal(
+              policy->act(input, policy->initial_state(n), &zero_share, false, 0.0).commands));
+}
+
 TEST(Model, EvaluateReproducesAct) {
   torch::manual_seed(6);
   for (const auto& [conditional, points] : {std::pair{true, false}, {false, false}, {true, true}}) {

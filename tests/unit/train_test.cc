@@ -483,6 +483,9 @@ TEST(TrainerTest, HindsightTeachesTheCommandsThatMadeEachCanvas) {
   bad.hindsight = 0;  // and no reward
   EXPECT_THROW(check_trainer_config(bad), UserError);
   bad = config;
+  bad.random_parts = 1.5;
+  EXPECT_THROW(check_trainer_config(bad), UserError);
+  bad = config;
   bad.conditional = false;
   EXPECT_THROW(check_trainer_config(bad), UserError);
 }

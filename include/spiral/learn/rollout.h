@@ -16,6 +16,7 @@ namespace spiral::learn {
 // How to play one batch of episodes.
 struct RolloutOptions {
   bool greedy = false;                 // argmax per part instead of sampling
+  double random_parts = 0;             // share of sampled parts drawn uniformly (Policy::act)
   std::vector<uint64_t> seeds;         // one reset seed per environment
   torch::Device device = torch::kCPU;  // where canvases, targets and commands live
 };

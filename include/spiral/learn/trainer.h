@@ -50,6 +50,10 @@ struct TrainerConfig {
   // minus the log-probability of those commands with that canvas as the target (conditional
   // agents; 0 = off).
   double hindsight = 0;
+  // Share of the command parts played in training that are drawn uniformly at random instead of
+  // from the policy (not in the paper): every value keeps being tried, so that hindsight keeps
+  // teaching each one. Evaluations never draw them.
+  double random_parts = 0;
   // The reward terms; the L2 terms need a conditional agent (they compare with the target).
   RewardConfig reward;
   double discriminator_lr = 1e-4;

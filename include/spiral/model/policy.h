@@ -165,8 +165,10 @@ class PolicyImpl : public torch::nn::Module {
   PolicyState initial_state(int64_t batch) const;
   // Samples one command per row (argmax per part when greedy). `generator` (a CPU generator, see
   // make_generator) may be null: the global generator is used. Runs under the caller's grad mode.
+  // When sampling, each part is drawn uniformly instead with probability `random_parts`, and
+  // log_prob is that of the mixture the parts were drawn from.
   PolicyStep act(const PolicyInput& input, const PolicyState& state, at::Generator* generator,
-                 bool greedy = false);
+                 bool greedy = false, double random_parts = 0);
   // Recomputes log_prob, entropy and value of given commands [B, P] (teacher forcing).
   PolicyStep evaluate(const PolicyInput& input, const PolicyState& state,
                       const torch::Tensor& commands);
@@ -193,7 +195,7 @@ class PolicyImpl : public torch::nn::Module {
   Features torso(const PolicyInput& input);
   // Autoregressive decoder from z [N, lstm]: samples when `given` is undefined.
   PolicyStep decode(torch::Tensor z, const torch::Tensor& spatial, const torch::Tensor& given,
-                    at::Generator* generator, bool greedy);
+                    at::Generator* generator, bool greedy, double random_parts);
   torch::Device device() const;
 
   PolicyConfig config_;
