@@ -14,7 +14,6 @@ namespace spiral::data {
 namespace {
 
 constexpr int kFields = 6;
-const char* const kTypeNames[render::kSceneObjectTypes] = {"sphere", "box", "cylinder", "capsule"};
 
 // SplitMix64's output function.
 uint64_t mix64(uint64_t z) {
@@ -101,7 +100,7 @@ void generate_scenes(const std::string& path, const SceneGeneration& generation,
     root.set_attribute("size_levels", settings.size_levels);
     root.set_attribute("color_levels", settings.color_levels);
     root.set_attribute("object_fields", kSceneObjectFields);
-    root.set_attribute("object_types", "sphere,box,cylinder,capsule");
+    root.set_attribute("object_types", render::scene_object_type_list());
     root.set_attribute("model_xml", render::scene_model_xml(settings));
     root.set_attribute("renderer", renderer.backend());
     root.set_attribute("description",
@@ -248,9 +247,10 @@ std::string ScenesDataset::label_name(int label) const {
 std::string ScenesDataset::metadata(size_t index) const {
   std::string text = "objects=" + std::to_string(counts_.at(index));
   for (const render::SceneObject& object : objects(index)) {
-    text += std::string(" ") + kTypeNames[object.type] + "@" + std::to_string(object.position) +
-            "(size " + std::to_string(object.size) + ", rgb " + std::to_string(object.red) + "," +
-            std::to_string(object.green) + "," + std::to_string(object.blue) + ")";
+    text += std::string(" ") + render::kSceneObjectTypeNames[object.type] + "@" +
+            std::to_string(object.position) + "(size " + std::to_string(object.size) + ", rgb " +
+            std::to_string(object.red) + "," + std::to_string(object.green) + "," +
+            std::to_string(object.blue) + ")";
   }
   return text;
 }

@@ -35,7 +35,6 @@ constexpr int kMultisamples = 4;
 // Half side of the floor plane; large enough to fill the whole view.
 constexpr double kFloorHalfSide = 4.0;
 
-constexpr const char* kTypeNames[kSceneObjectTypes] = {"sphere", "box", "cylinder", "capsule"};
 // mjtGeom values: mjGEOM_SPHERE, mjGEOM_BOX, mjGEOM_CYLINDER, mjGEOM_CAPSULE.
 constexpr int kMjTypes[kSceneObjectTypes] = {2, 6, 5, 3};
 
@@ -189,6 +188,13 @@ std::array<double, 2> scene_project(const SceneSettings& settings,
   return {(x + 1.0) * 0.5 * settings.image_size, (1.0 - y) * 0.5 * settings.image_size};
 }
 
+std::string scene_object_type_list() {
+  std::string list;
+  for (const char* name : kSceneObjectTypeNames)
+    list += (list.empty() ? "" : ",") + std::string(name);
+  return list;
+}
+
 std::string scene_model_xml(const SceneSettings& settings) {
   check_scene_settings(settings);
   const CameraFrame frame = camera_frame();
@@ -215,7 +221,8 @@ std::string scene_model_xml(const SceneSettings& settings) {
   // The object pool: max_objects hidden geoms per type (alpha 0 hides a geom from mjv).
   for (int type = 0; type < kSceneObjectTypes; ++type) {
     for (int i = 0; i < settings.max_objects; ++i) {
-      xml << "    <geom name=\"" << kTypeNames[type] << "_" << i << "\" type=\"" << kTypeNames[type]
+      xml << "    <geom name=\"" << kSceneObjectTypeNames[type] << "_" << i << "\" type=\""
+          << kSceneObjectTypeNames[type]
           << "\" size=\"0.1 0.1 0.1\" pos=\"0 0 0.1\" rgba=\"0 0 0 0\" "
           << "contype=\"0\" conaffinity=\"0\"/>\n";
     }

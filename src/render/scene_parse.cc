@@ -96,7 +96,29 @@ SceneParse parse_scene(const SceneSettings& settings, const std::vector<SceneObj
   parse.on_cell_colour = on_cell_and([](const SceneObject& t, const SceneObject& b) {
     return t.red == b.red && t.green == b.green && t.blue == b.blue;
   });
+  for (const SceneObject& object : target) ++parse.target_by_type.at(object.type);
+  for (const SceneObject& object : built) ++parse.built_by_type.at(object.type);
+  for (int type = 0; type < kSceneObjectTypes; ++type) {
+    parse.exact_by_type[type] = largest_matching(
+        target, built,
+        [type](const SceneObject& t, const SceneObject& b) { return t.type == type && t == b; });
+  }
   return parse;
+}
+
+SceneParse& SceneParse::operator+=(const SceneParse& other) {
+  for (int SceneParse::*count :
+       {&SceneParse::target_objects, &SceneParse::built_objects, &SceneParse::exact,
+        &SceneParse::within_one_cell, &SceneParse::on_cell, &SceneParse::on_cell_type,
+        &SceneParse::on_cell_size, &SceneParse::on_cell_colour}) {
+    this->*count += other.*count;
+  }
+  for (int type = 0; type < kSceneObjectTypes; ++type) {
+    target_by_type[type] += other.target_by_type[type];
+    built_by_type[type] += other.built_by_type[type];
+    exact_by_type[type] += other.exact_by_type[type];
+  }
+  return *this;
 }
 
 SceneParseTotals::SceneParseTotals(const std::vector<SceneParse>& parses) {
@@ -105,21 +127,19 @@ SceneParseTotals::SceneParseTotals(const std::vector<SceneParse>& parses) {
 
 void SceneParseTotals::add(const SceneParse& parse) {
   ++scenes;
-  target_objects += parse.target_objects;
-  exact += parse.exact;
-  within_one_cell += parse.within_one_cell;
-  on_cell += parse.on_cell;
-  on_cell_type += parse.on_cell_type;
-  on_cell_size += parse.on_cell_size;
-  on_cell_colour += parse.on_cell_colour;
+  sum += parse;
   absolute_count_error += std::abs(parse.count_error());
 }
 
-double SceneParseTotals::exact_share() const { return share_of_targets(exact); }
+double SceneParseTotals::exact_share() const { return share_of_targets(sum.exact); }
 
-double SceneParseTotals::within_one_cell_share() const { return share_of_targets(within_one_cell); }
+double SceneParseTotals::within_one_cell_share() const {
+  return share_of_targets(sum.within_one_cell);
+}
 
-double SceneParseTotals::share_of_targets(int part) const { return share(part, target_objects); }
+double SceneParseTotals::share_of_targets(int part) const {
+  return share(part, sum.target_objects);
+}
 
 double SceneParseTotals::mean_absolute_count_error() const {
   return share(absolute_count_error, scenes);

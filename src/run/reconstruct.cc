@@ -135,6 +135,20 @@ void write_scene_parses(io::Group& root, const SceneParses& parses) {
     root.write_array<int32_t>(column.name, {count}, values)
         .set_attribute("description", column.description);
   }
+  // Per object type: [episodes, types] of each episode's counts.
+  const std::vector<
+      std::pair<const char*, std::array<int, render::kSceneObjectTypes> render::SceneParse::*>>
+      by_type = {{"target_objects_by_type", &render::SceneParse::target_by_type},
+                 {"built_objects_by_type", &render::SceneParse::built_by_type},
+                 {"objects_exact_by_type", &render::SceneParse::exact_by_type}};
+  for (const auto& [name, counts] : by_type) {
+    std::vector<int32_t> values;
+    for (const render::SceneParse& parse : parses.episodes) {
+      values.insert(values.end(), (parse.*counts).begin(), (parse.*counts).end());
+    }
+    root.write_array<int32_t>(name, {count, render::kSceneObjectTypes}, values)
+        .set_attribute("types", render::scene_object_type_list());
+  }
   root.set_attribute("objects_exact_share", parses.totals.exact_share());
   root.set_attribute("objects_within_one_cell_share", parses.totals.within_one_cell_share());
 }
@@ -145,10 +159,16 @@ void print_scene_parses(const SceneParses& parses) {
   // The counts after the first two columns (the objects of each scene) are of target objects.
   const std::vector<ParseColumn>& columns = parse_columns();
   for (auto column = columns.begin() + 2; column != columns.end(); ++column) {
-    int part = 0;
-    for (const render::SceneParse& parse : parses.episodes) part += parse.*column->count;
+    const int part = totals.sum.*column->count;
     std::printf("%s=%.4f (%d of %d)\n", column->name, totals.share_of_targets(part), part,
-                totals.target_objects);
+                totals.sum.target_objects);
+  }
+  for (int type = 0; type < render::kSceneObjectTypes; ++type) {
+    const int targets = totals.sum.target_by_type[type];
+    const int exact = totals.sum.exact_by_type[type];
+    std::printf("objects_exact_%s=%.4f (%d of %d; %d built)\n", render::kSceneObjectTypeNames[type],
+                targets == 0 ? 0.0 : static_cast<double>(exact) / targets, exact, targets,
+                totals.sum.built_by_type[type]);
   }
   std::printf("object_count_error=%.3f (mean |built - target|)\n",
               totals.mean_absolute_count_error());

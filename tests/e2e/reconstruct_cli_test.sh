@@ -110,6 +110,9 @@ check "... prints the objects recovered" grep -Eqx 'objects_exact=[0-9.]+ \([0-9
 check "... within one cell" grep -Eqx 'objects_within_one_cell=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
 check "... on their cells, and with the type there" grep -Eqx 'objects_on_their_cell_same_type=[0-9.]+ \([0-9]+ of [0-9]+\)' <<<"$out"
 check "... and the count's error" grep -Eqx 'object_count_error=[0-9.]+ .*' <<<"$out"
+check "... and the objects exact of each type" test "$(grep -Ec \
+  '^objects_exact_(sphere|box|cylinder|capsule)=[0-9.]+ \([0-9]+ of [0-9]+; [0-9]+ built\)$' \
+  <<<"$out")" -eq 4
 blank=$(sed -n 's/^blank_mse=\([0-9.]*\)$/\1/p' <<<"$out")
 /usr/bin/python3 - rec-scene/reconstruction.h5 scenes.h5 "$blank" "$train_blank" >h5.txt 2>&1 <<'PY'
 import sys, h5py, numpy as np
@@ -143,7 +146,17 @@ for name, column in [("cell", "objects_on_their_cell"), ("type", "objects_on_the
         expected.append(sum(any(b[1] == t[1] and all(b[k] == t[k] for k in fields[name])
                                 for b in objects) for t in targets))
     assert (f[column][()] == expected).all(), (column, f[column][()], expected)
+# Per type: the targets' and the built objects' types, and the exact matches (targets stand on
+# distinct cells, so a target is exact when any built object equals it).
+targets_of = [scenes["objects"][i][: scenes["object_count"][i]] for i in indices]
+types = lambda objects: np.bincount([o[0] for o in objects], minlength=4)
+assert (f["target_objects_by_type"][()] == [types(t) for t in targets_of]).all()
+assert (f["built_objects_by_type"][()] == [types(b) for b in built]).all()
+exact_of = [types([t for t in ts if any(tuple(t) == b for b in bs)]) for ts, bs in zip(targets_of, built)]
+assert (f["objects_exact_by_type"][()] == exact_of).all(), (f["objects_exact_by_type"][()], exact_of)
+assert f["objects_exact_by_type"].attrs["types"] == "sphere,box,cylinder,capsule"
 exact, near = f["objects_exact"][()], f["objects_within_one_cell"][()]
+assert (f["objects_exact_by_type"][()].sum(1) == exact).all()
 assert ((0 <= exact) & (exact <= near) & (near <= f["target_objects"][()])).all()
 assert f.attrs["objects_exact_share"] == exact.sum() / f["target_objects"][()].sum()
 print("ok")

@@ -652,8 +652,33 @@ TEST(SceneParse, TheMissesAreCountedByWhatWentWrongOnTheCell) {
   SceneParseTotals totals;
   totals.add(parse);
   totals.add(doubled);
-  EXPECT_EQ(totals.on_cell_colour, 4);
-  EXPECT_DOUBLE_EQ(totals.share_of_targets(totals.on_cell_type), 4.0 / 6.0);
+  EXPECT_EQ(totals.sum.on_cell_colour, 4);
+  EXPECT_DOUBLE_EQ(totals.share_of_targets(totals.sum.on_cell_type), 4.0 / 6.0);
+}
+
+TEST(SceneParse, ObjectsAreCountedByType) {
+  const SceneSettings settings;
+  const SceneObject sphere{kSphere, cell(2, 3), 1, 1, 2, 3};
+  const SceneObject box{kBox, cell(4, 4), 2, 3, 0, 1};
+  SceneObject cylinder_for_sphere = sphere;  // the sphere's cell, size and colour, as a cylinder
+  cylinder_for_sphere.type = kCylinder;
+  const SceneParse parse = parse_scene(settings, {sphere, box}, {cylinder_for_sphere, box, box});
+  const std::array<int, kSceneObjectTypes> targets = {1, 1, 0, 0}, built = {0, 2, 1, 0},
+                                           exact = {0, 1, 0, 0};
+  EXPECT_EQ(parse.target_by_type, targets);
+  EXPECT_EQ(parse.built_by_type, built);
+  EXPECT_EQ(parse.exact_by_type, exact);
+  // Totals add every count, the per-type ones too.
+  SceneParseTotals totals;
+  totals.add(parse);
+  totals.add(parse_scene(settings, {sphere}, {sphere}));
+  const std::array<int, kSceneObjectTypes> exact_sum = {1, 1, 0, 0};
+  EXPECT_EQ(totals.sum.exact_by_type, exact_sum);
+  EXPECT_EQ(totals.sum.exact, 2);
+  EXPECT_EQ(totals.sum.target_objects, 3);
+  EXPECT_EQ(totals.sum.on_cell_type, 2);
+  EXPECT_EQ(totals.absolute_count_error, 1);
+  EXPECT_EQ(scene_object_type_list(), "sphere,box,cylinder,capsule");
 }
 
 TEST(SceneMuJoCo, ErrorsThrowInsteadOfExiting) {

@@ -29,6 +29,11 @@ namespace spiral::render {
 // Object types, in the order of the command's `type` part.
 enum SceneObjectType : int { kSphere = 0, kBox = 1, kCylinder = 2, kCapsule = 3 };
 inline constexpr int kSceneObjectTypes = 4;
+// Their names (MuJoCo's geom types), in that order.
+inline constexpr std::array<const char*, kSceneObjectTypes> kSceneObjectTypeNames = {
+    "sphere", "box", "cylinder", "capsule"};
+// The names joined by commas ("sphere,box,cylinder,capsule"), as files record them.
+std::string scene_object_type_list();
 
 // Command modes, in the order of the `mode` part.
 enum SceneMode : int { kSceneAdd = 0, kSceneModify = 1, kSceneSkip = 2 };

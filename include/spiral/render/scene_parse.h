@@ -2,6 +2,7 @@
 // scene's objects a built scene recovers (its parse accuracy, the measure pixels cannot give).
 #pragma once
 
+#include <array>
 #include <vector>
 
 #include "spiral/render/action_spec.h"
@@ -33,7 +34,14 @@ struct SceneParse {
   int on_cell_type = 0;
   int on_cell_size = 0;
   int on_cell_colour = 0;
+  // Per object type (in SceneObjectType's order): target objects, built objects, and target
+  // objects matched exactly (summing to exact). A type the policy no longer builds shows here.
+  std::array<int, kSceneObjectTypes> target_by_type{};
+  std::array<int, kSceneObjectTypes> built_by_type{};
+  std::array<int, kSceneObjectTypes> exact_by_type{};
   int count_error() const { return built_objects - target_objects; }
+  // Adds every count of `other` (for totals over scenes).
+  SceneParse& operator+=(const SceneParse& other);
 };
 
 // Matches `built` against `target` (both valid scenes of `settings`).
@@ -43,13 +51,7 @@ SceneParse parse_scene(const SceneSettings& settings, const std::vector<SceneObj
 // The sums of several scenes' parses and the shares they give.
 struct SceneParseTotals {
   int scenes = 0;
-  int target_objects = 0;
-  int exact = 0;
-  int within_one_cell = 0;
-  int on_cell = 0;
-  int on_cell_type = 0;
-  int on_cell_size = 0;
-  int on_cell_colour = 0;
+  SceneParse sum;                // every count summed over the scenes
   int absolute_count_error = 0;  // sum over scenes of |built - target|
 
   SceneParseTotals() = default;
@@ -58,7 +60,7 @@ struct SceneParseTotals {
   void add(const SceneParse& parse);
   double exact_share() const;               // exact / target objects
   double within_one_cell_share() const;     // within_one_cell / target objects
-  double share_of_targets(int part) const;  // part / target objects (0 without targets)
+  double share_of_targets(int part) const;  // part / sum.target_objects (0 without targets)
   double mean_absolute_count_error() const;
 };
 
