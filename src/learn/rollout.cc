@@ -43,7 +43,8 @@ Rollout play_episodes(model::Policy& policy, render::EnvironmentBatch& envs,
   for (int t = 0; t < envs.episode_length(); ++t) {
     input.canvas = batch_canvases(envs, device);
     rollout.phases.render += clock.lap();
-    model::PolicyStep step = policy->act(input, state, generator, options.greedy, options.random_parts);
+    model::PolicyStep step =
+        policy->act(input, state, generator, options.greedy, options.random_parts);
     const torch::Tensor cpu = step.commands.to(torch::kCPU).to(torch::kInt).contiguous();
     rollout.phases.inference += clock.lap();
     const int32_t* values = cpu.data_ptr<int32_t>();
