@@ -15,6 +15,7 @@
 
 #include "spiral/core/errors.h"
 #include "spiral/core/files.h"
+#include "spiral/core/option_lists.h"
 
 namespace spiral {
 namespace po = boost::program_options;
@@ -42,12 +43,6 @@ std::string range_text(const OptionSpec& spec) {
     return " in [" + low + ", " + std::to_string(static_cast<int64_t>(spec.max)) + "]";
   }
   return " in [" + format_real(spec.min) + ", " + format_real(spec.max) + "]";
-}
-
-std::string join(const std::vector<std::string>& words, const std::string& separator) {
-  std::string text;
-  for (const auto& word : words) text += (text.empty() ? "" : separator) + word;
-  return text;
 }
 
 // What a valid value looks like, for error messages.

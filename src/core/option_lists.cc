@@ -53,11 +53,16 @@ std::vector<double> parse_real_list(const std::string& option, const std::string
   return values;
 }
 
+std::string join(const std::vector<std::string>& words, const std::string& separator) {
+  std::string text;
+  for (size_t i = 0; i < words.size(); ++i) text += (i == 0 ? "" : separator) + words[i];
+  return text;
+}
+
 std::vector<std::string> parse_word_list(const std::string& option, const std::string& text,
                                          const std::vector<std::string>& allowed) {
   std::vector<std::string> words = split_commas(text);
-  std::string choices;
-  for (const auto& word : allowed) choices += (choices.empty() ? "" : ", ") + word;
+  const std::string choices = join(allowed, ", ");
   for (const std::string& word : words) {
     if (std::find(allowed.begin(), allowed.end(), word) == allowed.end()) {
       throw UserError("--" + option + ": expected a comma-separated list of " + choices +

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/option_lists.h"
 #include "spiral/data/preprocess.h"
 #include "spiral/data/split.h"
 #include "spiral/io/hdf5.h"
@@ -24,13 +25,6 @@ constexpr const char* kFormat = "spiral-digit-classifier";
 constexpr int64_t kFormatVersion = 1;
 // Images per forward pass when classifying without gradients.
 constexpr int64_t kInferenceBatch = 256;
-
-// `words` with `separator` between them.
-std::string join(const std::vector<std::string>& words, char separator) {
-  std::string text;
-  for (size_t i = 0; i < words.size(); ++i) text += (i ? std::string(1, separator) : "") + words[i];
-  return text;
-}
 
 // The pieces of `text` between `separator`s (join's inverse).
 std::vector<std::string> split_words(const std::string& text, char separator) {
@@ -213,7 +207,7 @@ void save_digit_classifier(const std::string& path, const TrainedClassifier& cla
     root.set_attribute("format", kFormat);
     root.set_attribute("format_version", kFormatVersion);
     root.set_attribute("dataset", classifier.dataset);
-    root.set_attribute("label_names", join(classifier.label_names, '\n'));
+    root.set_attribute("label_names", join(classifier.label_names, "\n"));
     root.set_attribute("held_out_accuracy", classifier.held_out_accuracy);
     root.set_attribute("held_out_split", data::kDefaultSplit);
     root.set_attribute("train_images", classifier.train_images);
@@ -226,7 +220,7 @@ void save_digit_classifier(const std::string& path, const TrainedClassifier& cla
     root.set_attribute("features", config.features);
     std::vector<std::string> widths;
     for (int width : config.widths) widths.push_back(std::to_string(width));
-    root.set_attribute("widths", join(widths, ','));
+    root.set_attribute("widths", join(widths, ","));
     io::Group parameters = root.create_group("parameters");
     for (const auto& item : classifier.network->named_parameters()) {
       const torch::Tensor value = item.value().detach().to(torch::kCPU, torch::kFloat).contiguous();

@@ -455,6 +455,8 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
     const torch::Tensor logits = location_heads_[i] ? heads_[i].forward<torch::Tensor>(z, spatial)
                                                     : heads_[i].forward<torch::Tensor>(z);
     const torch::Tensor log_p = torch::log_softmax(logits, 1);
+    // Sampled with some parts drawn uniformly: (1 - share) p + share / n.
+    const bool mixed = random_parts > 0 && !given.defined() && !greedy;
     torch::Tensor value;
     if (given.defined()) {
       value = given.select(1, i).to(torch::kInt64);
@@ -462,12 +464,11 @@ PolicyStep PolicyImpl::decode(torch::Tensor z, const torch::Tensor& spatial,
       value = logits.argmax(1);
     } else {
       value = sample(log_p.exp(), generator);
-      if (random_parts > 0) value = with_random_rows(value, log_p.size(1), random_parts, generator);
+      if (mixed) value = with_random_rows(value, log_p.size(1), random_parts, generator);
     }
     if (i == 0) masks = command_mask(spec_, value);
     log_probs[i] = log_p.gather(1, value.unsqueeze(1)).squeeze(1);
-    if (random_parts > 0 && !greedy && !given.defined()) {
-      // The mixture's: (1 - share) p + share / n.
+    if (mixed) {
       const double uniform = random_parts / static_cast<double>(log_p.size(1));
       log_probs[i] = torch::log((1 - random_parts) * log_probs[i].exp() + uniform);
     }

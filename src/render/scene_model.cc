@@ -5,6 +5,7 @@
 #include <string>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/option_lists.h"
 #include "spiral/render/scene.h"
 
 namespace spiral::render {
@@ -189,10 +190,7 @@ std::array<double, 2> scene_project(const SceneSettings& settings,
 }
 
 std::string scene_object_type_list() {
-  std::string list;
-  for (const char* name : kSceneObjectTypeNames)
-    list += (list.empty() ? "" : ",") + std::string(name);
-  return list;
+  return join({kSceneObjectTypeNames.begin(), kSceneObjectTypeNames.end()}, ",");
 }
 
 std::string scene_model_xml(const SceneSettings& settings) {

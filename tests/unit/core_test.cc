@@ -16,6 +16,7 @@
 #include "spiral/core/files.h"
 #include "spiral/core/image.h"
 #include "spiral/core/logging.h"
+#include "spiral/core/option_lists.h"
 #include "spiral/core/thread_pool.h"
 #include "temp_dir_test.h"
 
@@ -56,6 +57,13 @@ class TempDir : public TempDirTest {
     return temp(name);
   }
 };
+
+TEST(OptionLists, JoinPutsTheSeparatorBetweenWordsOnly) {
+  EXPECT_EQ(join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(join({"only"}, ","), "only");
+  EXPECT_EQ(join({}, ","), "");
+  EXPECT_EQ(join({"", "x"}, "|"), "|x");
+}
 
 TEST(Config, DefaultsApplyWhenNothingIsGiven) {
   const Config config = parse({}).config;

@@ -16,6 +16,9 @@ std::vector<int> parse_int_list(const std::string& option, const std::string& te
 std::vector<double> parse_real_list(const std::string& option, const std::string& text,
                                     double above, double below);
 
+// `words` with `separator` between them (the inverse of splitting a list).
+std::string join(const std::vector<std::string>& words, const std::string& separator);
+
 // The words of a comma-separated list, each one of `allowed`; UserError naming `option` otherwise.
 std::vector<std::string> parse_word_list(const std::string& option, const std::string& text,
                                          const std::vector<std::string>& allowed);
