@@ -75,9 +75,9 @@ headers=("$source_dir"/include/spiral/*/*.h)
 data_sources=(src/data/codec.cc src/data/idx_format.cc src/data/strokes.cc src/core/image.cc)
 declare -A sources=(
   [data]="${data_sources[*]}"
-  [config]="src/core/config.cc src/core/files.cc src/render/options.cc"
+  [config]="src/core/config.cc src/core/files.cc src/core/option_lists.cc src/render/options.cc"
   [program]="src/render/program.cc src/render/action_spec.cc src/render/painter_spec.cc
-             src/render/scene_model.cc src/core/files.cc"
+             src/render/scene_model.cc src/core/files.cc src/core/option_lists.cc"
   [checkpoint]="src/io/hdf5.cc src/learn/checkpoint_header.cc src/learn/checkpoint_seal.cc"
   [seeds]="${data_sources[*]} src/io/hdf5.cc src/learn/checkpoint_header.cc
            src/learn/checkpoint_seal.cc")
