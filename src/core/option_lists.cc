@@ -7,22 +7,18 @@
 #include "spiral/core/errors.h"
 
 namespace spiral {
-namespace {
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) items.push_back(item);
-  return items;
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> pieces;
+  std::istringstream in(text);
+  for (std::string piece; std::getline(in, piece, separator);) pieces.push_back(piece);
+  return pieces;
 }
-
-}  // namespace
 
 std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min,
                                 int max) {
   std::vector<int> values;
-  for (const std::string& item : split_commas(text)) {
+  for (const std::string& item : split(text, ',')) {
     char* end = nullptr;
     const long value = std::strtol(item.c_str(), &end, 10);
     if (item.empty() || *end != '\0' || value < min || value > max) {
@@ -38,7 +34,7 @@ std::vector<int> parse_int_list(const std::string& option, const std::string& te
 std::vector<double> parse_real_list(const std::string& option, const std::string& text,
                                     double above, double below) {
   std::vector<double> values;
-  for (const std::string& item : split_commas(text)) {
+  for (const std::string& item : split(text, ',')) {
     char* end = nullptr;
     const double value = std::strtod(item.c_str(), &end);
     if (item.empty() || *end != '\0' || !(value > above && value < below)) {
@@ -61,7 +57,7 @@ std::string join(const std::vector<std::string>& words, const std::string& separ
 
 std::vector<std::string> parse_word_list(const std::string& option, const std::string& text,
                                          const std::vector<std::string>& allowed) {
-  std::vector<std::string> words = split_commas(text);
+  std::vector<std::string> words = split(text, ',');
   const std::string choices = join(allowed, ", ");
   for (const std::string& word : words) {
     if (std::find(allowed.begin(), allowed.end(), word) == allowed.end()) {

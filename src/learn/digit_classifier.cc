@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -25,14 +24,6 @@ constexpr const char* kFormat = "spiral-digit-classifier";
 constexpr int64_t kFormatVersion = 1;
 // Images per forward pass when classifying without gradients.
 constexpr int64_t kInferenceBatch = 256;
-
-// The pieces of `text` between `separator`s (join's inverse).
-std::vector<std::string> split_words(const std::string& text, char separator) {
-  std::vector<std::string> words;
-  std::istringstream in(text);
-  for (std::string word; std::getline(in, word, separator);) words.push_back(word);
-  return words;
-}
 
 // `count` of `indices`, evenly spaced (all of them for 0 or more than there are).
 std::vector<size_t> evenly_spaced(const std::vector<size_t>& indices, size_t count) {
@@ -253,7 +244,7 @@ TrainedClassifier load_digit_classifier(const std::string& path) {
   config.features = static_cast<int>(root.int_attribute("features"));
   config.widths.clear();
   try {
-    for (const std::string& width : split_words(root.string_attribute("widths"), ',')) {
+    for (const std::string& width : split(root.string_attribute("widths"), ',')) {
       config.widths.push_back(std::stoi(width));
     }
     config.check();
@@ -284,7 +275,7 @@ TrainedClassifier load_digit_classifier(const std::string& path) {
   }
   classifier.network->eval();
   classifier.dataset = root.string_attribute("dataset");
-  classifier.label_names = split_words(root.string_attribute("label_names"), '\n');
+  classifier.label_names = split(root.string_attribute("label_names"), '\n');
   classifier.held_out_accuracy = root.double_attribute("held_out_accuracy");
   classifier.train_images = static_cast<size_t>(root.int_attribute("train_images"));
   classifier.held_out_images = static_cast<size_t>(root.int_attribute("held_out_images"));

@@ -65,6 +65,15 @@ TEST(OptionLists, JoinPutsTheSeparatorBetweenWordsOnly) {
   EXPECT_EQ(join({"", "x"}, "|"), "|x");
 }
 
+TEST(OptionLists, SplitUndoesJoinKeepingEmptyPiecesInside) {
+  EXPECT_EQ(split("16,32,64", ','), (std::vector<std::string>{"16", "32", "64"}));
+  EXPECT_EQ(split("zero\none", '\n'), (std::vector<std::string>{"zero", "one"}));
+  EXPECT_EQ(split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_TRUE(split("", ',').empty());
+  const std::vector<std::string> words = {"x", "", "y z"};
+  EXPECT_EQ(split(join(words, ";"), ';'), words);
+}
+
 TEST(Config, DefaultsApplyWhenNothingIsGiven) {
   const Config config = parse({}).config;
   EXPECT_EQ(config.get_int("batch"), 64);
