@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/option_lists.h"
 
 namespace spiral::dist {
 namespace {
@@ -83,9 +84,7 @@ std::string RoleLayout::describe() const {
 RoleLayout parse_layout(const std::string& text, int world_size) {
   if (text.empty()) return default_layout(world_size);
   RoleLayout layout{0, 0, 0};
-  std::istringstream items(text);
-  std::string item;
-  while (std::getline(items, item, ',')) {
+  for (const std::string& item : split(text, ',')) {
     const size_t colon = item.find(':');
     if (colon == std::string::npos) {
       throw UserError("--layout '" + text + "': '" + item +

@@ -1,18 +1,16 @@
 #include "spiral/render/options.h"
 
 #include <cstdlib>
-#include <sstream>
 
 #include "spiral/core/errors.h"
+#include "spiral/core/option_lists.h"
 
 namespace spiral::render {
 namespace {
 
 std::vector<double> parse_sizes(const std::string& text) {
   std::vector<double> sizes;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
+  for (const std::string& item : split(text, ',')) {
     char* end = nullptr;
     const double size = std::strtod(item.c_str(), &end);
     if (item.empty() || *end != '\0' || !(size > 0 && size <= 1000)) {
