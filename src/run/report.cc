@@ -26,10 +26,13 @@ std::string held_out_text(size_t used, int asked) {
 }
 
 // The progress line's part on the last evaluation: " held_out_mse 0.0621 (0.60x blank)" (a scene
-// builder's: "x floor"), or an unconditional agent's " samples distinct 12/32 blank 3/32".
+// builder's: "x floor"), or an unconditional agent's " samples distinct 12/32 blank 3/32"; "-"
+// before a resumed run's first evaluation.
 std::string progress_quality(bool conditional, const learn::HeldOutResult& held) {
   std::ostringstream text;
-  if (conditional) {
+  if (conditional && std::isnan(held.mse)) {
+    text << " held_out_mse -";
+  } else if (conditional) {
     text << " held_out_mse " << held.mse;
     if (held.blank_mse > 0) {
       text << " (" << std::fixed << std::setprecision(2) << held.mse / held.blank_mse << "x "

@@ -83,6 +83,12 @@ TEST(Report, ProgressLineShowsWhatTheRunHas) {
   EXPECT_EQ(line.find(" | produced"), std::string::npos);
   EXPECT_EQ(mse_beside_start(progress.held), "0.05 (blank canvas 0.1)");
 
+  // A resumed run has not evaluated yet: no figure, rather than nan.
+  Progress resumed = progress;
+  resumed.held.mse = resumed.held.blank_mse = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(progress_line(resumed).find(" reward 0.125 held_out_mse - elapsed "), std::string::npos)
+      << progress_line(resumed);
+
   // Hindsight alone (--reward none): no advantage moves the policy, and the lesson's loss shows.
   progress.stats.policy_loss = -0.0;
   progress.stats.hindsight_loss = 1.5;
