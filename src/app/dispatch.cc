@@ -1,6 +1,8 @@
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <thread>
 
 #include "command.h"
 #include "spiral/core/errors.h"
@@ -21,6 +23,9 @@ void print_actions(std::ostream& out, const Command& command, const std::string&
         << "\n";
   }
 }
+
+// How long ranks other than 0 wait before exiting on a command line that every rank refuses.
+constexpr std::chrono::seconds kRefusalGrace{3};
 
 // This process's rank in an MPI or Slurm job by its launcher's variables, before MPI starts; -1
 // outside one.
@@ -51,9 +56,14 @@ int run_leaf(const Command& command, const std::string& words, const std::vector
     apply_common_options(parsed.config);
     return command.run(parsed.config, context);
   } catch (const UserError& error) {
-    // Every rank of a job reads the same command line and refuses it alike: rank 0 says why.
-    if (parsed_ok || launched_rank() <= 0)
+    // Every rank of a job reads the same command line and refuses it alike: rank 0 says why. The
+    // others wait a moment before they exit: the launcher ends the job when the first rank exits,
+    // which would otherwise end rank 0 before it has said it.
+    if (parsed_ok || launched_rank() <= 0) {
       std::cerr << words << ": error: " << error.what() << "\n";
+    } else {
+      std::this_thread::sleep_for(kRefusalGrace);
+    }
     return kUserErrorExitCode;
   } catch (const std::exception& error) {
     std::cerr << words << ": internal error: " << error.what() << "\n";
