@@ -1,6 +1,7 @@
 // Per-step rewards: discriminator (final or per-step differences), negative L2, MNIST penalties.
 #include "spiral/learn/rewards.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,11 +22,33 @@ torch::Tensor checked_step_renders(const RewardInputs& inputs, int64_t steps, in
   return step.to(inputs.final_renders.device());
 }
 
+// images [N, C, H, W] blurred by a Gaussian of standard deviation sigma pixels, cut at 3 sigma;
+// the image is taken as zero outside its border.
+torch::Tensor gaussian_blur(const torch::Tensor& images, double sigma) {
+  const int64_t radius = static_cast<int64_t>(std::ceil(3.0 * sigma));
+  const torch::Tensor x =
+      torch::arange(-radius, radius + 1, images.options().dtype(torch::kFloat32));
+  torch::Tensor kernel = (-x.pow(2) / (2.0 * sigma * sigma)).exp();
+  kernel = (kernel / kernel.sum()).to(images.dtype());
+  const int64_t channels = images.size(1);
+  const int64_t taps = 2 * radius + 1;
+  const auto pass = [&](const torch::Tensor& in, std::vector<int64_t> shape,
+                        std::vector<int64_t> padding) {
+    const torch::Tensor weight = kernel.view(shape).expand({channels, 1, shape[2], shape[3]});
+    const std::vector<int64_t> unit{1, 1};
+    return torch::conv2d(in, weight.contiguous(), torch::Tensor(), unit, padding, unit, channels);
+  };
+  return pass(pass(images, {1, 1, 1, taps}, {0, radius}), {1, 1, taps, 1}, {radius, 0});
+}
+
 }  // namespace
 
 void RewardConfig::check() const {
   if (!(blank_tolerance >= 0.0)) {
     throw UserError("reward blank_tolerance must be >= 0, got " + std::to_string(blank_tolerance));
+  }
+  if (!(l2_blur >= 0.0 && l2_blur <= 16.0)) {
+    throw UserError("reward l2_blur must be in [0, 16] pixels, got " + std::to_string(l2_blur));
   }
   if (!(stroke_penalty >= 0.0)) {
     throw UserError("reward stroke_penalty must be >= 0 (it is subtracted), got " +
@@ -112,7 +135,12 @@ torch::Tensor compute_rewards(const RewardConfig& config, const RewardInputs& in
       throw std::invalid_argument("compute_rewards: the L2 reward needs targets [B, C, H, W]");
     }
     const auto l2 = [&](const torch::Tensor& renders) {  // [N, B, C, H, W] -> [N, B]
-      const torch::Tensor sq = (renders - targets).to(torch::kFloat32).pow(2).flatten(2);
+      torch::Tensor difference = (renders - targets).to(torch::kFloat32);
+      if (config.l2_blur > 0.0) {
+        difference =
+            gaussian_blur(difference.flatten(0, 1), config.l2_blur).view(difference.sizes());
+      }
+      const torch::Tensor sq = difference.pow(2).flatten(2);
       return config.l2_form == L2Form::kSum ? sq.sum(2) : sq.mean(2);
     };
     if (config.l2_per_step) {

@@ -92,6 +92,9 @@ void check_trainer_config(const TrainerConfig& config) {
   if (config.reward.l2_weight != 0 && !config.conditional) {
     throw UserError("--reward l2 needs --conditional true (L2 compares with a target)");
   }
+  if (config.reward.l2_blur > 0 && config.reward.l2_weight == 0) {
+    throw UserError("--l2-blur needs --reward l2 (it blurs what the L2 reward compares)");
+  }
 }
 
 DiscriminatorLossConfig discriminator_loss_config(const TrainerConfig& config) {

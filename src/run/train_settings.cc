@@ -208,6 +208,10 @@ OptionGroup agent_options() {
                         "the change it made (D differences as in SPIRAL++, or L2 error removed)"),
           choice_option("l2-form", "sum", {"sum", "mean"},
                         "L2 over pixels: sum (the paper's ||.||^2) or mean (MSE, size-free)"),
+          real_option("l2-blur", 0, 0, 16, "px",
+                      "The L2 reward compares render and target blurred by a Gaussian of this "
+                      "standard deviation, so a stroke beside the target's line earns part of "
+                      "what one on it earns (0: none, the paper; not in the paper)"),
           real_option("discriminator-weight", 1, 1e-9, 1e6, "",
                       "Weight of D's reward (--reward discriminator); a WGAN-GP critic's "
                       "differences are bounded by the images' L2 distance (about 20 from a "
@@ -297,6 +301,7 @@ learn::TrainerConfig trainer_config(const Config& config,
   }
   t.reward.l2_form =
       config.get_text("l2-form") == "mean" ? learn::L2Form::kMean : learn::L2Form::kSum;
+  t.reward.l2_blur = config.get_real("l2-blur");
   t.reward.stroke_penalty = config.get_real("stroke-penalty");
   t.reward.blank_penalty = config.get_real("blank-penalty");
   t.discriminator_lr = config.get_real("discriminator-lr");

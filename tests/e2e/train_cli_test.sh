@@ -74,13 +74,18 @@ for bad in "--discriminator-widths 8,,16" "--discriminator-widths 16,x" \
   "--mismatched-fakes true --conditional false" "--first-stride 3" "--discriminator-pool 3" \
   "--discriminator-widths 8,8,8,8,8 --discriminator-pool 4" "--hindsight -1" "--reward none" \
   "--hindsight 1 --conditional false --episodes-per-target 1" "--random-parts 1.5" \
-  "--random-parts -0.1"; do
+  "--random-parts -0.1" "--l2-blur -1" "--l2-blur 17" "--l2-blur 2"; do
   # shellcheck disable=SC2086
   run train --config tiny.cfg --name refused $bad
   check "train $bad: exit 2" test "$code" -eq 2
   check "train $bad: one line" test "$(lines "$err")" -eq 1
   check "train $bad: no run folder" test ! -e runs/refused
 done
+# --l2-blur reaches the L2 reward (the tiny file's reward is D's, so --l2-blur alone is refused).
+run train --config tiny.cfg --name blurred --frames 24 --reward l2 --l2-form mean --l2-blur 1.5
+check "--reward l2 --l2-blur 1.5: exit 0" test "$code" -eq 0
+check "--l2-blur 1.5: the start line says so" \
+  grep -qF "reward l2 (final, mean, blurred by 1.5 px); policy" <<<"$out"
 # Hindsight alone: no reward, the policy learns from its own episodes.
 run train --config tiny.cfg --name hindsight --frames 24 --reward none --hindsight 0.5
 check "--reward none --hindsight 0.5: exit 0" test "$code" -eq 0

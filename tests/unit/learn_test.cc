@@ -314,6 +314,32 @@ TEST(Rewards, NegativeL2SumOrMean) {
   EXPECT_TRUE(torch::allclose(r, tensor2d({{0, 0}, {-0.25f, 0}})));
 }
 
+TEST(Rewards, BlurredL2RewardsAStrokeBesideTheLine) {
+  // The target is a vertical line at column 8; the stroke lands 2 columns to its right.
+  RewardInputs in;
+  in.steps = 1;
+  in.targets = torch::zeros({1, 1, 16, 16});
+  in.targets.select(3, 8).fill_(1.0f);
+  in.step_renders = torch::zeros({2, 1, 1, 16, 16});
+  in.step_renders[1].select(3, 10).fill_(1.0f);
+  in.final_renders = in.step_renders[1];
+  RewardConfig config;
+  config.discriminator_weight = 0.0;
+  config.l2_weight = 1.0;
+  config.l2_per_step = true;
+  config.l2_form = L2Form::kMean;
+  EXPECT_LT(compute_rewards(config, in, nullptr).item<float>(), 0.0f);  // more pixels wrong
+  config.l2_blur = 2.0;
+  EXPECT_GT(compute_rewards(config, in, nullptr).item<float>(), 0.0f);  // nearer than blank
+  // On the line it earns more than beside it.
+  const float beside = compute_rewards(config, in, nullptr).item<float>();
+  in.step_renders[1] = in.targets;
+  in.final_renders = in.step_renders[1];
+  EXPECT_GT(compute_rewards(config, in, nullptr).item<float>(), beside);
+  config.l2_blur = -1.0;
+  EXPECT_THROW(compute_rewards(config, in, nullptr), UserError);
+}
+
 TEST(Rewards, PerStepDifferencesTelescope) {
   torch::manual_seed(3);
   model::Discriminator d = small_discriminator(false);

@@ -30,6 +30,9 @@ struct RewardConfig {
   bool discriminator_complement = false;
   double l2_weight = 0.0;  // weight of the negative L2 term at the last step (0 = off)
   L2Form l2_form = L2Form::kSum;
+  // > 0: the L2 term compares render and target after a Gaussian blur of this standard deviation
+  // (pixels), so a stroke beside the target's line earns part of what one on it earns
+  double l2_blur = 0.0;
   // false: the L2 term at the last step; true: r_t = e(render_t) - e(render_{t+1}) with e the L2
   // error, the error each step removes (sums to e(blank) - e(final); needs step_renders)
   bool l2_per_step = false;
