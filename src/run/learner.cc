@@ -599,10 +599,13 @@ int LearnerRun::end() {
   }
   // The last lines: why the run stopped, what it did, and where its pictures are.
   log_info(stop_message(reason_, stop_signal, schedule_.budget, frames_));
-  log_info("done: ", step_, " updates, ", frames_, " frames in ", format_duration(elapsed()), "; ",
-           evaluation_text(settings_.conditional, held_), recognition_, "; files in ",
-           run_dir_.string());
-  if (leader_) {
+  const std::string done = "done: " + std::to_string(step_) + " updates, " +
+                           std::to_string(frames_) + " frames in " + format_duration(elapsed());
+  if (!leader_) {  // only rank 0 evaluates and writes files
+    log_info(done);
+  } else {
+    log_info(done, "; ", evaluation_text(settings_.conditional, held_), recognition_, "; files in ",
+             run_dir_.string());
     const std::optional<std::filesystem::path> grid = newest_grid(run_dir_, step_);
     log_info(grid ? "newest image grid: " + grid->string()
                   : std::string("no image grid yet (one every --images-every updates and at the "

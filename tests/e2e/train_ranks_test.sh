@@ -35,6 +35,8 @@ check "2-rank train exits 0" test "$code" -eq 0
 [[ $code -eq 0 ]] || tail -5 a.err
 check "the log names 2 ranks" grep -q "spiral train on 2 rank(s)" <<<"$out"
 check "progress lines come from rank 0 only" test -z "$(grep 'frames/s' <<<"$out" | grep -v ' r0 ')"
+check "rank 1's last line counts its updates and evaluates nothing" \
+  grep -Eq " r1 main\] I done: 5 updates, 60 frames in [0-9:]+$" <<<"$out"
 check "one checkpoint, from rank 0" test "$(ls runs/a/checkpoints | grep -c '\.h5$')" -eq 1
 # 2 ranks x 2 episodes x 3 steps = 12 frames per update: 60 frames in 5 updates.
 /usr/bin/python3 - runs/a/metrics.h5 >h5.txt 2>&1 <<'PY'
