@@ -211,7 +211,7 @@ OptionGroup agent_options() {
           real_option("l2-blur", 0, 0, 16, "px",
                       "The L2 reward compares render and target blurred by a Gaussian of this "
                       "standard deviation, so a stroke beside the target's line earns part of "
-                      "what one on it earns (0: none, the paper; not in the paper)"),
+                      "what one on it earns (0: none, as in the paper)"),
           real_option("discriminator-weight", 1, 1e-9, 1e6, "",
                       "Weight of D's reward (--reward discriminator); a WGAN-GP critic's "
                       "differences are bounded by the images' L2 distance (about 20 from a "
