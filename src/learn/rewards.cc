@@ -22,14 +22,13 @@ torch::Tensor checked_step_renders(const RewardInputs& inputs, int64_t steps, in
   return step.to(inputs.final_renders.device());
 }
 
-// images [N, C, H, W] blurred by a Gaussian of standard deviation sigma pixels, cut at 3 sigma;
-// the image is taken as zero outside its border.
+// float images [N, C, H, W] blurred by a Gaussian of standard deviation sigma pixels, cut at
+// 3 sigma; the image is taken as zero outside its border.
 torch::Tensor gaussian_blur(const torch::Tensor& images, double sigma) {
   const int64_t radius = static_cast<int64_t>(std::ceil(3.0 * sigma));
-  const torch::Tensor x =
-      torch::arange(-radius, radius + 1, images.options().dtype(torch::kFloat32));
+  const torch::Tensor x = torch::arange(-radius, radius + 1, images.options());
   torch::Tensor kernel = (-x.pow(2) / (2.0 * sigma * sigma)).exp();
-  kernel = (kernel / kernel.sum()).to(images.dtype());
+  kernel = kernel / kernel.sum();
   const int64_t channels = images.size(1);
   const int64_t taps = 2 * radius + 1;
   const auto pass = [&](const torch::Tensor& in, std::vector<int64_t> shape,

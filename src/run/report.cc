@@ -74,9 +74,9 @@ std::vector<std::string> run_summary(const Config& config, const learn::TrainerC
   const std::string reward = config.get_text("reward");
   agent << "reward " << reward << " (";
   if (reward != "none") agent << config.get_text("reward-timing");
-  if (reward == "l2") agent << ", " << config.get_text("l2-form");
-  if (reward == "l2" && settings.reward.l2_blur > 0) {
-    agent << ", blurred by " << settings.reward.l2_blur << " px";
+  if (reward == "l2") {
+    agent << ", " << config.get_text("l2-form");
+    if (settings.reward.l2_blur > 0) agent << ", blurred by " << settings.reward.l2_blur << " px";
   }
   if (reward == "discriminator" && settings.discriminator.input_pool > 1) {
     agent << ", D on " << settings.discriminator.input_pool << " x "

@@ -330,9 +330,9 @@ TEST(Rewards, BlurredL2RewardsAStrokeBesideTheLine) {
   config.l2_form = L2Form::kMean;
   EXPECT_LT(compute_rewards(config, in, nullptr).item<float>(), 0.0f);  // more pixels wrong
   config.l2_blur = 2.0;
-  EXPECT_GT(compute_rewards(config, in, nullptr).item<float>(), 0.0f);  // nearer than blank
-  // On the line it earns more than beside it.
   const float beside = compute_rewards(config, in, nullptr).item<float>();
+  EXPECT_GT(beside, 0.0f);  // nearer than blank
+  // On the line it earns more than beside it.
   in.step_renders[1] = in.targets;
   in.final_renders = in.step_renders[1];
   EXPECT_GT(compute_rewards(config, in, nullptr).item<float>(), beside);
